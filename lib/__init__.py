@@ -1,0 +1,38 @@
+"""`lib`: every algorithm of the three papers the book reproduces.
+
+- P1 Aberdam, Simon, Elad, *On the Inversion of Deep Generative Models* (arXiv 2020, ICLR 2021).
+- P2 Lei, Jalal, Dhillon, Dimakis, *Inverting Deep Generative Models, One Layer at a Time* (2019).
+- P3 Ma, Ayaz, Karaman, *Invertibility of Convolutional Generative Networks from Partial
+  Measurements* (NeurIPS 2018).
+
+Modules: generator, metrics, lp, hardness, gradient, experiments, scorecard, plotting.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+def device():
+    """The torch device notebooks use: the GPU when there is one (e.g. on Colab), else the CPU."""
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def setup_notebook(experiment: str | None = None):
+    """First-cell helper: fix the printing precision, pick the device and print the scale.
+
+    Returns the device. Prints the scale and what it reduces (``lib.experiments.describe``).
+    """
+    import torch
+
+    from . import experiments, plotting
+
+    torch.set_printoptions(precision=4)
+    plotting.use_book_style()
+    dev = device()
+    print(f"device: {dev.type}")
+    if experiment is not None:
+        print(experiments.describe(experiment))
+    return dev
