@@ -45,6 +45,14 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # --- P3 (issue 5): chapters p3_*; edit only this section ------------------------------------
     # --- end P3 ----------------------------------------------------------------------------------
     # --- MNIST generators (issue 6): chapter mnist_*; edit only this section -------------------
+    "mnist_generators": {
+        # the committed weights are trained by `python -m lib.train p1|p2|p3|classifier` with the
+        # settings of lib.train.DEFAULTS; the notebook loads them and runs a short demonstration
+        "demo_steps": Scaled(book=150, paper=7800),  # P2 training steps shown live (7800: all)
+        "n_score": 2000,  # generated digits scored by the classifier, per generator
+        "confidence": 0.9,  # a sample counts as a recognisable digit above this probability
+        "seed": 6,
+    },
     # --- end MNIST -------------------------------------------------------------------------------
 }
 

@@ -153,7 +153,9 @@ class Generator:
             )
         for i, (W, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             if b is not None and b.shape != (W.shape[0],):
-                raise ValueError(f"biases[{i}] must have shape ({W.shape[0]},), got {tuple(b.shape)}")
+                raise ValueError(
+                    f"biases[{i}] must have shape ({W.shape[0]},), got {tuple(b.shape)}"
+                )
 
     # ----------------------------------------------------------------- shapes
     @property

@@ -1,0 +1,66 @@
+"""The claims mechanism: a failed claim fails the notebook and never counts as reproduced."""
+
+import json
+
+import pytest
+
+from lib import scorecard
+
+
+def test_report_raises_on_a_failed_claim(capsys):
+    c = scorecard.Claims("demo")
+    c.add("P2-ex1", passed=True, measured="ok", paper="p")
+    c.add("P2-np1", passed=False, measured="bad", paper="p")
+    with pytest.raises(AssertionError, match="P2-np1"):
+        c.report()
+
+
+def test_unknown_target_and_status_rejected():
+    c = scorecard.Claims("demo")
+    with pytest.raises(ValueError, match="unknown target"):
+        c.add("P9-nope", passed=True, measured="", paper="")
+    with pytest.raises(ValueError, match="status"):
+        c.add("P2-ex1", passed=True, measured="", paper="", status="done")
+
+
+def _notebook(tmp_path, name, claims):
+    payload = {scorecard.MARKER: claims}
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "outputs": [{"output_type": "display_data", "data": {scorecard.MIME: payload}}],
+            }
+        ]
+    }
+    (tmp_path / f"{name}.ipynb").write_text(json.dumps(nb))
+
+
+def claim(tid, nb, status="reproduced", passed=True):
+    return {
+        "id": tid,
+        "status": status,
+        "measured": f"m-{nb}",
+        "paper": "p",
+        "passed": passed,
+        "notebook": nb,
+    }
+
+
+def test_collect_merges_notebooks_and_takes_the_least_favourable_status(tmp_path):
+    _notebook(tmp_path, "a", [claim("P2-ex1", "a"), claim("P2-np1", "a", passed=False)])
+    _notebook(tmp_path, "b", [claim("P2-ex1", "b", status="reproduced with a difference")])
+    card = scorecard.collect(tmp_path)
+    assert card["P2-ex1"]["status"] == "reproduced with a difference"
+    assert card["P2-ex1"]["notebook"] == "a, b"
+    assert card["P2-ex1"]["measured"] == "m-a; m-b"
+    assert card["P2-np1"]["status"] == "not started"  # failed claims do not count
+    assert card["P3-fig6"]["status"] == "not reproducible here"
+    assert card["P1-def"]["status"] == "not started"
+
+
+def test_parse_targets_keeps_norm_bars_inside_cells():
+    md = "## P1\n| ID | what | claim |\n|---|---|---|\n| P1-x | a | E||x||^2 small |\n"
+    assert scorecard.parse_targets_md(md) == {
+        "P1-x": {"section": "P1", "what": "a", "claim": "E||x||^2 small"}
+    }
