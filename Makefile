@@ -50,7 +50,10 @@ test: lint unit nbval build browser
 notebook: $(STAMP)
 	$(BIN)/jupytext --to ipynb --update $(NB)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	  --ExecutePreprocessor.timeout=$(NB_TIMEOUT) $(NB:.py=.ipynb)
+	  --ExecutePreprocessor.timeout=$(NB_TIMEOUT) --ExecutePreprocessor.record_timing=False \
+	  $(NB:.py=.ipynb)
+	$(BIN)/python -c "import nbformat as n, sys; p = sys.argv[1]; nb = n.read(p, 4); \
+	  [c.metadata.pop('execution', None) for c in nb.cells]; n.write(nb, p)" $(NB:.py=.ipynb)
 	$(BIN)/python -m lib.scorecard
 
 notebooks: $(STAMP)

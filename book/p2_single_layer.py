@@ -340,7 +340,8 @@ table = {}
 mismatches = []
 for k in S["cnf_vars"]:
     for _ in range(S["cnf_per_size"]):
-        cnf = hardness.random_3cnf(k, int(rng.integers(2 * k, 8 * k + 1)), rng)
+        lo, hi = S["clauses_per_var"]
+        cnf = hardness.random_3cnf(k, int(rng.integers(lo * k, hi * k + 1)), rng)
         Zb = hardness.all_assignments(k)
         violated = cnf.violated(Zb)
         sat = bool((violated == 0).any())

@@ -35,12 +35,59 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "lp_expansions": (2.1, 3.0, 5.0),
         "cnf_per_size": Scaled(book=50, paper=500),  # random 3-CNFs per number of variables
         "cnf_vars": (3, 4, 5, 6, 7),
-        "clause_ratio": 4.26,  # clauses per variable: the 3-SAT phase transition (mixed sat/unsat)
+        "clauses_per_var": (2, 8),  # m drawn uniformly in [2k, 8k]: both sat and unsat formulas
         "seed": 2019,
     },
     # --- P1 (issue 3): chapters p1_*; edit only this section -----------------------------------
     # --- end P1 ----------------------------------------------------------------------------------
     # --- P2 LPs (issue 4): chapters p2_* except p2_single_layer; edit only this section ---------
+    "p2_expansive": {
+        "k": 20,  # latent size of the single-layer experiment (Lemma 1)
+        "c0_grid": (1.2, 1.5, 1.8, 2.0, 2.1, 2.3, 2.6, 3.0, 4.0),  # expansion n = c0 k
+        "trials": Scaled(book=200, paper=2000),  # random (W, z) pairs per expansion factor
+        "deep_dims": (20, 50, 120, 300),  # a 3-layer net with c0 = 2.5, 2.4, 2.5 (Thm 3)
+        "deep_trials": Scaled(book=50, paper=500),
+        "leaky_slope": 0.1,  # LeakyReLU c (P2 Sec. 2: "typically 0.1")
+        "seed": 2019,
+    },
+    "p2_noisy_lp": {
+        "dims": (20, 100, 500),  # P2 Sec. 5.1: expansion 5, weights N(0, 1/n_i)
+        "levels": (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6),  # noise parameter a
+        "runs": Scaled(book=3, paper=200),  # runs per noise type and level
+        "alpha": 1.2,
+        "eps0": 1e-10,  # initial epsilon of Alg. 1-3 (not given in P2)
+        "gd_lr": 1.0,
+        "gd_steps": 1000,
+        "gd_tol": 1e-9,
+        "seed": 2019,
+    },
+    "p2_latent_size": {
+        "hidden": 250,
+        "out": 600,
+        "k_grid": Scaled(
+            book=(20, 40, 60, 80, 100, 110, 120, 140),
+            paper=tuple(range(10, 151, 10)),
+        ),
+        "runs": Scaled(book=8, paper=200),  # GD and the linear equations of Thm 3
+        "lp_runs": Scaled(book=1, paper=200),  # LP runs per k (the LPs are the slow part)
+        "lp_methods": Scaled(book=("linf",), paper=("linf", "l1", "relax")),
+        "slope": 0.1,  # LeakyReLU c for the right panel (not given in P2)
+        "success": 1e-3,  # ||z - z*|| / ||z*|| <= 1e-3 (P2 Sec. 5.1)
+        "gd_lr": 1.0,
+        "gd_steps": 1000,
+        "gd_tol": 1e-9,
+        "gd_alt_k": (60, 100, 140),  # where the honest GD alternatives are tried
+        "gd_alt_steps": Scaled(book=10000, paper=30000),
+        "seed": 2019,
+    },
+    "p2_timing": {
+        "hidden": 250,
+        "out": 600,
+        "k_grid": (10, 30, 50, 70, 90, 110),  # P2 Table 1
+        "runs": Scaled(book=1, paper=200),  # timed inversions per k and method
+        "noise": 1e-2,  # uniform noise U(-a, a) (the table's setting is not stated in P2)
+        "seed": 2019,
+    },
     # --- end P2 ----------------------------------------------------------------------------------
     # --- P3 (issue 5): chapters p3_*; edit only this section ------------------------------------
     # --- end P3 ----------------------------------------------------------------------------------

@@ -202,7 +202,16 @@ def collect(book: Path = BOOK) -> dict[str, dict]:
     return card
 
 
+STATUS_MARK = {
+    "not started": "○ not started",
+    "reproduced": "✔ reproduced",
+    "reproduced with a difference": "◐ reproduced with a difference",
+    "not reproducible here": "✘ not reproducible here",
+}
+
+
 def render_markdown(card: dict[str, dict]) -> str:
+    """The scorecard page: a summary, then one table per paper (sections of TARGETS.md)."""
     counts = {s: sum(e["status"] == s for e in card.values()) for s in STATUSES}
     lines = [
         "# Reproduction scorecard",
@@ -213,16 +222,33 @@ def render_markdown(card: dict[str, dict]) -> str:
         "reports. The page is generated from the claims cells of the executed notebooks (the same",
         "outputs that `pytest --nbval` re-computes and compares), and written machine-readably to",
         "`data/scorecard.json`. A test fails when this page, the JSON and the notebooks disagree.",
+        "A claim whose check failed is never counted as reproduced.",
         "",
-        "Summary: " + ", ".join(f"{counts[s]} {s}" for s in STATUSES) + ".",
-        "",
-        "| target | status | measured here | paper | notebook |",
-        "|---|---|---|---|---|",
+        "**Summary:** " + ", ".join(f"{counts[s]} {s}" for s in STATUSES) + ".",
     ]
-    for tid, e in card.items():
-        links = ", ".join(f"[{nb}]({nb}.ipynb)" for nb in e["notebook"].split(", ") if nb)
-        cells = [f"**{tid}**", e["status"], e["measured"], e["paper"], links]
-        lines.append("| " + " | ".join(_md_escape(c) for c in cells) + " |")
+    targets = load_targets()
+    sections: dict[str, list[str]] = {}
+    for tid in card:
+        sections.setdefault(targets[tid]["section"], []).append(tid)
+    for section, ids in sections.items():
+        lines += [
+            "",
+            f"## {section}",
+            "",
+            "| target | status | measured here | paper | chapter |",
+            "|---|---|---|---|---|",
+        ]
+        for tid in ids:
+            e = card[tid]
+            links = ", ".join(f"[{nb}]({nb}.ipynb)" for nb in e["notebook"].split(", ") if nb)
+            cells = [
+                f"**{tid}**: {e['what']}",
+                STATUS_MARK[e["status"]],
+                e["measured"],
+                e["paper"],
+                links,
+            ]
+            lines.append("| " + " | ".join(_md_escape(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 
