@@ -17,6 +17,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt
 	$(BIN)/python -m pip install -q --no-deps -e .
+	# build matplotlib's font cache now, so that no notebook prints the one-off notice on stderr
+	$(BIN)/python -c "import matplotlib.pyplot"
 	touch $(STAMP)
 
 install: $(STAMP)
