@@ -39,10 +39,45 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "seed": 2019,
     },
     # --- P1 (issue 3): chapters p1_*; edit only this section -----------------------------------
+    "p1_invertibility": {
+        "seed": 2020,
+        "small_dims": (3, 6, 8),  # [n_0, n_1, n] for the exact (brute-force) certificates
+        "random_trials": Scaled(book=40, paper=200),  # latents per random net (measured uniqueness)
+    },
+    "p1_guarantees": {
+        "seed": 2020,
+        "dims": (10, 40, 80, 120),  # [n_0, n_1, n_2, n]: Oracle Monte Carlo network (identity phi)
+        "oracle_trials": Scaled(book=2000, paper=20000),  # noise draws for E||x_i - x_hat_i||^2
+        "sigma": 1e-2,
+        "lbp_dims": (6, 30, 120),  # Layered BP network with s_1 < 1/(3 mu_{s_2}(W_1))
+        "lbp_noise": (0.0, 1e-4, 1e-3, 1e-2),
+        "lbp_trials": Scaled(book=32, paper=512),
+    },
+    "p1_random_sweep": {
+        "seed": 2020,
+        "n": 625,
+        "n0": (100, 200),
+        "n1": Scaled(
+            book=(50, 150, 250, 350, 450, 600, 800, 1000),
+            paper=tuple(range(50, 1001, 50)),
+        ),
+        "signals": Scaled(book=10, paper=512),
+        "weight_std": "fan_in",  # W_i ~ N(0, 1/n_i): keeps tanh out of saturation (see chapter)
+        "gd_steps": Scaled(book=500, paper=10_000),
+        "gd_lrs": Scaled(book=(1e-1, 1e0), paper=(1e-1, 1e0, 1e1, 1e2, 1e3, 1e4)),
+        "gd_grad_tol": 1e-9,
+        "lbp_lams": Scaled(book=(1e-5, 0.0), paper=(1e-5, 7e-6, 3e-6, 1e-6, 0.0)),
+        "lp_rho": 1e-2,
+        "lp_gamma": 0.0,
+        "lp_lam": 0.0,
+        "max_iter": Scaled(book=500, paper=10_000),  # FISTA / ADMM iteration caps
+        "tol": 1e-8,
+        "success_db": 60.0,  # SNR above which an inversion counts as exact recovery
+    },
     # --- end P1 ----------------------------------------------------------------------------------
     # --- P2 LPs (issue 4): chapters p2_* except p2_single_layer; edit only this section ---------
     "p2_expansive": {
-        "k": 20,  # latent size of the single-layer experiment (Lemma 1)
+        "k_values": (20, 100),  # latent sizes of the single-layer experiment (Lemma 1)
         "c0_grid": (1.2, 1.5, 1.8, 2.0, 2.1, 2.3, 2.6, 3.0, 4.0),  # expansion n = c0 k
         "trials": Scaled(book=200, paper=2000),  # random (W, z) pairs per expansion factor
         "deep_dims": (20, 50, 120, 300),  # a 3-layer net with c0 = 2.5, 2.4, 2.5 (Thm 3)
@@ -53,7 +88,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     "p2_noisy_lp": {
         "dims": (20, 100, 500),  # P2 Sec. 5.1: expansion 5, weights N(0, 1/n_i)
         "levels": (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6),  # noise parameter a
-        "runs": Scaled(book=3, paper=200),  # runs per noise type and level
+        "runs": Scaled(book=2, paper=200),  # runs per noise type and level
         "alpha": 1.2,
         "eps0": 1e-10,  # initial epsilon of Alg. 1-3 (not given in P2)
         "gd_lr": 1.0,
@@ -85,17 +120,48 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "out": 600,
         "k_grid": (10, 30, 50, 70, 90, 110),  # P2 Table 1
         "runs": Scaled(book=1, paper=200),  # timed inversions per k and method
-        "noise": 1e-2,  # uniform noise U(-a, a) (the table's setting is not stated in P2)
+        "noise": 0.0,  # Table 1's noise is not stated; k = 10..110 is Fig. 2's noiseless sweep
         "seed": 2019,
     },
     # --- end P2 ----------------------------------------------------------------------------------
     # --- P3 (issue 5): chapters p3_*; edit only this section ------------------------------------
+    "p3_conv_matrices": {
+        "seed": 2018,
+    },
+    "p3_landscapes": {
+        # P3 Sec. 4.2 / Fig. 4: latent (2, 1, 1), 16 then 1 channels, kernel 5, stride 3
+        "channels": (2, 16, 1),
+        "kernel": 5,
+        "stride": 3,
+        "rate": 0.5,  # 50 % of the output observed
+        "half_width": 8.0,  # grid z* +- 8 (the authors' code: -8:0.25:8)
+        "grid": Scaled(book=121, paper=201),  # points per axis
+        "seed": 2018,
+    },
+    "p3_partial_recovery": {
+        # P3 Thm. 1 / Thm. 4: stride = kernel = 2, latent (8, 1, 1), C_1 = C_2 = c channels
+        "thm_c": (2, 3, 4, 6, 8, 12, 16),
+        "thm_trials": Scaled(book=16, paper=100),
+        "thm_rates": (0.25, 0.5, 1.0),
+        # P3 Sec. 4.2 network with a (2, 2, 2) latent map: 26 x 26 output image
+        "phase_channels": (2, 16, 1),
+        "phase_in_size": (2, 2),
+        "kernel": 5,
+        "stride": 3,
+        "rates": (0.01, 0.02, 0.04, 0.07, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8),
+        "trials": Scaled(book=8, paper=100),  # random networks (each with its latent) per point
+        "optimizer": "adam",
+        "lr": 0.1,  # P3 Sec. 4.3: Adam, learning rate 0.1
+        "steps": Scaled(book=500, paper=1000),
+        "success_tol": 1e-3,  # recovered when ||z - z*|| / ||z*|| < 1e-3
+        "seed": 2018,
+    },
     # --- end P3 ----------------------------------------------------------------------------------
     # --- MNIST generators (issue 6): chapter mnist_*; edit only this section -------------------
     "mnist_generators": {
         # the committed weights are trained by `python -m lib.train p1|p2|p3|classifier` with the
         # settings of lib.train.DEFAULTS; the notebook loads them and runs a short demonstration
-        "demo_steps": Scaled(book=150, paper=7800),  # P2 training steps shown live (7800: all)
+        "demo_steps": Scaled(book=780, paper=11700),  # P2 training steps run live (11700: all)
         "n_score": 2000,  # generated digits scored by the classifier, per generator
         "confidence": 0.9,  # a sample counts as a recognisable digit above this probability
         "seed": 6,

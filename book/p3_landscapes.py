@@ -1,0 +1,272 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Landscapes of the inversion cost
+#
+# {prf:ref}`p3-conv-matrices-thm1` says that the cost
+#
+# $$J(z) = \tfrac12 \| y^\star - A\, G(z) \|_2^2, \qquad y^\star = A\, G(z^\star),$$
+#
+# has a descent direction everywhere except near $z^\star$, near a negative multiple
+# $-\rho z^\star$ and at $0$, for a random two-layer ReLU network with transposed convolutions.
+# With a **two-dimensional** latent we can simply look at $J$ on a grid. This chapter reproduces
+# P3 Fig. 4 {cite}`ma2018`: the paper's Sec. 4.2 network (a $(2, 1, 1)$ latent map, a transposed
+# convolution to 16 channels, then to 1 channel, kernel 5, stride 3, so a $17 \times 17$
+# output), weights i.i.d. $\mathcal{N}(0, 1)$, 50 % of the output pixels observed (a uniform random
+# mask), with (a) ReLU, (b) sigmoid and (c) tanh after both layers, and (d) the paper's
+# counter-example: ReLU with weights drawn from $U[0, 1]$, which are not zero-mean.
+
+# %% tags=["hide-input"]
+# Setup: on Colab, install the book's `lib` package (Colab's own torch is kept) and use the GPU.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    url = "git+https://github.com/inverting-generative-models/inversion-book"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
+
+import lib
+
+DEVICE = lib.setup_notebook("p3_landscapes")
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from lib import conv
+from lib.experiments import settings
+
+S = settings("p3_landscapes")
+F64 = torch.float64
+print({k: v for k, v in S.items()})
+
+# %% [markdown]
+# ## The four networks and the grid
+#
+# All four networks share the architecture and the observed pixels; only the activation and the
+# weight distribution change. The ground truth $z^\star$ is drawn from $\mathcal{N}(0, I_2)$ and the
+# grid is centred at it, $z^\star \pm 8$ in each coordinate as in the authors' code. For the
+# counter-example (d) we come back to the choice of $z^\star$ below.
+
+# %%
+seed = S["seed"]
+arch = dict(in_size=(1, 1), kernel=S["kernel"], stride=S["stride"], seed=seed, device=DEVICE)
+nets = {
+    "(a) ReLU": conv.ConvGenerator.random(S["channels"], std="unit", hidden="relu", **arch),
+    "(b) Sigmoid": conv.ConvGenerator.random(S["channels"], std="unit", hidden="sigmoid", **arch),
+    "(c) Tanh": conv.ConvGenerator.random(S["channels"], std="unit", hidden="tanh", **arch),
+    "(d) ReLU, U[0,1] weights": conv.ConvGenerator.random(
+        S["channels"], dist="uniform01", hidden="relu", **arch
+    ),
+}
+G0 = nets["(a) ReLU"]
+n = G0.dims[-1]
+mask = conv.random_mask(n, S["rate"], seed=seed + 1, device=DEVICE)[0]
+z_star = G0.sample_latent(1, seed=seed + 2)[0]
+print(
+    f"latent n_0 = {G0.dims[0]}, hidden {G0.shapes[1]} ({G0.dims[1]} units), output "
+    f"{G0.out_shape} ({n} pixels), observed {int(mask.sum())} ({mask.double().mean():.0%})"
+)
+print(f"z* = {np.round(z_star.cpu().numpy(), 3)}")
+
+# %% [markdown]
+# For the counter-example, note what non-negative weights do to a ReLU network: every first-layer
+# pre-activation is $\sum_k w_k z_k$ with $w_k \ge 0$, so **every latent with $z \le 0$
+# (entrywise) is mapped to the zero image**. That is mode collapse in its purest form: a whole
+# quadrant of latents, one output. The minimum of $J$ is flat exactly when $z^\star$ lies in that
+# region, i.e. when $G(z^\star) = 0$. The paper's Fig. 4(d) shows such a flat global minimum, so we
+# place the ground truth of (d) there, $z^\star_d = -|z^\star|$, and also measure the collapsed set
+# independently of $z^\star$.
+
+# %%
+z_stars = {name: z_star for name in nets}
+z_stars["(d) ReLU, U[0,1] weights"] = -z_star.abs()
+t1, t2, Z = {}, {}, {}
+J, flat, local_min, argmin_ok, zero_out, spurious, cos_min = {}, {}, {}, {}, {}, {}, {}
+m = S["grid"]
+tol = 1e-6  # relative observed-output error ||A(G(z) - G(z*))|| / ||A G(z*)||, or absolute when G(z*) = 0
+for name, G in nets.items():
+    zs = z_stars[name]
+    t1[name], t2[name], Z[name] = conv.latent_grid(zs, S["half_width"], m)
+    y = G(zs)[0] * mask
+    Jv = conv.cost_landscape(G, y, Z[name], mask).reshape(m, m)
+    J[name] = Jv.cpu().numpy()
+    scale = max(y.norm().item(), 1.0)
+    flat[name] = int(((2 * Jv).sqrt() <= tol * scale).sum())
+    # grid points lower than all 8 neighbours: the local minima of the sampled landscape
+    Jp = np.pad(J[name], 1, constant_values=np.inf)
+    nb = np.stack(
+        [
+            Jp[1 + di : m + 1 + di, 1 + dj : m + 1 + dj]
+            for di in (-1, 0, 1)
+            for dj in (-1, 0, 1)
+            if (di, dj) != (0, 0)
+        ]
+    )
+    is_min = J[name] < nb.min(0)
+    is_min[m // 2, m // 2] = False  # z* itself
+    local_min[name] = int(is_min.sum())
+    # the lowest other local minimum, relative to the median of J: how deep a trap it is
+    spurious[name] = J[name][is_min].min() / np.median(J[name]) if is_min.any() else np.nan
+    if is_min.any():  # where is the deepest other local minimum? cosine with z*
+        k_ = np.flatnonzero(np.where(is_min, J[name], np.inf).ravel() == J[name][is_min].min())[0]
+        zl = Z[name][k_]
+        cos_min[name] = float(zl @ z_stars[name] / (zl.norm() * z_stars[name].norm()))
+    else:
+        cos_min[name] = np.nan
+    argmin_ok[name] = bool(np.unravel_index(J[name].argmin(), J[name].shape) == (m // 2, m // 2))
+    with torch.no_grad():
+        zero_out[name] = int((G(Z[name]).abs().amax(1) == 0).sum())
+print(f"grid: {m} x {m} = {m * m} latents, spacing {2 * S['half_width'] / (m - 1):.3f}")
+print(
+    f"{'network':<26} {'argmin at z*':>12} {'|{J ~ 0}|':>10} {'|{G(z) = 0}|':>13} "
+    f"{'other local minima':>18} {'lowest / median J':>17} {'its cos(z, z*)':>14}"
+)
+for name in nets:
+    print(
+        f"{name:<26} {str(argmin_ok[name]):>12} {flat[name]:>10} {zero_out[name]:>13} "
+        f"{local_min[name]:>18} {spurious[name]:>17.2f} {cos_min[name]:>14.2f}"
+    )
+
+# %% [markdown]
+# The columns: whether the grid minimum of $J$ sits at $z^\star$ (the centre; for (d) the minimum is
+# a plateau and the first plateau point is reported); the number of grid points whose observed
+# output matches $y^\star$ to a relative $10^{-6}$ (the global minimisers the grid can see: one
+# point, $z^\star$, for an injective network); the number of grid latents mapped to the all-zero
+# image; and the other grid points lower than all 8 neighbours (sampled local minima besides
+# $z^\star$), the lowest of their values relative to the median of $J$ over the grid, and the
+# cosine between that point and $z^\star$ ($-1$: on the ray of $-z^\star$).
+
+# %% tags=["hide-input"]
+fig = plt.figure(figsize=(10, 8.6))
+for k, name in enumerate(nets):
+    ax = fig.add_subplot(2, 2, k + 1, projection="3d")
+    T1, T2 = np.meshgrid(t1[name].cpu().numpy(), t2[name].cpu().numpy(), indexing="ij")
+    ax.plot_surface(T1, T2, J[name], cmap="viridis", rstride=2, cstride=2, lw=0, antialiased=False)
+    zs = z_stars[name].cpu().numpy()
+    ax.scatter([zs[0]], [zs[1]], [0], color="red", s=30, depthshade=False, label="$z^\\star$")
+    ax.set_title(f"{name}\n{flat[name]} grid point(s) with J(z) ~ 0")
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    ax.set_zlabel("J(z)")
+    ax.view_init(elev=35, azim=-60)
+fig.suptitle(
+    "P3 Fig. 4: J(z) = ½‖A(G(z) − G(z*))‖², 16 then 1 channels, kernel 5, stride 3, 50 % observed"
+)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# And the same landscapes from above, with the level sets, which show the basins better:
+
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(1, 4, figsize=(13, 3.4))
+for ax, name in zip(axes, nets, strict=True):
+    T1, T2 = np.meshgrid(t1[name].cpu().numpy(), t2[name].cpu().numpy(), indexing="ij")
+    cs = ax.contourf(T1, T2, np.sqrt(J[name]), levels=30, cmap="viridis")
+    zs = z_stars[name].cpu().numpy()
+    ax.plot(*zs, "r*", ms=10, label="$z^\\star$")
+    if name.startswith("(a)"):
+        ax.plot(*(-zs), "wx", ms=8, label="$-z^\\star$")
+    ax.set_title(name)
+    ax.set_xlabel("$z_1$")
+    ax.set_aspect("equal")
+    ax.grid(False)
+axes[0].set_ylabel("$z_2$")
+axes[0].legend(loc="lower left", fontsize=7)
+fig.suptitle("level sets of sqrt(J(z)) (colour: low = dark)")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Reading the landscapes
+#
+# **(a)-(c)**: one global minimum, at $z^\star$, and it is isolated: on a grid of spacing 0.13 no
+# other latent reproduces the observed pixels. That is {prf:ref}`p3-conv-matrices-cor2` (injectivity) seen
+# on half of the pixels, i.e. {prf:ref}`p3-landscapes-thm4` below. The landscapes are not free of other
+# local minima, though, and this is worth seeing:
+#
+# - **ReLU**: the landscape is a union of quadratic pieces (the network is piecewise linear). On
+#   the side of $-z^\star$ there is a shallow second basin, a local minimum close to the ray of
+#   $-z^\star$ (cosine near $-1$ in the table): exactly the $-\rho z^\star$ region that
+#   {prf:ref}`p3-conv-matrices-thm1` cannot exclude. Its value is far above 0, so a run that stops there is
+#   detected by its cost and the negation restart of {doc}`p3_partial_recovery` escapes it.
+# - **Sigmoid**: one smooth basin, no other local minimum on the grid, quasi-convex as the paper
+#   says.
+# - **Tanh** with $\mathcal{N}(0, 1)$ weights saturates: for $\|z\|$ beyond about 1 the output
+#   barely depends on the length of $z$, only on its direction, hence the radial pattern of the
+#   level sets. The valley along the ray through $z^\star$ is the unique global minimum, but the
+#   saturated plateaus and the valley itself carry small ripples, which the grid counts as local
+#   minima (at a sizeable
+#   fraction of the median cost). The paper calls the tanh landscape quasi-convex; our sampled
+#   landscape is quasi-convex only near $z^\star$. (With the $\mathcal{N}(0, 1/(C_i l))$ weights of
+#   Theorem 1 the network would saturate far less.)
+#
+# **(d)**: with $U[0, 1]$ weights the network is not injective. Every latent whose first-layer
+# pre-activations are all $\le 0$ is mapped to the zero image: a cone slightly larger than the
+# quadrant $z \le 0$, one flat plateau covering a third of the grid here. When the ground truth lies in it,
+# the whole plateau is a global minimum of $J$ and gradient descent has no way to tell its points
+# apart. The paper presents this as the mode collapse that Corollary 2 rules out for zero-mean
+# Gaussian weights.
+#
+# ```{prf:theorem} Invertibility under partial measurements (P3 Theorem 4)
+# :label: p3-landscapes-thm4
+#
+# Under the assumptions of {prf:ref}`p3-conv-matrices-thm1`, let $A \in \mathbb{R}^{m \times C_2 D_2}$ be
+# an arbitrary sub-sampling matrix (rows of the identity) with $m / (C_2 D_2) \ge r$. Then with
+# high probability the conclusion of {prf:ref}`p3-conv-matrices-thm1` holds.
+# ```
+#
+# ```{prf:proof}
+# (P3's sketch.) The ReLU acts entrywise, so sub-sampling commutes with it:
+# $A G(z) = A \sigma(W_2 \sigma(W_1 z)) = \sigma(A W_2 \sigma(W_1 z))$. So it suffices to prove
+# {prf:ref}`p3-conv-matrices-thm1` with $A W_2$ as the last weight matrix. $A W_2$ keeps a subset of the rows
+# of $W_2$; after the permutation of P3 Fig. 2 it is again block-diagonal with Gaussian blocks,
+# now of different sizes (the kept rows of each block). The proof of Theorem 1 does not use that
+# the blocks are identical; the dimension conditions are met by making the last layer more
+# expansive by the factor $1/r$.
+# ```
+#
+# Where $J$ is the sampled landscape of the *observed* pixels, the measurement above is exactly
+# what Theorem 4 predicts: a unique global minimum from 50 % of the output. The grid cannot prove
+# that there is no second minimiser between grid points; {doc}`p3_partial_recovery` tests the
+# consequence that matters, that gradient descent from a random start finds $z^\star$.
+
+# %% [markdown]
+# ## Claims
+
+# %%
+from lib.scorecard import Claims
+
+good = ["(a) ReLU", "(b) Sigmoid", "(c) Tanh"]
+bad = "(d) ReLU, U[0,1] weights"
+unique = all(argmin_ok[g] and flat[g] == 1 for g in good)
+claims = Claims("p3_landscapes")
+claims.add(
+    "P3-fig4",
+    passed=bool(unique and flat[bad] > 0.2 * m * m),
+    measured=(
+        f"{m}x{m} grid, z* +- {S['half_width']:.0f}, 50 % observed: ReLU/Sigmoid/Tanh: grid minimum "
+        f"at z*, exactly 1 grid point with observed output error < 1e-6 (other, non-global local "
+        "minima on the grid: "
+        + ", ".join(str(local_min[g]) for g in good)
+        + f"; ReLU's near -z*, cos {cos_min['(a) ReLU']:.2f}); U[0,1]: {flat[bad]} grid points "
+        f"({flat[bad] / (m * m):.0%}) share the output of z* "
+        f"(a cone containing the quadrant z <= 0 maps to the zero image; z* placed there as in Fig. 4d)"
+    ),
+    paper="unique global minimum for (a)-(c); flat global minimum (mode collapse) for (d)",
+)
+claims.report()

@@ -1,0 +1,742 @@
+"""P3 (Ma, Ayaz, Karaman 2018): convolutional generators as matrices, landscapes, partial recovery.
+
+A transposed convolution ("deconvolution") is a linear map, so it is a matrix W_i (P3 Eq. 2,
+Fig. 2a). :func:`conv_transpose_matrix` writes that matrix explicitly (sparse), in the
+channels-first flattening order of torch's ``.reshape(B, -1)``, so that ``W @ z.flatten()`` equals
+``conv_transpose(z).flatten()``. When the stride equals the kernel size, the row and column
+permutation of P3 Fig. 2b (:func:`block_permutation`) turns W into a block-diagonal matrix of
+identical dense blocks: one block per input position, each block the (C_out l) x C_in matrix of
+all filter taps.
+
+:class:`ConvGenerator` is the random convolutional generator of P3 Sec. 4.2,
+G(z) = sigma(W_2 sigma(W_1 z)) (P3 Eq. 2) with any depth, batched over *networks*: each row of a
+batch may have its own weights (one random network per trial), evaluated with one grouped
+transposed convolution. It exposes the interface that :func:`lib.gradient.gradient_descent`
+uses (``dims``, ``dtype``, ``device``, ``_check_latent``, ``__call__``), so the book's single
+gradient loop runs on it, and exports a dense :class:`lib.generator.Generator` when its
+activations allow (:meth:`ConvGenerator.to_generator`).
+
+Masks (1 = observed pixel) are the sub-sampling matrices A of P3 Theorem 4: uniform random pixels
+at a sampling rate r, and top/bottom/left/right bands of the image (half masks at r = 0.5).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from .generator import WEIGHT_DISTRIBUTIONS, Generator, _draw, activation
+from .gradient import gradient_descent, latent_loss
+
+CONV_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
+MASK_KINDS = ("random", "top", "bottom", "left", "right")
+
+
+# --------------------------------------------------------------------------- matrices (Fig. 2)
+def _as_tuple(v: int | Sequence[int], d: int, name: str) -> tuple[int, ...]:
+    if isinstance(v, int):
+        return (v,) * d
+    v = tuple(int(x) for x in v)
+    if len(v) != d:
+        raise ValueError(f"{name}: expected {d} values for a {d}-D convolution, got {v}")
+    return v
+
+
+def conv_transpose_output_size(
+    in_size: Sequence[int], kernel: Sequence[int], stride: Sequence[int], padding: Sequence[int]
+) -> tuple[int, ...]:
+    """Spatial output size of a transposed convolution: (D_in - 1) s - 2 p + k per dimension
+    (P3 Sec. 2.1: D_{i+1} = D_i l when s = l and p = 0)."""
+    out = tuple(
+        (d - 1) * s - 2 * p + k for d, k, s, p in zip(in_size, kernel, stride, padding, strict=True)
+    )
+    if min(out) < 1:
+        raise ValueError(f"padding too large: output size {out}")
+    return out
+
+
+def conv_transpose_matrix(
+    weight: torch.Tensor,
+    in_size: int | Sequence[int],
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+) -> torch.Tensor:
+    """The transposed convolution as an explicit sparse matrix W (P3 Eq. 2, Fig. 2a).
+
+    Args:
+        weight: torch's ``conv_transpose1d/2d`` weight, shape (C_in, C_out, k) or
+            (C_in, C_out, k_h, k_w): ``weight[i, j]`` is the filter f of input channel i and
+            output channel j (P3 writes f_{i,j}).
+        in_size: spatial input size D_in (int or tuple, one entry per spatial dimension).
+        stride, padding: as in torch (no output padding, dilation or groups).
+
+    Returns:
+        A coalesced sparse COO tensor W of shape (C_out prod(D_out), C_in prod(D_in)), in the
+        weight's dtype and device, such that ``W @ z.reshape(-1)`` equals
+        ``conv_transpose(z[None], weight, stride=stride, padding=padding).reshape(-1)`` for a
+        (C_in, *D_in) input z (channels-first flattening, as torch's ``reshape``).
+
+    Entry: output (j, o) receives f_{i,j}[a] z[i, q] whenever o = q s - p + a (per dimension).
+    """
+    if weight.ndim not in (3, 4):
+        raise ValueError(
+            f"weight: expected (C_in, C_out, k) or (C_in, C_out, kh, kw), got {tuple(weight.shape)}"
+        )
+    d = weight.ndim - 2
+    C_in, C_out, *kernel = weight.shape
+    D_in = _as_tuple(in_size, d, "in_size")
+    s = _as_tuple(stride, d, "stride")
+    p = _as_tuple(padding, d, "padding")
+    D_out = conv_transpose_output_size(D_in, kernel, s, p)
+    dev = weight.device
+    # all (i, j, q, a) combinations, vectorised: one column per (i, q), one tap per (j, a)
+    i, j = torch.meshgrid(
+        torch.arange(C_in, device=dev), torch.arange(C_out, device=dev), indexing="ij"
+    )
+    q = torch.cartesian_prod(*[torch.arange(n, device=dev) for n in D_in]).reshape(-1, d)
+    a = torch.cartesian_prod(*[torch.arange(n, device=dev) for n in kernel]).reshape(-1, d)
+    o = q[:, None, :] * torch.tensor(s, device=dev) - torch.tensor(p, device=dev) + a[None]
+    valid = ((o >= 0) & (o < torch.tensor(D_out, device=dev))).all(dim=2)  # (|q|, |a|)
+    q_flat = _ravel(q, D_in)  # (|q|,)
+    o_flat = _ravel(o.clamp(min=0), D_out)  # (|q|, |a|)
+    a_flat = _ravel(a, tuple(kernel))  # (|a|,)
+    n_out, n_in = math.prod(D_out), math.prod(D_in)
+    rows = j.reshape(-1, 1, 1) * n_out + o_flat[None]  # (C_in C_out, |q|, |a|)
+    cols = (i.reshape(-1, 1, 1) * n_in + q_flat[None, :, None]).expand_as(rows)
+    vals = weight.reshape(C_in * C_out, -1)[:, a_flat][:, None, :].expand_as(rows)
+    keep = valid[None].expand_as(rows)
+    idx = torch.stack([rows[keep], cols[keep]])
+    W = torch.sparse_coo_tensor(
+        idx, vals[keep], (C_out * n_out, C_in * n_in), check_invariants=True
+    )
+    return W.coalesce()
+
+
+def _ravel(idx: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
+    """Row-major flat index of multi-indices idx[..., d] in an array of the given shape."""
+    flat = torch.zeros(idx.shape[:-1], dtype=torch.long, device=idx.device)
+    for k, n in enumerate(shape):
+        flat = flat * n + idx[..., k]
+    return flat
+
+
+def block_permutation(
+    C_in: int, C_out: int, in_size: int | Sequence[int], kernel: int | Sequence[int]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Row and column permutations of P3 Fig. 2b for a transposed convolution with stride = kernel
+    size and no padding.
+
+    With s = l every input position q feeds its own output patch o = q l + a (a a kernel offset),
+    and patches do not overlap. Ordering the rows by (q, j, a) and the columns by (q, i) therefore
+    gathers, for each q, the taps f_{i,j}[a] into one dense (C_out l) x C_in block, the same for
+    every q: ``W[rows][:, cols]`` is block-diagonal with prod(D_in) identical blocks
+    (:func:`filter_block`). This is the structure the proof of P3 Theorem 1 (Lemma Sup.2) uses to
+    apply Gaussian-matrix concentration.
+
+    Returns:
+        (rows, cols): long tensors, permutations of range(C_out prod(D_out)) and
+        range(C_in prod(D_in)).
+    """
+    d = (
+        len(in_size)
+        if not isinstance(in_size, int)
+        else (len(kernel) if not isinstance(kernel, int) else 1)
+    )
+    D_in = _as_tuple(in_size, d, "in_size")
+    k = _as_tuple(kernel, d, "kernel")
+    D_out = tuple(n * kk for n, kk in zip(D_in, k, strict=True))
+    n_in, n_out = math.prod(D_in), math.prod(D_out)
+    q = torch.cartesian_prod(*[torch.arange(n) for n in D_in]).reshape(-1, d)
+    a = torch.cartesian_prod(*[torch.arange(n) for n in k]).reshape(-1, d)
+    kt = torch.tensor(k)
+    # rows ordered (q, j, a)
+    o = q[:, None, None, :] * kt + a[None, None, :, :]  # (|q|, 1, |a|, d)
+    o_flat = _ravel(o, D_out).expand(-1, C_out, -1)  # (|q|, C_out, |a|)
+    rows = torch.arange(C_out)[None, :, None] * n_out + o_flat
+    cols = torch.arange(C_in)[None, :] * n_in + _ravel(q, D_in)[:, None]  # (|q|, C_in)
+    return rows.reshape(-1), cols.reshape(-1)
+
+
+def filter_block(weight: torch.Tensor) -> torch.Tensor:
+    """The dense block of P3 Fig. 2b: B[(j, a), i] = f_{i,j}[a], shape (C_out l, C_in), with l the
+    number of kernel taps (k or k_h k_w)."""
+    C_in, C_out = weight.shape[:2]
+    return weight.reshape(C_in, C_out, -1).permute(1, 2, 0).reshape(-1, C_in)
+
+
+# --------------------------------------------------------------------------- generators
+@dataclass
+class ConvGenerator:
+    """A transposed-convolutional generator G(z) = phi(W_L act(... act(W_1 z))) (P3 Eq. 2, any
+    depth), batched over networks.
+
+    Args:
+        kernels: one weight per layer, torch's conv_transpose layout (C_in, C_out, *k), or with a
+            leading network axis (N, C_in, C_out, *k): row b of a batch then uses network b.
+        in_shape: shape of the latent feature map, (C_0, *D_0) (e.g. (2, 1, 1): a 2-dim latent).
+        stride, padding: per layer (int each, the same in every spatial dimension).
+        hidden: activation after every layer but the last ('relu', 'leaky_relu', 'sigmoid',
+            'tanh', 'identity'); output: activation after the last layer (P3 uses the same one
+            everywhere: Eq. 2 has ReLU after both layers).
+        slope: negative slope of LeakyReLU.
+
+    Latents z are rows (B, n_0) with n_0 = prod(in_shape), outputs rows (B, n_L) flattened
+    channels-first, as :class:`lib.generator.Generator`.
+    """
+
+    kernels: list[torch.Tensor]
+    in_shape: tuple[int, ...]
+    stride: list[int]
+    padding: list[int]
+    hidden: str = "relu"
+    output: str = "relu"
+    slope: float = 0.2
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.kernels:
+            raise ValueError("kernels: need at least one layer")
+        self.in_shape = tuple(int(v) for v in self.in_shape)
+        self.d = len(self.in_shape) - 1
+        if self.d not in (1, 2):
+            raise ValueError(f"in_shape must be (C, D) or (C, H, W), got {self.in_shape}")
+        L = len(self.kernels)
+        if len(self.stride) != L or len(self.padding) != L:
+            raise ValueError(f"stride and padding need {L} entries (one per layer)")
+        for name in (self.hidden, self.output):
+            if name not in CONV_ACTIVATIONS:
+                raise ValueError(f"activation {name!r}: choose one of {CONV_ACTIVATIONS}")
+        self.batched = self.kernels[0].ndim == self.d + 3
+        shapes = [self.in_shape]
+        for l_, K in enumerate(self.kernels):
+            if K.ndim != self.d + 2 + self.batched:
+                raise ValueError(
+                    f"kernels[{l_}] has shape {tuple(K.shape)}: expected "
+                    f"{'(N, ' if self.batched else '('}C_in, C_out, k...)"
+                )
+            C_in, C_out, *k = K.shape[self.batched :]
+            if C_in != shapes[-1][0]:
+                raise ValueError(
+                    f"kernels[{l_}] has {C_in} input channels, expected {shapes[-1][0]}"
+                )
+            D = conv_transpose_output_size(
+                shapes[-1][1:], k, (self.stride[l_],) * self.d, (self.padding[l_],) * self.d
+            )
+            shapes.append((C_out, *D))
+        self.shapes = shapes
+        if self.batched and len({K.shape[0] for K in self.kernels}) != 1:
+            raise ValueError("kernels: every layer needs the same number of networks N")
+
+    # ------------------------------------------------------------- the Generator interface
+    @property
+    def dims(self) -> list[int]:
+        """[n_0, n_1, ..., n_L]: flattened sizes of the latent and of every layer's output."""
+        return [math.prod(s) for s in self.shapes]
+
+    @property
+    def out_shape(self) -> tuple[int, ...]:
+        """(C_L, *D_L): the output image shape."""
+        return self.shapes[-1]
+
+    @property
+    def n_networks(self) -> int:
+        """Number of networks N (1 when all rows share the weights)."""
+        return self.kernels[0].shape[0] if self.batched else 1
+
+    @property
+    def device(self) -> torch.device:
+        return self.kernels[0].device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.kernels[0].dtype
+
+    def _check_latent(self, z: torch.Tensor) -> torch.Tensor:
+        if not isinstance(z, torch.Tensor):
+            z = torch.as_tensor(z, dtype=self.dtype, device=self.device)
+        if z.ndim == 1:
+            z = z[None]
+        if z.ndim != 2 or z.shape[1] != self.dims[0]:
+            raise ValueError(f"z must have shape (B, {self.dims[0]}), got {tuple(z.shape)}")
+        if self.batched and z.shape[0] != self.n_networks:
+            raise ValueError(
+                f"z has {z.shape[0]} rows but the generator holds {self.n_networks} networks "
+                "(one row per network)"
+            )
+        if torch.isnan(z).any():
+            raise ValueError("z contains NaN")
+        return z.to(dtype=self.dtype, device=self.device)
+
+    def layers(self, z: torch.Tensor) -> list[torch.Tensor]:
+        """Every layer's output [x_1, ..., x_L] (after its activation), as feature maps."""
+        z = self._check_latent(z)
+        B = z.shape[0]
+        conv = F.conv_transpose1d if self.d == 1 else F.conv_transpose2d
+        h = z.reshape(B, *self.in_shape)
+        out = []
+        for l_, K in enumerate(self.kernels):
+            if self.batched:  # one group per network: row b through network b
+                Kb = K.reshape(-1, *K.shape[2:])
+                a = conv(
+                    h.reshape(1, -1, *h.shape[2:]),
+                    Kb,
+                    stride=self.stride[l_],
+                    padding=self.padding[l_],
+                    groups=B,
+                )
+                a = a.reshape(B, -1, *a.shape[2:])
+            else:
+                a = conv(h, K, stride=self.stride[l_], padding=self.padding[l_])
+            act = self.output if l_ == len(self.kernels) - 1 else self.hidden
+            h = activation(act, a, self.slope)
+            out.append(h)
+        return out
+
+    def __call__(self, z: torch.Tensor) -> torch.Tensor:
+        """G(z), shape (B, n_L) (flattened channels-first)."""
+        x = self.layers(z)[-1]
+        return x.reshape(x.shape[0], -1)
+
+    # ------------------------------------------------------------- conversions
+    def select(self, rows: torch.Tensor) -> ConvGenerator:
+        """The sub-batch of networks ``rows`` (a batched generator), or self (shared weights)."""
+        if not self.batched:
+            return self
+        return ConvGenerator(
+            [K[rows] for K in self.kernels],
+            self.in_shape,
+            list(self.stride),
+            list(self.padding),
+            self.hidden,
+            self.output,
+            self.slope,
+            dict(self.meta),
+        )
+
+    def repeat(self, times: int) -> ConvGenerator:
+        """Each network repeated ``times`` times consecutively (rows b*times .. b*times+times-1
+        use network b), e.g. to run one network under several masks in one batch."""
+        Ks = [K[None] if not self.batched else K for K in self.kernels]
+        Ks = [K.repeat_interleave(times, dim=0) for K in Ks]
+        return ConvGenerator(
+            Ks,
+            self.in_shape,
+            list(self.stride),
+            list(self.padding),
+            self.hidden,
+            self.output,
+            self.slope,
+            dict(self.meta),
+        )
+
+    def matrices(self, network: int = 0) -> list[torch.Tensor]:
+        """The sparse matrices [W_1, ..., W_L] of one network (:func:`conv_transpose_matrix`)."""
+        Ws = []
+        for l_, K in enumerate(self.kernels):
+            Kn = K[network] if self.batched else K
+            Ws.append(
+                conv_transpose_matrix(Kn, self.shapes[l_][1:], self.stride[l_], self.padding[l_])
+            )
+        return Ws
+
+    def to_generator(self, network: int = 0) -> Generator:
+        """The same map as a dense layered :class:`lib.generator.Generator` (P1 notation: its
+        weights [W_0, ..., W_L] are this network's W_1, ..., W_L), so that the other chapters'
+        methods run on it. Needs a hidden activation the Generator supports ('relu' or
+        'leaky_relu'); the output activation must be one of its output activations."""
+        if self.hidden not in ("relu", "leaky_relu") and len(self.kernels) > 1:
+            raise ValueError(
+                f"hidden={self.hidden!r}: lib.generator.Generator supports only 'relu' and "
+                "'leaky_relu' hidden layers; evaluate this generator with ConvGenerator itself"
+            )
+        hidden = self.hidden if self.hidden in ("relu", "leaky_relu") else "relu"
+        Ws = [W.to_dense() for W in self.matrices(network)]
+        meta = dict(self.meta, conv_shapes=self.shapes)
+        return Generator(
+            Ws,
+            None,
+            hidden,
+            self.output,
+            self.slope if "leaky_relu" in (hidden, self.output) else 0.0,
+            meta,
+        )
+
+    # ------------------------------------------------------------- construction
+    @classmethod
+    def random(
+        cls,
+        channels: Sequence[int],
+        *,
+        in_size: Sequence[int],
+        kernel: int,
+        stride: int,
+        seed: int,
+        padding: int = 0,
+        n_networks: int | None = None,
+        dist: str = "gaussian",
+        std: float | str = "fan_out",
+        hidden: str = "relu",
+        output: str | None = None,
+        slope: float = 0.2,
+        dtype: torch.dtype = torch.float64,
+        device: str | torch.device | None = None,
+    ) -> ConvGenerator:
+        """Random transposed-convolutional generator(s), seeded (P3 Thm. 1, Conj. 3, Sec. 4.2).
+
+        Args:
+            channels: [C_0, C_1, ..., C_L]; in_size: spatial size D_0 of the latent map.
+            kernel, stride, padding: the same for every layer (P3 Sec. 4.2: kernel 5, stride 3;
+                Thm. 1: stride = kernel).
+            n_networks: None for one network shared by all rows, else N independent networks.
+            dist: 'gaussian', 'uniform' (zero mean), 'rademacher' (+-std), 'uniform01' (U[0, 1],
+                P3 Fig. 4d), as :meth:`lib.generator.Generator.random`.
+            std: 'fan_out' = 1/sqrt(C_i l), the N(0, 1/(C_i l)) of P3 Thm. 1 (C_i the layer's
+                output channels, l = k^d the number of taps, as in the authors' code); 'unit' = 1
+                (P3 Sec. 4.2: N(0, 1)); or a number.
+            hidden, output: activations (output defaults to hidden, as in P3).
+        """
+        if dist not in WEIGHT_DISTRIBUTIONS:
+            raise ValueError(f"dist={dist!r}: choose one of {WEIGHT_DISTRIBUTIONS}")
+        in_size = tuple(in_size)
+        d = len(in_size)
+        gen = torch.Generator().manual_seed(seed)
+        kernels = []
+        for C_in, C_out in zip(channels[:-1], channels[1:], strict=True):
+            l = kernel**d
+            if std == "fan_out":
+                s = (C_out * l) ** -0.5
+            elif std == "unit":
+                s = 1.0
+            elif isinstance(std, str):
+                raise ValueError(f"std={std!r}: a number, 'fan_out' or 'unit'")
+            else:
+                s = float(std)
+            shape = (C_in, C_out) + (kernel,) * d
+            if n_networks is not None:
+                shape = (n_networks, *shape)
+            kernels.append(_draw(shape, dist, s, gen, dtype).to(device))
+        L = len(kernels)
+        meta = {
+            "channels": list(channels),
+            "in_size": list(in_size),
+            "kernel": kernel,
+            "stride": stride,
+            "padding": padding,
+            "seed": seed,
+            "dist": dist,
+            "std": std,
+        }
+        return cls(
+            kernels,
+            (channels[0], *in_size),
+            [stride] * L,
+            [padding] * L,
+            hidden,
+            output or hidden,
+            slope,
+            meta,
+        )
+
+    def sample_latent(self, B: int, *, seed: int, std: float = 1.0) -> torch.Tensor:
+        """B latents z ~ N(0, std^2 I), seeded, on the generator's device and dtype."""
+        gen = torch.Generator().manual_seed(seed)
+        z = torch.randn(B, self.dims[0], generator=gen, dtype=self.dtype) * std
+        return z.to(self.device)
+
+
+# --------------------------------------------------------------------------- masks (Thm. 4)
+def random_mask(
+    n: int, r: float, *, B: int = 1, seed: int, device: str | torch.device | None = None
+) -> torch.Tensor:
+    """Uniform random sub-sampling masks (P3 Thm. 4): each of the B rows observes exactly
+    round(r n) of the n output entries, chosen uniformly at random. Returns a (B, n) bool tensor,
+    True = observed."""
+    if not 0 < r <= 1:
+        raise ValueError(f"r={r}: the sampling rate must lie in (0, 1]")
+    gen = torch.Generator().manual_seed(seed)
+    m = max(1, round(r * n))
+    order = torch.rand(B, n, generator=gen).argsort(dim=1)
+    mask = torch.zeros(B, n, dtype=torch.bool)
+    mask.scatter_(1, order[:, :m], True)
+    return mask.to(device)
+
+
+def band_mask(
+    image_shape: Sequence[int], r: float, side: str, device: str | torch.device | None = None
+) -> torch.Tensor:
+    """A structured mask over a (C, H, W) image (P3 Sec. 3, Figs. 5-6): observe the top, bottom,
+    left or right band covering round(r H) rows / round(r W) columns of every channel (r = 0.5:
+    the half-image masks of the paper). Returns an (n,) bool tensor, True = observed; its true
+    sampling rate is the band's share of the image."""
+    if side not in MASK_KINDS[1:]:
+        raise ValueError(f"side={side!r}: choose one of {MASK_KINDS[1:]}")
+    if len(image_shape) != 3:
+        raise ValueError(f"image_shape must be (C, H, W), got {tuple(image_shape)}")
+    if not 0 < r <= 1:
+        raise ValueError(f"r={r}: the sampling rate must lie in (0, 1]")
+    C, H, W = image_shape
+    m = torch.zeros(C, H, W, dtype=torch.bool)
+    rows, cols = max(1, round(r * H)), max(1, round(r * W))
+    if side == "top":
+        m[:, :rows] = True
+    elif side == "bottom":
+        m[:, H - rows :] = True
+    elif side == "left":
+        m[:, :, :cols] = True
+    else:
+        m[:, :, W - cols :] = True
+    return m.reshape(-1).to(device)
+
+
+def make_masks(
+    kind: str,
+    image_shape: Sequence[int],
+    r: float,
+    *,
+    B: int,
+    seed: int,
+    device: str | torch.device | None = None,
+) -> torch.Tensor:
+    """B masks (B, n) of one kind ('random', 'top', 'bottom', 'left', 'right') at rate r."""
+    if kind == "random":
+        return random_mask(math.prod(image_shape), r, B=B, seed=seed, device=device)
+    if kind not in MASK_KINDS:
+        raise ValueError(f"kind={kind!r}: choose one of {MASK_KINDS}")
+    return band_mask(image_shape, r, kind, device=device).expand(B, -1).clone()
+
+
+# --------------------------------------------------------------------------- recovery
+@dataclass
+class RecoveryResult:
+    """Latent recovery under a mask (P3 Eq. 3), with the negation restart.
+
+    Attributes:
+        z: (B, n_0) recovered latents (the better of the two runs per row).
+        loss: (B,) J(z) = 1/2 ||A (G(z) - y)||^2 at z.
+        first_z: (B, n_0) end points of the first run (before any restart).
+        first_loss: (B,) J after the first run.
+        restarted: (B,) bool, the row was restarted from -z_1 (its first run ended with a relative
+            cost above ``loss_tol``, see :func:`recover`).
+        rescued: (B,) bool, the restart brought J below that threshold where the first run had
+            not.
+        seconds: wall time.
+    """
+
+    z: torch.Tensor
+    loss: torch.Tensor
+    first_z: torch.Tensor
+    first_loss: torch.Tensor
+    restarted: torch.Tensor
+    rescued: torch.Tensor
+    seconds: float
+
+
+def recover(
+    G: ConvGenerator | Generator,
+    y: torch.Tensor,
+    *,
+    mask: torch.Tensor | None = None,
+    optimizer: str = "adam",
+    lr: float = 0.05,
+    steps: int = 1000,
+    seed: int = 0,
+    z0: torch.Tensor | None = None,
+    negation_restart: bool = True,
+    loss_tol: float = 1e-8,
+    grad_tol: float = 1e-10,
+) -> RecoveryResult:
+    """Recover z from y = A G(z*) by gradient descent on J(z) = 1/2 ||A (G(z) - y)||^2 (P3 Eq. 3),
+    batched over rows (and over networks when G is a batched :class:`ConvGenerator`).
+
+    P3 Thm. 1 guarantees a descent direction everywhere except near z* and near -rho z*: gradient
+    descent can stall only there. The negation restart (the authors' code, and Hand & Voroninski's
+    algorithm) handles the second case: a row whose first run ends with
+    J > ``loss_tol`` * 1/2 ||y||^2 (relative residual above sqrt(loss_tol)) is run again from the
+    negation of its end point, and the better end point (lower J) is kept.
+
+    Runs :func:`lib.gradient.gradient_descent` ('gd' or 'adam') for both passes.
+    """
+    import time
+
+    t0 = time.perf_counter()
+    res = gradient_descent(
+        G,
+        y,
+        mask=mask,
+        z0=z0,
+        seed=seed,
+        lr=lr,
+        steps=steps,
+        optimizer=optimizer,
+        grad_tol=grad_tol,
+    )
+    z, loss = res.z.clone(), res.loss.clone()
+    first = res.loss.clone()
+    restarted = torch.zeros_like(first, dtype=torch.bool)
+    yt = torch.as_tensor(y)
+    yt = yt[None] if yt.ndim == 1 else yt
+    ym = yt if mask is None else yt * torch.as_tensor(mask).to(yt.dtype)
+    thresh = loss_tol * 0.5 * (ym * ym).sum(1).to(first.device)
+    if negation_restart:
+        restarted = first > thresh
+        idx = restarted.nonzero().flatten()
+        if len(idx):
+            m = mask
+            if mask is not None and torch.as_tensor(mask).ndim == 2:
+                m = torch.as_tensor(mask)[idx.to(torch.as_tensor(mask).device)]
+            Gs = G.select(idx) if isinstance(G, ConvGenerator) else G
+            y2 = torch.as_tensor(y)
+            y2 = (y2[None] if y2.ndim == 1 else y2)[idx.to(y2.device)]
+            res2 = gradient_descent(
+                Gs,
+                y2,
+                mask=m,
+                z0=-res.z[idx],
+                lr=lr,
+                steps=steps,
+                optimizer=optimizer,
+                grad_tol=grad_tol,
+            )
+            better = res2.loss < loss[idx]
+            z[idx[better]] = res2.z[better]
+            loss[idx[better]] = res2.loss[better]
+    rescued = restarted & (loss <= thresh)
+    return RecoveryResult(z, loss, res.z, first, restarted, rescued, time.perf_counter() - t0)
+
+
+# --------------------------------------------------------------------------- landscapes (Fig. 4)
+def latent_grid(center: torch.Tensor, half_width: float, n: int) -> tuple[torch.Tensor, ...]:
+    """An n x n grid of 2-D latents centred at ``center`` (P3 Fig. 4: a grid centred at the
+    ground truth). Returns (t1, t2, Z): the axes (n,) each and the grid points Z (n*n, 2), row
+    index = i*n + j for (t1[i], t2[j])."""
+    center = torch.as_tensor(center).reshape(-1)
+    if center.numel() != 2:
+        raise ValueError("center: landscapes need a 2-dimensional latent")
+    ax = torch.linspace(-half_width, half_width, n, dtype=center.dtype, device=center.device)
+    t1, t2 = center[0] + ax, center[1] + ax
+    Z = torch.cartesian_prod(t1, t2)
+    return t1, t2, Z
+
+
+@torch.no_grad()
+def cost_landscape(
+    G: ConvGenerator | Generator,
+    y: torch.Tensor,
+    Z: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    chunk: int = 4096,
+) -> torch.Tensor:
+    """J(z) = 1/2 ||A (G(z) - y)||^2 (P3 Eq. 3) at every row of Z, for one observation y (n,)
+    and a shared-weight generator. Returns (len(Z),)."""
+    y = torch.as_tensor(y).reshape(1, -1)
+    out = []
+    for s in range(0, Z.shape[0], chunk):
+        Zc = Z[s : s + chunk]
+        out.append(
+            latent_loss(
+                G, Zc, y.expand(Zc.shape[0], -1), None if mask is None else mask.to(Zc.dtype)
+            )
+        )
+    return torch.cat(out)
+
+
+# --------------------------------------------------------------------------- sweeps (Thm. 4)
+@dataclass
+class RecoverySweep:
+    """Recovery over T random networks x mask kinds x sampling rates (P3 Thm. 4, Sec. 3).
+
+    Attributes:
+        kinds, rates: the mask kinds and sampling rates r of the sweep.
+        rel_err: (T, K, R) ||z - z*|| / ||z*||; success: (T, K, R) rel_err < tol.
+        restarted: (T, K, R) bool, the first run was restarted (see :class:`RecoveryResult`).
+        rescued: (T, K, R) bool, recovered (success) although the first run alone was not: the
+            negation restart was needed.
+        first_cos: (T, K, R) cosine between the first run's end point and z* (-1: at -rho z*).
+        seconds: wall time.
+    """
+
+    kinds: tuple[str, ...]
+    rates: tuple[float, ...]
+    rel_err: torch.Tensor
+    success: torch.Tensor
+    restarted: torch.Tensor
+    rescued: torch.Tensor
+    first_cos: torch.Tensor
+    seconds: float
+
+    @property
+    def prob(self) -> torch.Tensor:
+        """(K, R) empirical recovery probability."""
+        return self.success.double().mean(0)
+
+    def transitions(self, level: float = 0.5) -> dict[str, float]:
+        """The sampling rate r at which each kind's recovery probability first reaches ``level``
+        (:func:`transition_point`)."""
+        return {
+            k: transition_point(self.rates, self.prob[i], level) for i, k in enumerate(self.kinds)
+        }
+
+
+def transition_point(rates: Sequence[float], prob: Sequence[float], level: float = 0.5) -> float:
+    """Smallest r at which the recovery probability reaches ``level``, interpolated linearly
+    between the two grid points around the first crossing; ``rates[0]`` if already reached there,
+    nan if never reached."""
+    p = [float(v) for v in prob]
+    if p[0] >= level:
+        return float(rates[0])
+    for i in range(1, len(p)):
+        if p[i] >= level:
+            r0, r1, p0, p1 = rates[i - 1], rates[i], p[i - 1], p[i]
+            return float(r0 + (level - p0) * (r1 - r0) / (p1 - p0))
+    return float("nan")
+
+
+def recovery_sweep(
+    G: ConvGenerator,
+    z_star: torch.Tensor,
+    *,
+    kinds: Sequence[str],
+    rates: Sequence[float],
+    seed: int,
+    tol: float = 1e-3,
+    **recover_kw,
+) -> RecoverySweep:
+    """Recover z* of T networks under every mask kind and rate at once (one batch).
+
+    Args:
+        G: a batched :class:`ConvGenerator` with T networks (or shared weights with T = len(z*)).
+        z_star: (T, n_0) ground truths, row t for network t.
+        kinds: mask kinds of :func:`make_masks`; rates: sampling rates r.
+        seed: seeds the random masks (each row its own) and the initial latents.
+        tol: success threshold on the relative latent error.
+        recover_kw: passed to :func:`recover` (optimizer, lr, steps, ...).
+    """
+    T, K, R = z_star.shape[0], len(kinds), len(rates)
+    Gr = G.repeat(K * R) if G.batched else G
+    z_rep = z_star.repeat_interleave(K * R, dim=0)
+    masks = torch.empty(T, K, R, G.dims[-1], dtype=torch.bool)
+    for i, kind in enumerate(kinds):
+        for j, r in enumerate(rates):
+            masks[:, i, j] = make_masks(kind, G.out_shape, r, B=T, seed=seed + 1000 * i + j)
+    masks = masks.reshape(T * K * R, -1).to(G.device)
+    y = Gr(z_rep) * masks
+    res = recover(Gr, y, mask=masks, seed=seed, **recover_kw)
+    err = (res.z - z_rep).norm(dim=1) / z_rep.norm(dim=1)
+    first_err = (res.first_z - z_rep).norm(dim=1) / z_rep.norm(dim=1)
+    rescued = (err < tol) & ~(first_err < tol)
+    cos = (res.first_z * z_rep).sum(1) / (res.first_z.norm(dim=1) * z_rep.norm(dim=1))
+    shape = (T, K, R)
+    return RecoverySweep(
+        tuple(kinds),
+        tuple(rates),
+        err.reshape(shape).cpu(),
+        (err < tol).reshape(shape).cpu(),
+        res.restarted.reshape(shape).cpu(),
+        rescued.reshape(shape).cpu(),
+        cos.reshape(shape).cpu(),
+        res.seconds,
+    )

@@ -1,0 +1,229 @@
+"""Tests of lib.conv (P3): transposed convolutions as matrices, the Fig. 2 permutation, conv
+generators, masks, recovery and landscapes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from lib import conv
+from lib.gradient import gradient_descent
+
+F64 = torch.float64
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """These networks are tiny: one torch thread is much faster than two on a loaded CPU."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.mark.parametrize(
+    "C_in, C_out, kernel, in_size, stride, padding",
+    [
+        (1, 1, (3,), (4,), 1, 0),
+        (3, 2, (5,), (7,), 3, 0),
+        (2, 4, (4,), (5,), 2, 1),
+        (2, 3, (2, 2), (3, 3), 2, 0),
+        (4, 2, (5, 5), (3, 4), 3, 1),
+        (1, 16, (5, 5), (1, 1), 3, 0),
+        (3, 1, (3, 2), (2, 5), 1, 0),
+    ],
+)
+def test_matrix_equals_torch_conv_transpose(C_in, C_out, kernel, in_size, stride, padding):
+    gen = torch.Generator().manual_seed(0)
+    w = torch.randn(C_in, C_out, *kernel, generator=gen, dtype=F64)
+    z = torch.randn(5, C_in, *in_size, generator=gen, dtype=F64)
+    W = conv.conv_transpose_matrix(w, in_size, stride, padding)
+    f = F.conv_transpose1d if len(in_size) == 1 else F.conv_transpose2d
+    ref = f(z, w, stride=stride, padding=padding).reshape(5, -1)
+    assert W.is_sparse and W.shape == (ref.shape[1], z[0].numel())
+    got = (W @ z.reshape(5, -1).T).T
+    assert torch.allclose(got, ref, rtol=0, atol=1e-12)
+    # every entry of W is a filter tap: the number of nonzeros is at most C_in C_out |q| |a|
+    assert W._nnz() <= w.numel() * z[0, 0].numel()
+
+
+def test_matrix_brute_force_1d():
+    """Column (i, q) of W is the response to the unit input e_{i,q}: build W column by column."""
+    gen = torch.Generator().manual_seed(1)
+    w = torch.randn(2, 3, 4, generator=gen, dtype=F64)
+    W = conv.conv_transpose_matrix(w, 5, stride=2, padding=1).to_dense()
+    cols = []
+    for k in range(2 * 5):
+        e = torch.zeros(2 * 5, dtype=F64)
+        e[k] = 1
+        cols.append(F.conv_transpose1d(e.reshape(1, 2, 5), w, stride=2, padding=1).reshape(-1))
+    assert torch.equal(W, torch.stack(cols, 1))
+
+
+@pytest.mark.parametrize(
+    "C_in, C_out, kernel, in_size",
+    [(2, 3, (4,), (5,)), (3, 2, (2, 3), (2, 4)), (1, 16, (5, 5), (1, 1))],
+)
+def test_block_permutation(C_in, C_out, kernel, in_size):
+    gen = torch.Generator().manual_seed(2)
+    w = torch.randn(C_in, C_out, *kernel, generator=gen, dtype=F64)
+    W = conv.conv_transpose_matrix(w, in_size, stride=kernel, padding=0).to_dense()
+    rows, cols = conv.block_permutation(C_in, C_out, in_size, kernel)
+    assert sorted(rows.tolist()) == list(range(W.shape[0]))
+    assert sorted(cols.tolist()) == list(range(W.shape[1]))
+    Bk = conv.filter_block(w)
+    n_blocks = torch.tensor(in_size).prod().item()
+    assert torch.equal(W[rows][:, cols], torch.block_diag(*[Bk] * n_blocks))
+    # the block holds every tap exactly once: B[(j, a), i] = f_{i,j}[a]
+    assert torch.equal(Bk[1 * torch.tensor(kernel).prod().item()], w[:, 1].reshape(C_in, -1)[:, 0])
+
+
+def test_permutation_fails_when_stride_differs():
+    """With overlapping patches (stride < kernel) the permuted matrix is not block-diagonal."""
+    w = torch.randn(2, 2, 5, generator=torch.Generator().manual_seed(3), dtype=F64)
+    W = conv.conv_transpose_matrix(w, 4, stride=5, padding=0).to_dense()
+    W3 = conv.conv_transpose_matrix(w, 4, stride=3, padding=0).to_dense()
+    rows, cols = conv.block_permutation(2, 2, 4, 5)
+    assert torch.equal(W[rows][:, cols], torch.block_diag(*[conv.filter_block(w)] * 4))
+    assert W3.shape[0] < W.shape[0]  # patches overlap: fewer output pixels than taps
+
+
+@pytest.mark.parametrize("hidden", ["relu", "leaky_relu", "sigmoid", "tanh"])
+def test_generator_batched_matches_per_network(hidden):
+    G = conv.ConvGenerator.random(
+        [3, 4, 2],
+        in_size=(2, 2),
+        kernel=3,
+        stride=2,
+        padding=1,
+        seed=4,
+        n_networks=3,
+        hidden=hidden,
+    )
+    z = G.sample_latent(3, seed=5)
+    x = G(z)
+    assert x.shape == (3, G.dims[-1])
+    for b in range(3):
+        h = z[b].reshape(1, *G.in_shape)
+        for l, K in enumerate(G.kernels):
+            act = G.output if l == 1 else G.hidden
+            h = conv.activation(act, F.conv_transpose2d(h, K[b], stride=2, padding=1), G.slope)
+        assert torch.allclose(x[b], h.reshape(-1), atol=1e-14)
+
+
+def test_to_generator_and_gradient_descent_agree():
+    G = conv.ConvGenerator.random([2, 4, 1], in_size=(1, 1), kernel=5, stride=3, seed=6)
+    z = G.sample_latent(4, seed=7)
+    Gd = G.to_generator()
+    assert torch.allclose(Gd(z), G(z), atol=1e-14)
+    assert Gd.dims == G.dims
+    y = G(z)
+    r1 = gradient_descent(G, y, optimizer="adam", lr=0.05, steps=50, seed=1)
+    r2 = gradient_descent(Gd, y, optimizer="adam", lr=0.05, steps=50, seed=1)
+    assert torch.allclose(r1.z, r2.z, atol=1e-10)
+    with pytest.raises(ValueError, match="hidden"):
+        conv.ConvGenerator.random(
+            [2, 4, 1], in_size=(1, 1), kernel=5, stride=3, seed=6, hidden="tanh"
+        ).to_generator()
+
+
+def test_weight_distributions_and_variance():
+    G = conv.ConvGenerator.random(
+        [8, 16, 4], in_size=(1, 1), kernel=3, stride=3, seed=8, n_networks=50
+    )
+    for K, C_out in zip(G.kernels, (16, 4), strict=True):
+        assert abs(K.var().item() * C_out * 9 - 1) < 0.05  # N(0, 1/(C_i l)), l = 9
+    for dist in ("uniform", "rademacher"):
+        K = conv.ConvGenerator.random(
+            [8, 16], in_size=(1, 1), kernel=3, stride=3, seed=8, n_networks=50, dist=dist
+        ).kernels[0]
+        assert abs(K.var().item() * 16 * 9 - 1) < 0.05 and abs(K.mean().item()) < 0.01
+    K = conv.ConvGenerator.random(
+        [8, 16], in_size=(1, 1), kernel=3, stride=3, seed=8, dist="uniform01"
+    ).kernels[0]
+    assert K.min() >= 0 and K.max() <= 1
+
+
+def test_masks():
+    m = conv.random_mask(100, 0.3, B=4, seed=0)
+    assert m.shape == (4, 100) and m.dtype == torch.bool and (m.sum(1) == 30).all()
+    assert not torch.equal(m[0], m[1])
+    shape = (1, 4, 6)
+    top = conv.band_mask(shape, 0.5, "top").reshape(4, 6)
+    assert top[:2].all() and not top[2:].any()
+    right = conv.band_mask(shape, 0.5, "right").reshape(4, 6)
+    assert right[:, 3:].all() and not right[:, :3].any()
+    bottom = conv.band_mask(shape, 0.75, "bottom").reshape(4, 6)
+    assert bottom[1:].all() and not bottom[0].any()
+    assert conv.make_masks("left", shape, 0.5, B=3, seed=0).shape == (3, 24)
+    with pytest.raises(ValueError, match="side"):
+        conv.band_mask(shape, 0.5, "middle")
+    with pytest.raises(ValueError, match="r="):
+        conv.random_mask(10, 0.0, seed=0)
+
+
+def test_recover_exact_and_negation_restart():
+    """Full observation of an expansive ReLU net: z* is recovered; a start at -z* (the other
+    critical region of P3 Thm. 1) is rescued by the negation restart when GD stalls there."""
+    G = conv.ConvGenerator.random(
+        [4, 16, 4], in_size=(1, 1), kernel=2, stride=2, seed=9, n_networks=8
+    )
+    z = G.sample_latent(8, seed=10)
+    y = G(z)
+    res = conv.recover(G, y, lr=0.05, steps=1500, seed=11)
+    err = ((res.z - z).norm(dim=1) / z.norm(dim=1)).max().item()
+    assert err < 1e-4
+    # starting exactly at -z*: if GD stalls there, the negation restart starts again from z*
+    res2 = conv.recover(G, y, z0=-z, lr=0.05, steps=1500)
+    assert ((res2.z - z).norm(dim=1) / z.norm(dim=1)).max().item() < 1e-4
+    res3 = conv.recover(G, y, z0=-z, lr=0.05, steps=1500, negation_restart=False)
+    assert (res3.restarted == 0).all()
+    assert (res2.loss <= res3.loss + 1e-12).all()
+
+
+def test_landscape_minimum_at_truth():
+    G = conv.ConvGenerator.random(
+        [2, 16, 1], in_size=(1, 1), kernel=5, stride=3, seed=12, std="unit"
+    )
+    zs = torch.tensor([0.7, -0.4], dtype=F64)
+    y = G(zs)[0]
+    mask = conv.random_mask(y.numel(), 0.5, seed=0)[0]
+    t1, t2, Z = conv.latent_grid(zs, 2.0, 21)
+    J = conv.cost_landscape(G, y * mask, Z, mask)
+    assert J.shape == (441,)
+    assert J.argmin().item() == 10 * 21 + 10 and J.min().item() < 1e-20
+    # the same values as a direct evaluation
+    Jd = 0.5 * (((G(Z) - y) * mask) ** 2).sum(1)
+    assert torch.allclose(J, Jd)
+
+
+def test_bad_input():
+    G = conv.ConvGenerator.random([2, 3], in_size=(2,), kernel=3, stride=1, seed=0, n_networks=2)
+    with pytest.raises(ValueError, match="rows"):
+        G(torch.zeros(3, 4, dtype=F64))
+    with pytest.raises(ValueError, match="in_shape"):
+        conv.ConvGenerator([torch.zeros(2, 3, 3)], (2,), [1], [0])
+    with pytest.raises(ValueError, match="weight"):
+        conv.conv_transpose_matrix(torch.zeros(2, 3), 4)
+
+
+def test_transition_point():
+    rates = (0.1, 0.2, 0.4, 0.8)
+    assert conv.transition_point(rates, (0.0, 0.25, 0.75, 1.0)) == pytest.approx(0.3)
+    assert conv.transition_point(rates, (0.6, 1, 1, 1)) == 0.1
+    assert torch.isnan(torch.tensor(conv.transition_point(rates, (0, 0, 0.2, 0.4))))
+
+
+def test_recovery_sweep_shapes_and_masks():
+    G = conv.ConvGenerator.random(
+        [2, 8, 1], in_size=(2, 2), kernel=5, stride=3, seed=13, n_networks=3
+    )
+    z = G.sample_latent(3, seed=14)
+    sw = conv.recovery_sweep(
+        G, z, kinds=["random", "top"], rates=(0.05, 1.0), seed=15, steps=400, lr=0.1
+    )
+    assert sw.success.shape == (3, 2, 2) and sw.prob.shape == (2, 2)
+    # the full output (r = 1) of an expansive network is always recovered
+    assert sw.success[:, :, 1].all()
+    assert set(sw.transitions()) == {"random", "top"}
