@@ -46,7 +46,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from lib import conv
+from lib import conv, measurements
 from lib.experiments import settings
 
 S = settings("p3_landscapes")
@@ -74,7 +74,7 @@ nets = {
 }
 G0 = nets["(a) ReLU"]
 n = G0.dims[-1]
-mask = conv.random_mask(n, S["rate"], seed=seed + 1, device=DEVICE)[0]
+mask = measurements.random_mask(n, S["rate"], seed=seed + 1, device=DEVICE)[0]
 z_star = G0.sample_latent(1, seed=seed + 2)[0]
 print(
     f"latent n_0 = {G0.dims[0]}, hidden {G0.shapes[1]} ({G0.dims[1]} units), output "

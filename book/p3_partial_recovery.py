@@ -52,7 +52,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from lib import conv
+from lib import conv, measurements
 from lib.experiments import settings
 
 # The networks are tiny: on a CPU one thread is faster than several (thread synchronisation
@@ -141,7 +141,7 @@ print(
 # rows or columns ($r = 1/2$: the paper's half masks).
 
 # %%
-kinds = conv.MASK_KINDS
+kinds = measurements.MASK_KINDS
 arch = dict(
     in_size=S["phase_in_size"], kernel=S["kernel"], stride=S["stride"], n_networks=T, device=DEVICE
 )

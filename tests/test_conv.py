@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lib import conv
+from lib import conv, measurements
 from lib.gradient import gradient_descent
 
 F64 = torch.float64
@@ -146,21 +146,21 @@ def test_weight_distributions_and_variance():
 
 
 def test_masks():
-    m = conv.random_mask(100, 0.3, B=4, seed=0)
+    m = measurements.random_mask(100, 0.3, B=4, seed=0)
     assert m.shape == (4, 100) and m.dtype == torch.bool and (m.sum(1) == 30).all()
     assert not torch.equal(m[0], m[1])
     shape = (1, 4, 6)
-    top = conv.band_mask(shape, 0.5, "top").reshape(4, 6)
+    top = measurements.band_mask(shape, 0.5, "top").reshape(4, 6)
     assert top[:2].all() and not top[2:].any()
-    right = conv.band_mask(shape, 0.5, "right").reshape(4, 6)
+    right = measurements.band_mask(shape, 0.5, "right").reshape(4, 6)
     assert right[:, 3:].all() and not right[:, :3].any()
-    bottom = conv.band_mask(shape, 0.75, "bottom").reshape(4, 6)
+    bottom = measurements.band_mask(shape, 0.75, "bottom").reshape(4, 6)
     assert bottom[1:].all() and not bottom[0].any()
-    assert conv.make_masks("left", shape, 0.5, B=3, seed=0).shape == (3, 24)
+    assert measurements.make_masks("left", shape, 0.5, B=3, seed=0).shape == (3, 24)
     with pytest.raises(ValueError, match="side"):
-        conv.band_mask(shape, 0.5, "middle")
+        measurements.band_mask(shape, 0.5, "middle")
     with pytest.raises(ValueError, match="r="):
-        conv.random_mask(10, 0.0, seed=0)
+        measurements.random_mask(10, 0.0, seed=0)
 
 
 def test_recover_exact_and_negation_restart():
@@ -188,7 +188,7 @@ def test_landscape_minimum_at_truth():
     )
     zs = torch.tensor([0.7, -0.4], dtype=F64)
     y = G(zs)[0]
-    mask = conv.random_mask(y.numel(), 0.5, seed=0)[0]
+    mask = measurements.random_mask(y.numel(), 0.5, seed=0)[0]
     t1, t2, Z = conv.latent_grid(zs, 2.0, 21)
     J = conv.cost_landscape(G, y * mask, Z, mask)
     assert J.shape == (441,)
