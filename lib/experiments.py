@@ -58,13 +58,13 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "n": 625,
         "n0": (100, 200),
         "n1": Scaled(
-            book=(50, 150, 250, 350, 450, 600, 800, 1000),
+            book=(50, 150, 250, 400, 600, 800, 1000),
             paper=tuple(range(50, 1001, 50)),
         ),
-        "signals": Scaled(book=10, paper=512),
+        "signals": Scaled(book=8, paper=512),
         "weight_std": "fan_in",  # W_i ~ N(0, 1/n_i): keeps tanh out of saturation (see chapter)
-        "gd_steps": Scaled(book=500, paper=10_000),
-        "gd_lrs": Scaled(book=(1e-1, 1e0), paper=(1e-1, 1e0, 1e1, 1e2, 1e3, 1e4)),
+        "gd_steps": Scaled(book=800, paper=10_000),
+        "gd_lrs": Scaled(book=(1e-1,), paper=(1e-1, 1e0, 1e1, 1e2, 1e3, 1e4)),
         "gd_grad_tol": 1e-9,
         "lbp_lams": Scaled(book=(1e-5, 0.0), paper=(1e-5, 7e-6, 3e-6, 1e-6, 0.0)),
         "lp_rho": 1e-2,

@@ -15,12 +15,16 @@ signal whose LP is infeasible or failed gets NaN, never a silent number.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
 import cvxpy as cp
+import highspy
 import numpy as np
 import torch
+
+from .generator import Generator
 
 SOLVER = "HIGHS"
 
@@ -119,3 +123,855 @@ def invert_layer_lp(
     seconds = time.perf_counter() - t0
     z = torch.as_tensor(np.stack([s[0] for s in sols])).to(device=W.device, dtype=W.dtype)
     return LayerLPResult(z, [s[1] for s in sols], [s[2] for s in sols], seconds)
+
+
+# =====================================================================================
+# P2 Sections 3.3-4 and Appendix A: layer-wise inversion of a whole network
+# =====================================================================================
+#
+# Notation. The book's generator (lib.generator, P1 notation) is
+#     x_1 = act(W_0 z + b_0), ..., y = phi(W_L x_L + b_L),
+# P2 writes the same map as z_i = phi_i(z_{i-1}) = ReLU(W_i z_{i-1} + b_i), i = 1..d. P2's
+# networks have the activation at every layer including the output (phi = ReLU or LeakyReLU).
+# Inverting "backwards layer by layer" (P2 Thm 3-5) means: from y estimate x_L (the input of
+# the last layer), from that estimate x_{L-1}, ..., down to z. Every layer is one of the problems
+# below, with W = W_i (n rows, k columns) and x the (estimated) output of that layer.
+
+METHODS = ("equations", "leaky_inverse", "linf", "l1", "relax")
+LP_METHODS = ("linf", "l1", "relax")
+BACKENDS = ("highs", "cvxpy")
+INF = highspy.kHighsInf
+BIG = 1e6  # "no bound" for HiGHS: finite, so that switching a row on or off keeps the basis valid
+
+
+# ------------------------------------------------------------------------ the LP in bounds form
+class BoundsLP:
+    """min c^T v  s.t.  row_lo <= A v <= row_hi,  col_lo <= v <= col_hi, with A fixed.
+
+    Every LP of P2 (Alg. 1-3, Remarks 1-2, Eqs. 8-9) is of this form with a constraint matrix
+    that depends only on the layer's weights; a new signal, a new threshold epsilon or a new
+    mask only changes the cost and the bounds. So the problem is built once per layer and
+    re-solved:
+
+    * ``backend='highs'``: the model is passed to HiGHS (highspy) once; each solve changes
+      costs/bounds in place and HiGHS warm-starts from the previous optimal basis (dual simplex).
+    * ``backend='cvxpy'``: a cvxpy problem with Parameters, DPP-compliant (checked), so cvxpy
+      canonicalises once and re-solves with HiGHS; bounds that are switched off are encoded by
+      0/1 indicator parameters (cvxpy parameters cannot be infinite).
+
+    Both give the same LP; tests check they agree. ``solve`` returns (v, status, iterations):
+    status is 'optimal', 'infeasible', 'unbounded' or a failure text, and v is None unless
+    optimal. Infinite bounds are given as +-inf.
+    """
+
+    def __init__(self, A: np.ndarray, backend: str = "highs", tol: float = 1e-10) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"backend={backend!r}: choose one of {BACKENDS}")
+        self.A = np.ascontiguousarray(A, dtype=float)
+        self.m, self.nv = self.A.shape
+        self.backend = backend
+        self.c = np.zeros(self.nv)
+        self.row_lo = np.full(self.m, -np.inf)
+        self.row_hi = np.full(self.m, np.inf)
+        self.col_lo = np.full(self.nv, -np.inf)
+        self.col_hi = np.full(self.nv, np.inf)
+        if backend == "highs":
+            self._build_highs(tol)
+        else:
+            self._build_cvxpy()
+
+    # ---- HiGHS
+    def _build_highs(self, tol: float) -> None:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("presolve", "off")  # keep the basis between solves (warm start)
+        h.setOptionValue("threads", 1)  # small LPs: a thread pool only costs here
+        h.setOptionValue("parallel", "off")
+        h.setOptionValue("primal_feasibility_tolerance", tol)
+        h.setOptionValue("dual_feasibility_tolerance", tol)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = self.nv, self.m
+        lp.col_cost_ = self.c
+        lp.col_lower_ = self._inf(self.col_lo)
+        lp.col_upper_ = self._inf(self.col_hi)
+        lp.row_lower_ = self._inf(self.row_lo)
+        lp.row_upper_ = self._inf(self.row_hi)
+        nz = self.A != 0
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = np.r_[0, np.cumsum(nz.sum(1))].astype(np.int32)
+        lp.a_matrix_.index_ = np.nonzero(nz)[1].astype(np.int32)
+        lp.a_matrix_.value_ = self.A[nz]
+        h.passModel(lp)
+        self.h = h
+        self._rows = np.arange(self.m, dtype=np.int32)
+        self._cols = np.arange(self.nv, dtype=np.int32)
+
+    @staticmethod
+    def _inf(a: np.ndarray) -> np.ndarray:
+        return np.clip(a, -BIG, BIG)
+
+    # ---- cvxpy (DPP)
+    def _build_cvxpy(self) -> None:
+        m, nv = self.m, self.nv
+        self.v = cp.Variable(nv)
+        self.p = {
+            name: cp.Parameter(size)
+            for name, size in [
+                ("c", nv),
+                ("rlo", m),
+                ("rlo_on", m),
+                ("rhi", m),
+                ("rhi_on", m),
+                ("clo", nv),
+                ("clo_on", nv),
+                ("chi", nv),
+                ("chi_on", nv),
+            ]
+        }
+        p, Av = self.p, self.A @ self.v
+        cons = [
+            cp.multiply(p["rlo_on"], Av) >= p["rlo"],
+            cp.multiply(p["rhi_on"], Av) <= p["rhi"],
+            cp.multiply(p["clo_on"], self.v) >= p["clo"],
+            cp.multiply(p["chi_on"], self.v) <= p["chi"],
+        ]
+        self.problem = cp.Problem(cp.Minimize(p["c"] @ self.v), cons)
+        if not self.problem.is_dpp():  # pragma: no cover - a programming error
+            raise RuntimeError("the cvxpy LP is not DPP: it would be re-canonicalised per solve")
+
+    def set(self, *, c=None, row_lo=None, row_hi=None, col_lo=None, col_hi=None) -> None:
+        """Change the cost and/or bounds (arrays of the full length; +-inf = no bound)."""
+        for name, val in (
+            ("c", c),
+            ("row_lo", row_lo),
+            ("row_hi", row_hi),
+            ("col_lo", col_lo),
+            ("col_hi", col_hi),
+        ):
+            if val is None:
+                continue
+            val = np.asarray(val, dtype=float)
+            if val.shape != getattr(self, name).shape:
+                raise ValueError(f"{name}: shape {val.shape}, expected {getattr(self, name).shape}")
+            setattr(self, name, val.copy())
+            if self.backend == "highs":
+                if name == "c":
+                    self.h.changeColsCost(self.nv, self._cols, val)
+                elif name.startswith("row"):
+                    self.h.changeRowsBounds(
+                        self.m, self._rows, self._inf(self.row_lo), self._inf(self.row_hi)
+                    )
+                else:
+                    self.h.changeColsBounds(
+                        self.nv, self._cols, self._inf(self.col_lo), self._inf(self.col_hi)
+                    )
+
+    def solve(self) -> tuple[np.ndarray | None, str, int]:
+        """Solve; returns (v or None, status, simplex iterations (-1 for cvxpy))."""
+        if self.backend == "highs":
+            return self._solve_highs()
+        return self._solve_cvxpy()
+
+    def _solve_highs(self):
+        h = self.h
+        h.run()
+        st = h.getModelStatus()
+        MS = highspy.HighsModelStatus
+        iters = int(h.getInfo().simplex_iteration_count)
+        if st == MS.kOptimal:
+            return np.array(h.getSolution().col_value), "optimal", iters
+        status = {
+            MS.kInfeasible: "infeasible",
+            MS.kUnbounded: "unbounded",
+            MS.kUnboundedOrInfeasible: "infeasible_or_unbounded",
+        }.get(st, f"failed: {h.modelStatusToString(st)}")
+        h.clearSolver()  # do not warm-start the next signal from a failed state
+        return None, status, iters
+
+    def _solve_cvxpy(self):
+        p = self.p
+        p["c"].value = self.c
+        for key, arr in (
+            ("rlo", self.row_lo),
+            ("rhi", self.row_hi),
+            ("clo", self.col_lo),
+            ("chi", self.col_hi),
+        ):
+            on = np.isfinite(arr)
+            p[key + "_on"].value = on.astype(float)
+            p[key].value = np.where(on, arr, 0.0)
+        try:
+            self.problem.solve(solver=SOLVER)
+            status = self.problem.status
+        except cp.SolverError as err:
+            status = f"failed: {err}"
+        if status == cp.OPTIMAL:
+            return np.asarray(self.v.value, dtype=float), "optimal", -1
+        status = {cp.INFEASIBLE: "infeasible", cp.UNBOUNDED: "unbounded"}.get(status, status)
+        return None, status, -1
+
+
+# ------------------------------------------------------------------------ one layer
+@dataclass
+class LayerSolve:
+    """One layer's inversion for one signal: the estimate and how it was obtained.
+
+    Attributes:
+        z: the layer's input estimate (length k), or None when no LP was solved to optimality.
+        status: 'optimal', or why not ('infeasible', 'max_steps', 'failed: ...').
+        eps: the threshold epsilon the algorithm stopped at (Alg. 1: the first feasible one).
+        objective: the optimal LP value at that epsilon (Alg. 1: delta*, the l_inf fit of the
+            estimated active rows; Alg. 2: sum of e_j; Alg. 3: the relaxation's objective).
+        steps: t, the number of epsilon <- alpha epsilon steps taken from eps0.
+        solves: number of LPs actually solved (grid points whose LP is provably the same as the
+            previous one are not re-solved, see :class:`LayerLP`).
+        iterations: simplex iterations summed over the solves (-1 when unknown).
+    """
+
+    z: np.ndarray | None
+    status: str
+    eps: float
+    objective: float
+    steps: int
+    solves: int
+    iterations: int
+
+
+class LayerLP:
+    """The LPs of P2 for one layer x = act(W z + b), built once, re-solved for every signal.
+
+    Methods (``method``) and the activations they invert (``slope`` c = 0: ReLU, c > 0:
+    LeakyReLU(t) = max(t, c t)):
+
+    * 'linf' — P2 Alg. 1 (ReLU) / Remark 1 (LeakyReLU): min delta s.t.
+      |w_j^T z - x_j| <= delta where x_j > eps; w_j^T z <= x_j + delta where x_j <= eps
+      (LeakyReLU: (x_j - delta)/c <= w_j^T z <= x_j + delta where -eps < x_j <= eps and
+      x_j - delta <= c w_j^T z <= x_j + delta where x_j <= -eps); delta <= eps;
+      eps <- alpha eps until feasible.
+    * 'l1' — P2 Alg. 2 / Remark 2: the same rows with a slack e_j per row instead of the common
+      delta, min sum_j e_j; eps <- alpha eps while ||act(W z^{(t)}) - x||_1 decreases.
+      ``patience`` = 1 is P2's rule (return z^{(t-1)} at the first LP whose residual is not
+      smaller); ``patience`` = p > 1 continues through p LPs without improvement and returns the
+      iterate of smallest residual (a variant of the book, see the noisy-inversion chapter).
+    * ``search`` ('linf', ReLU only): 'bisect' finds Alg. 1's first feasible grid point by
+      bisection (see :meth:`_linf_bisect`), 'scan' walks the grid; both return the same.
+    * 'relax' — P2 Eq. 8 / Alg. 3 (ReLU): max sum_i max(0, x_i) w_i^T z s.t. w_i^T z <= x_i + eps;
+      Eq. 9 (LeakyReLU): max x^T W z s.t. min(x_i - eps, 0)/c <= w_i^T z <= max(x_i + eps, 0);
+      eps <- alpha eps while the l1 residual decreases.
+
+    The row bounds carry the bias: the constraints are on w_j^T z + b_j.
+
+    Skipping provably identical LPs. Along the grid eps_t = eps0 alpha^t the LP of Alg. 1
+    changes only when eps crosses a |x_j| (the split of the rows into categories changes) or
+    when the cap delta <= eps is relaxed. We solve the LP *without* the cap: its optimum delta*
+    tells at once whether the capped LP is feasible (delta* <= eps) and, if not, the first grid
+    point where it can become feasible; grid points in between have the same rows and a cap
+    below delta*, so they are infeasible, and are skipped. The returned epsilon, z and delta are
+    those of the paper's loop; only the number of solves drops. Alg. 2 likewise skips grid
+    points whose LP is unchanged (identical LPs have identical solutions; see the book for why
+    the comparison is made between *different* LPs), and Alg. 3 jumps to the first feasible grid
+    point, found from one LP (min s s.t. W z + b - x <= s).
+    """
+
+    def __init__(
+        self,
+        W: torch.Tensor | np.ndarray,
+        b: torch.Tensor | np.ndarray | None = None,
+        *,
+        method: str = "linf",
+        slope: float = 0.0,
+        backend: str = "highs",
+        tol: float = 1e-10,
+        patience: int = 1,
+        search: str = "bisect",
+    ) -> None:
+        if method not in LP_METHODS:
+            raise ValueError(f"method={method!r}: choose one of {LP_METHODS}")
+        if search not in ("bisect", "scan"):
+            raise ValueError(f"search={search!r}: 'bisect' or 'scan'")
+        self.search = search
+        if not 0 <= slope < 1:
+            raise ValueError(f"slope={slope}: 0 (ReLU) or a LeakyReLU slope c in (0, 1)")
+        W = _np(W)
+        if W.ndim != 2:
+            raise ValueError(f"W must be a matrix, got shape {W.shape}")
+        self.W = W
+        self.n, self.k = W.shape
+        self.b = np.zeros(self.n) if b is None else _np(b)
+        if self.b.shape != (self.n,):
+            raise ValueError(f"b must have shape ({self.n},), got {self.b.shape}")
+        if patience < 1:
+            raise ValueError(f"patience={patience}: need >= 1 (1 is P2's rule)")
+        self.method, self.c, self.backend = method, float(slope), backend
+        self.patience = int(patience)
+        n, k, W = self.n, self.k, self.W
+        one, I = np.ones((n, 1)), np.eye(n)
+        leaky = self.c > 0
+        if method == "relax":
+            A = W
+            ncols = k
+        else:
+            S = one if method == "linf" else I  # the common delta or one slack per row
+            blocks = [np.hstack([W, -S]), np.hstack([W, S])]  # U1: Wz - s, L1: Wz + s
+            if leaky:
+                blocks += [np.hstack([self.c * W, -S]), np.hstack([self.c * W, S])]  # U2, L2
+            A = np.vstack(blocks)
+            ncols = k + S.shape[1]
+        self.lp = BoundsLP(A, backend=backend, tol=tol)
+        col_lo = np.full(ncols, -np.inf)
+        col_lo[k:] = 0.0  # delta >= 0, e_j >= 0
+        cost = np.zeros(ncols)
+        cost[k:] = 1.0
+        self.lp.set(col_lo=col_lo, c=cost)
+        self.helper = None  # Alg. 3: LP for the smallest feasible eps (built on first use)
+
+    # ---- the rows of Alg. 1/2 (and Remarks 1/2) for a given eps
+    def categories(self, x: np.ndarray, eps: float) -> np.ndarray:
+        """Row categories at threshold eps: 2 'on' (x_j > eps), 1 'near zero', 0 'negative'
+        (x_j <= -eps, LeakyReLU only); ReLU uses 2 and 1 (x_j <= eps: 'off')."""
+        cat = np.where(x > eps, 2, 1)
+        if self.c > 0:
+            cat = np.where(x <= -eps, 0, cat)
+        return cat
+
+    def _row_bounds(self, x: np.ndarray, cat: np.ndarray, obs: np.ndarray):
+        n, b, c = self.n, self.b, self.c
+        inf = np.full(n, np.inf)
+        lo_U1, hi_U1 = -inf, np.where(cat >= 1, x - b, np.inf)
+        lo_L1, hi_L1 = np.where(cat == 2, x - b, -np.inf), inf
+        lo, hi = [lo_U1, lo_L1], [hi_U1, hi_L1]
+        if c > 0:
+            hi_U2 = np.where(cat == 0, x - c * b, np.inf)
+            lo_L2 = np.where(cat <= 1, x - c * b, -np.inf)
+            lo += [-inf, lo_L2]
+            hi += [hi_U2, inf]
+        lo, hi = np.concatenate(lo), np.concatenate(hi)
+        free = np.tile(~obs, len(lo) // n)  # unobserved output pixels constrain nothing
+        return np.where(free, -np.inf, lo), np.where(free, np.inf, hi)
+
+    def residual(self, z: np.ndarray, x: np.ndarray, obs: np.ndarray) -> float:
+        """||act(W z + b) - x||_1 over the observed rows (the stopping rule of Alg. 2 and 3)."""
+        t = self.W @ z + self.b
+        fx = np.where(t >= 0, t, self.c * t)
+        return float(np.abs(fx - x)[obs].sum())
+
+    def solve(
+        self,
+        x: np.ndarray,
+        *,
+        eps0: float = 1e-10,
+        alpha: float = 1.2,
+        max_steps: int = 400,
+        obs: np.ndarray | None = None,
+    ) -> LayerSolve:
+        """Run the layer's algorithm (Alg. 1, 2 or 3) for one observed layer x (length n).
+
+        Args:
+            x: the layer's (noisy) output. eps0: the initial threshold; alpha > 1 its growth
+            factor (P2 uses 1.2); max_steps: cap on t (status 'max_steps' when reached).
+            obs: boolean mask of observed rows (None: all).
+        """
+        x = np.asarray(x, dtype=float)
+        if x.shape != (self.n,):
+            raise ValueError(f"x must have shape ({self.n},), got {x.shape}")
+        if not np.isfinite(x).all():
+            raise ValueError("x contains NaN or inf")
+        if not (eps0 > 0 and alpha > 1):
+            raise ValueError(f"need eps0 > 0 and alpha > 1, got eps0={eps0}, alpha={alpha}")
+        obs = np.ones(self.n, bool) if obs is None else np.asarray(obs, bool)
+        run = {"linf": self._linf, "l1": self._l1, "relax": self._relax}[self.method]
+        return run(x, eps0, alpha, max_steps, obs)
+
+    def _grid(self, eps0: float, alpha: float, t: int) -> float:
+        return eps0 * alpha**t
+
+    def _first_t_at_least(self, v: float, eps0: float, alpha: float) -> int:
+        """Smallest t with eps0 alpha^t >= v."""
+        if v <= eps0:
+            return 0
+        t = max(0, math.ceil(math.log(v / eps0) / math.log(alpha)) - 1)
+        while self._grid(eps0, alpha, t) < v:
+            t += 1
+        return t
+
+    def _next_change(self, x: np.ndarray, obs: np.ndarray, t: int, eps0: float, alpha: float):
+        """First grid index t' > t whose row categories differ from those at t (or None)."""
+        eps = self._grid(eps0, alpha, t)
+        vals = x[obs]
+        if self.c > 0:
+            # x_j > eps flips when eps >= x_j; x_j <= -eps flips when eps > -x_j
+            up = vals[vals > eps]
+            neg = -vals[(vals < 0) & (-vals > eps)]
+            cands = [self._first_t_at_least(v, eps0, alpha) for v in up]
+            for v in neg:
+                tt = self._first_t_at_least(v, eps0, alpha)
+                cands.append(tt + 1 if self._grid(eps0, alpha, tt) == v else tt)
+        else:
+            up = vals[vals > eps]
+            cands = [self._first_t_at_least(v, eps0, alpha) for v in up]
+        cands = [c for c in cands if c > t]
+        return min(cands) if cands else None
+
+    def _solve_at(self, x, obs, eps):
+        lo, hi = self._row_bounds(x, self.categories(x, eps), obs)
+        self.lp.set(row_lo=lo, row_hi=hi)
+        return self.lp.solve()
+
+    # ---- Alg. 1 / Remark 1
+    def _linf(self, x, eps0, alpha, max_steps, obs) -> LayerSolve:
+        if self.c == 0 and self.search == "bisect":
+            return self._linf_bisect(x, eps0, alpha, max_steps, obs)
+        t, solves, iters = 0, 0, 0
+        while t <= max_steps:
+            eps = self._grid(eps0, alpha, t)
+            v, status, it = self._solve_at(x, obs, eps)
+            solves, iters = solves + 1, iters + it
+            if v is None:
+                return LayerSolve(None, status, eps, np.nan, t, solves, iters)
+            delta = float(v[self.k])
+            if delta <= eps:  # the capped LP (delta <= eps) is feasible: stop
+                return LayerSolve(v[: self.k], "optimal", eps, delta, t, solves, iters)
+            t_delta = self._first_t_at_least(delta, eps0, alpha)
+            t_change = self._next_change(x, obs, t, eps0, alpha)
+            t = t_delta if t_change is None else min(t_delta, t_change)
+        return LayerSolve(None, "max_steps", self._grid(eps0, alpha, t), np.nan, t, solves, iters)
+
+    def _linf_bisect(self, x, eps0, alpha, max_steps, obs) -> LayerSolve:
+        """Alg. 1 for ReLU by bisection over the grid index t: same output as the loop.
+
+        For ReLU, raising eps moves rows from 'on' (two-sided) to 'off' (one-sided): the
+        feasible set only grows, so delta*(eps) is non-increasing while eps grows, and
+        "delta*(eps_t) <= eps_t" is monotone in t. The first feasible t of Alg. 1 is therefore
+        found by bisection in O(log max_steps) LPs instead of one LP per grid point.
+        """
+        solves = iters = 0
+        cache = {}
+
+        def feasible(t):
+            nonlocal solves, iters
+            if t not in cache:
+                v, status, it = self._solve_at(x, obs, self._grid(eps0, alpha, t))
+                solves, iters = solves + 1, iters + it
+                cache[t] = (v, status)
+            v, status = cache[t]
+            if v is None:
+                raise _LPFailed(t, status)
+            return float(v[self.k]) <= self._grid(eps0, alpha, t)
+
+        try:
+            if feasible(0):
+                lo, hi = -1, 0
+            else:
+                v0 = cache[0][0]
+                # a first guess for the bracket; doubling keeps [lo, hi] a bracket
+                hi = max(1, self._first_t_at_least(float(v0[self.k]), eps0, alpha))
+                lo = 0
+                while not feasible(hi):
+                    lo, hi = hi, 2 * hi
+                    if lo > max_steps:
+                        eps = self._grid(eps0, alpha, lo)
+                        return LayerSolve(None, "max_steps", eps, np.nan, lo, solves, iters)
+                while hi - lo > 1:
+                    mid = (lo + hi) // 2
+                    if feasible(mid):
+                        hi = mid
+                    else:
+                        lo = mid
+            v = cache[hi][0]
+        except _LPFailed as err:
+            eps = self._grid(eps0, alpha, err.t)
+            return LayerSolve(None, err.status, eps, np.nan, err.t, solves, iters)
+        if hi > max_steps:
+            return LayerSolve(
+                None, "max_steps", self._grid(eps0, alpha, hi), np.nan, hi, solves, iters
+            )
+        eps = self._grid(eps0, alpha, hi)
+        return LayerSolve(v[: self.k], "optimal", eps, float(v[self.k]), hi, solves, iters)
+
+    # ---- Alg. 2 / Remark 2
+    def _l1(self, x, eps0, alpha, max_steps, obs) -> LayerSolve:
+        t, solves, iters, since = 0, 0, 0, 0
+        best = None
+        while True:
+            eps = self._grid(eps0, alpha, t)
+            v, status, it = self._solve_at(x, obs, eps)
+            solves, iters = solves + 1, iters + it
+            if v is None:
+                return LayerSolve(None, status, eps, np.nan, t, solves, iters)
+            z = v[: self.k]
+            r = self.residual(z, x, obs)
+            if best is None or r < best[1]:
+                best, since = (z, r, eps, float(v[self.k :].sum()), t), 0
+            else:
+                since += 1
+            t_next = self._next_change(x, obs, t, eps0, alpha)
+            if since >= self.patience or t_next is None or t_next > max_steps:
+                zb, _, eb, ob, tb = best
+                return LayerSolve(zb, "optimal", eb, ob, tb, solves, iters)
+            t = t_next
+
+    # ---- Alg. 3 / Eq. 9
+    def _relax_bounds(self, x, eps, obs):
+        b, c = self.b, self.c
+        hi = np.maximum(x + eps, 0.0) - b if c > 0 else x + eps - b
+        lo = np.minimum(x - eps, 0.0) / c - b if c > 0 else np.full(self.n, -np.inf)
+        return np.where(obs, lo, -np.inf), np.where(obs, hi, np.inf)
+
+    def _relax(self, x, eps0, alpha, max_steps, obs) -> LayerSolve:
+        weights = x if self.c > 0 else np.maximum(x, 0.0)
+        self.lp.set(c=-(self.W.T @ np.where(obs, weights, 0.0)))
+        solves, iters, t = 0, 0, 0
+        if self.c == 0:  # smallest feasible eps: min s s.t. W z + b - x <= s (observed rows)
+            if self.helper is None:
+                A = np.hstack([self.W, -np.ones((self.n, 1))])
+                self.helper = BoundsLP(A, backend=self.backend)
+                cost = np.zeros(self.k + 1)
+                cost[-1] = 1.0
+                self.helper.set(c=cost, col_lo=np.r_[np.full(self.k, -np.inf), 0.0])
+            self.helper.set(row_hi=np.where(obs, x - self.b, np.inf))
+            v, status, it = self.helper.solve()
+            solves, iters = 1, it
+            if v is None:
+                return LayerSolve(None, status, eps0, np.nan, 0, solves, iters)
+            t = self._first_t_at_least(float(v[-1]), eps0, alpha)
+        prev = None
+        while t <= max_steps:
+            eps = self._grid(eps0, alpha, t)
+            lo, hi = self._relax_bounds(x, eps, obs)
+            self.lp.set(row_lo=lo, row_hi=hi)
+            v, status, it = self.lp.solve()
+            solves, iters = solves + 1, iters + it
+            if v is None:
+                if prev is None and status == "infeasible":
+                    t += 1  # numerically at the edge of feasibility: next grid point
+                    continue
+                return LayerSolve(None, status, eps, np.nan, t, solves, iters)
+            r = self.residual(v, x, obs)
+            cur = (v, r, eps, float(self.lp.c @ v), t)
+            if prev is not None and t >= 2 and r >= prev[1]:  # paper's t > 2 (t from 1)
+                zb, _, eb, ob, tb = prev
+                return LayerSolve(zb, "optimal", eb, -ob, tb, solves, iters)
+            prev = cur
+            t += 1
+        return LayerSolve(None, "max_steps", self._grid(eps0, alpha, t), np.nan, t, solves, iters)
+
+
+class _LPFailed(Exception):
+    def __init__(self, t: int, status: str) -> None:
+        self.t, self.status = t, status
+
+
+def _np(t) -> np.ndarray:
+    if isinstance(t, torch.Tensor):
+        return t.detach().cpu().double().numpy()
+    return np.asarray(t, dtype=float)
+
+
+# ------------------------------------------------------------------------ the whole network
+@dataclass
+class InversionResult:
+    """Layer-wise inversion of a batch of B signals (P2 Thm 3-5: layers inverted backwards).
+
+    Attributes:
+        z: (B, n_0) latent estimates; a row is NaN when some layer failed (see ``status``).
+        x: estimates of the hidden layers [x_1, ..., x_L], each (B, n_i) (NaN rows on failure).
+        status: per signal, 'optimal' (every layer solved), or the first failure, e.g.
+            'layer 2: infeasible' or 'layer 1: rank 19 < 20' (layers numbered 0..L as W_i).
+        eps: (B, L+1) the threshold each layer stopped at (column i: layer W_i); NaN if unused.
+        objective: (B, L+1) each layer's optimal LP value (Alg. 1: delta*).
+        steps, solves, iterations: (B, L+1) epsilon steps, LPs solved, simplex iterations.
+        seconds: wall time of the whole batch; method: the method's name.
+    """
+
+    z: torch.Tensor
+    x: list[torch.Tensor]
+    status: list[str]
+    eps: np.ndarray
+    objective: np.ndarray
+    steps: np.ndarray
+    solves: np.ndarray
+    iterations: np.ndarray
+    seconds: float
+    method: str
+
+    @property
+    def ok(self) -> torch.Tensor:
+        """(B,) bool: every layer of the signal was solved."""
+        return torch.tensor([s == "optimal" for s in self.status])
+
+
+def _check_generator(G: Generator, method: str) -> float:
+    acts = {G.hidden, G.output}
+    if method not in METHODS:
+        raise ValueError(f"method={method!r}: choose one of {METHODS}")
+    if acts == {"relu"}:
+        slope = 0.0
+    elif acts == {"leaky_relu"}:
+        slope = G.slope
+    else:
+        raise ValueError(
+            f"G: P2's layer-wise inversion needs the same ReLU or LeakyReLU activation at every "
+            f"layer including the output; got hidden={G.hidden!r}, output={G.output!r}"
+        )
+    if method == "leaky_inverse" and slope == 0:
+        raise ValueError("method='leaky_inverse' (P2 Eq. 5) needs a LeakyReLU generator")
+    return slope
+
+
+def _check_mask(mask, B: int, n: int) -> np.ndarray:
+    if mask is None:
+        return np.ones((B, n), bool)
+    m = np.asarray(mask.detach().cpu() if isinstance(mask, torch.Tensor) else mask)
+    if m.shape not in ((n,), (B, n)):
+        raise ValueError(f"mask must have shape ({n},) or ({B}, {n}), got {m.shape}")
+    return np.broadcast_to(m.astype(bool), (B, n))
+
+
+class LayerwiseLP:
+    """P2's layer-wise LP inversion of a whole generator, built once and reused.
+
+    One :class:`LayerLP` per weight matrix W_i is built at construction (the expensive part:
+    the LP's constraint matrix, or cvxpy's canonicalisation); :meth:`invert` then solves every
+    signal's layers backwards, from the output layer W_L down to W_0, re-using those problems.
+
+    Args:
+        G: a generator with ReLU at every layer (P2 Sec. 2) or LeakyReLU at every layer.
+        method: 'linf' (Alg. 1 / Remark 1), 'l1' (Alg. 2 / Remark 2), 'relax' (Alg. 3 / Eq. 9).
+        backend: 'highs' (highspy, warm-started) or 'cvxpy' (DPP Parameters, HiGHS).
+        eps0, alpha, max_steps: the epsilon schedule eps_t = eps0 alpha^t (P2: alpha = 1.2).
+        patience: stopping rule of Alg. 2 ('l1'), see :class:`LayerLP` (1 = P2's rule).
+    """
+
+    def __init__(
+        self,
+        G: Generator,
+        method: str = "linf",
+        *,
+        backend: str = "highs",
+        eps0: float = 1e-10,
+        alpha: float = 1.2,
+        max_steps: int = 400,
+        patience: int = 1,
+    ) -> None:
+        if method not in LP_METHODS:
+            raise ValueError(f"method={method!r}: choose one of {LP_METHODS}")
+        self.slope = _check_generator(G, method)
+        self.G, self.method = G, method
+        self.eps0, self.alpha, self.max_steps = eps0, alpha, max_steps
+        self.layers = [
+            LayerLP(
+                W,
+                G.biases[i],
+                method=method,
+                slope=self.slope,
+                backend=backend,
+                patience=patience,
+            )
+            for i, W in enumerate(G.weights)
+        ]
+
+    def invert(self, y: torch.Tensor, mask: torch.Tensor | np.ndarray | None = None):
+        """Invert y (B, n) (or (n,)); ``mask`` (n,) or (B, n), 1 = observed output pixel.
+
+        Returns an :class:`InversionResult`.
+        """
+        G = self.G
+        y = torch.as_tensor(y)
+        if y.ndim == 1:
+            y = y[None]
+        n = G.dims[-1]
+        if y.ndim != 2 or y.shape[1] != n:
+            raise ValueError(f"y must have shape (B, {n}), got {tuple(y.shape)}")
+        if torch.isnan(y).any():
+            raise ValueError("y contains NaN")
+        B, L1 = y.shape[0], len(self.layers)
+        obs_out = _check_mask(mask, B, n)
+        Y = _np(y)
+        out = {k: np.full((B, L1), np.nan) for k in ("eps", "objective")}
+        cnt = {k: np.zeros((B, L1), int) for k in ("steps", "solves", "iterations")}
+        xs = [np.full((B, d), np.nan) for d in G.dims[:-1]]  # z, x_1, ..., x_L
+        status = []
+        t0 = time.perf_counter()
+        for s in range(B):
+            cur, st = Y[s], "optimal"
+            for i in range(L1 - 1, -1, -1):
+                obs = obs_out[s] if i == L1 - 1 else None
+                r = self.layers[i].solve(
+                    cur, eps0=self.eps0, alpha=self.alpha, max_steps=self.max_steps, obs=obs
+                )
+                out["eps"][s, i], out["objective"][s, i] = r.eps, r.objective
+                cnt["steps"][s, i], cnt["solves"][s, i] = r.steps, r.solves
+                cnt["iterations"][s, i] = r.iterations
+                if r.z is None:
+                    st = f"layer {i}: {r.status}"
+                    break
+                xs[i][s] = cur = r.z
+            if st != "optimal":
+                for a in xs:
+                    a[s] = np.nan
+            status.append(st)
+        seconds = time.perf_counter() - t0
+        to = lambda a: torch.as_tensor(a).to(device=G.device, dtype=G.dtype)  # noqa: E731
+        return InversionResult(
+            to(xs[0]),
+            [to(a) for a in xs[1:]],
+            status,
+            out["eps"],
+            out["objective"],
+            cnt["steps"],
+            cnt["solves"],
+            cnt["iterations"],
+            seconds,
+            self.method,
+        )
+
+
+def invert_lp(
+    G: Generator,
+    y: torch.Tensor,
+    method: str = "linf",
+    *,
+    mask: torch.Tensor | np.ndarray | None = None,
+    backend: str = "highs",
+    eps0: float = 1e-10,
+    alpha: float = 1.2,
+    max_steps: int = 400,
+    patience: int = 1,
+) -> InversionResult:
+    """One call: build :class:`LayerwiseLP` for G and invert y (P2 Alg. 1, 2 or 3, layer-wise).
+
+    Build a :class:`LayerwiseLP` yourself to re-use the problems across calls.
+    """
+    inv = LayerwiseLP(G, method, backend=backend, eps0=eps0, alpha=alpha, max_steps=max_steps)
+    return inv.invert(y, mask)
+
+
+# ------------------------------------------------------------------------ exact (noiseless)
+def _lstsq_rows(W: torch.Tensor, rhs: torch.Tensor, rows: torch.Tensor):
+    """Solve W[rows] z = rhs[rows] in the least-squares sense; returns (z, rank)."""
+    A, r = W[rows], rhs[rows]
+    k = W.shape[1]
+    if A.shape[0] == 0:
+        return torch.full((k,), torch.nan, dtype=W.dtype, device=W.device), 0
+    rank = int(torch.linalg.matrix_rank(A))
+    z = torch.linalg.lstsq(A, r[:, None], driver="gelsd" if A.device.type == "cpu" else None)
+    return z.solution[:, 0], rank
+
+
+def invert_layerwise(
+    G: Generator,
+    y: torch.Tensor,
+    *,
+    mask: torch.Tensor | np.ndarray | None = None,
+    tol: float = 1e-9,
+) -> InversionResult:
+    """Exact layer-wise inversion of a realizable network by linear equations (P2 Thm 3, Eq. 5).
+
+    ReLU network (P2 Thm 3, proof of Lemma 1): for each layer, backwards, take the rows where the
+    observed layer is positive (x_j > tol: the support S, where x_S = W_S z + b_S) and solve these
+    linear equations; the solution is unique when W_S has full column rank k, which for Gaussian
+    W with n = c0 k holds w.h.p. when c0 > 2 (it needs |S| >= k). A signal whose W_S is rank
+    deficient gets NaN and status 'layer i: rank r < k' (the preimage is then not a point).
+
+    LeakyReLU network (P2 Eq. 5): x = LeakyReLU(W z + b) is a bijection when W has full column
+    rank; W z + b = LeakyReLU^{-1}(x), solved by least squares on all (observed) rows.
+
+    Args:
+        G: ReLU-at-every-layer or LeakyReLU-at-every-layer generator; y: (B, n) = G(z).
+        mask: observed output pixels, (n,) or (B, n); only the output layer is masked.
+        tol: support threshold for ReLU layers, relative to ||x||_inf of the layer (an
+            estimated layer carries rounding errors ~1e-15 where the true layer is 0).
+    """
+    slope = _check_generator(G, "equations")
+    method = "equations" if slope == 0 else "leaky_inverse"
+    y = torch.as_tensor(y, dtype=G.dtype, device=G.device)
+    if y.ndim == 1:
+        y = y[None]
+    n = G.dims[-1]
+    if y.ndim != 2 or y.shape[1] != n:
+        raise ValueError(f"y must have shape (B, {n}), got {tuple(y.shape)}")
+    if torch.isnan(y).any():
+        raise ValueError("y contains NaN")
+    B, L1 = y.shape[0], len(G.weights)
+    obs_out = torch.as_tensor(_check_mask(mask, B, n).copy(), device=G.device)
+    xs = [torch.full((B, d), torch.nan, dtype=G.dtype, device=G.device) for d in G.dims[:-1]]
+    status = []
+    t0 = time.perf_counter()
+    for s in range(B):
+        cur, st = y[s], "optimal"
+        for i in range(L1 - 1, -1, -1):
+            W, b = G.weights[i], G.bias(i)
+            obs = obs_out[s] if i == L1 - 1 else torch.ones_like(cur, dtype=torch.bool)
+            if slope == 0:
+                rows, rhs = obs & (cur > tol * cur.abs().max()), cur - b
+            else:
+                rows, rhs = obs, torch.where(cur >= 0, cur, cur / slope) - b
+            z, rank = _lstsq_rows(W, rhs, rows)
+            if rank < W.shape[1]:
+                st = f"layer {i}: rank {rank} < {W.shape[1]}"
+                break
+            xs[i][s] = cur = z
+        if st != "optimal":
+            for a in xs:
+                a[s] = torch.nan
+        status.append(st)
+    seconds = time.perf_counter() - t0
+    nan = np.full((B, L1), np.nan)
+    zeros = np.zeros((B, L1), int)
+    return InversionResult(
+        xs[0], xs[1:], status, nan, nan.copy(), zeros, zeros.copy(), zeros.copy(), seconds, method
+    )
+
+
+# ------------------------------------------------------------------------ theory helpers
+def lemma1_bound(n: int, k: int) -> float:
+    """P2 Lemma 1 (Hoeffding): P(X <= k) < exp(-2 (n/2 - k)^2 / n), X ~ Bin(n, 1/2) the number
+    of active rows of ReLU(W z); meaningful for n > 2k (else returns 1)."""
+    if n <= 2 * k:
+        return 1.0
+    return float(math.exp(-2 * (n / 2 - k) ** 2 / n))
+
+
+def c_inf(W: torch.Tensor | np.ndarray) -> float:
+    """The constant of P2 Assumption 2 for one matrix: min_{||a||_inf = 1} ||W a||_inf, exactly.
+
+    By symmetry (a -> -a) the minimum is attained with some a_i = 1; for each i this is the LP
+    min t s.t. -t <= W a <= t, a_i = 1, -1 <= a <= 1; the answer is the smallest of the k values.
+    """
+    W = _np(W)
+    m, k = W.shape
+    A = np.hstack([W, -np.ones((m, 1))])
+    lp = BoundsLP(np.vstack([A, np.hstack([W, np.ones((m, 1))])]))
+    cost = np.zeros(k + 1)
+    cost[-1] = 1.0
+    lp.set(
+        c=cost,
+        row_hi=np.r_[np.zeros(m), np.full(m, np.inf)],
+        row_lo=np.r_[np.full(m, -np.inf), np.zeros(m)],
+    )
+    best = np.inf
+    for i in range(k):
+        lo, hi = np.r_[-np.ones(k), 0.0], np.r_[np.ones(k), np.inf]
+        lo[i] = hi[i] = 1.0
+        lp.set(col_lo=lo, col_hi=hi)
+        v, status, _ = lp.solve()
+        if v is None:
+            raise RuntimeError(f"c_inf: LP {i} {status}")
+        best = min(best, float(v[-1]))
+    return best
+
+
+def c_1_bounds(W: torch.Tensor | np.ndarray) -> tuple[float, float]:
+    """Bounds on the constant of P2 Assumption 3, c_1 = min_{||a||_1 = 1} ||W a||_1.
+
+    Lower: ||W a||_1 >= ||W a||_2 >= sigma_min(W) ||a||_2 >= sigma_min(W) ||a||_1 / sqrt(k).
+    Upper: the smallest ||W a||_1 / ||a||_1 over the columns a = e_i and the right singular
+    vector of sigma_min. (Computing c_1 exactly is a minimum over 2^k orthants.)
+    """
+    W = _np(W)
+    k = W.shape[1]
+    _, sv, Vt = np.linalg.svd(W, full_matrices=False)
+    lower = sv[-1] / math.sqrt(k)
+    v = Vt[-1]
+    upper = min(np.abs(W).sum(0).min(), np.abs(W @ v).sum() / np.abs(v).sum())
+    return float(lower), float(upper)

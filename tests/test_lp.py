@@ -1,0 +1,220 @@
+"""Tests of P2's layer-wise inversions (lib.lp): Thm 3, Eq. 5, Alg. 1-3 and their variants."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import binom
+
+from lib import lp
+from lib.generator import Generator
+from lib.metrics import relative_error
+
+DIMS = [3, 12, 48, 160]  # a 3-layer expansive net (c0 = 4, 4, 3.3)
+
+
+def _nets():
+    relu = Generator.random(DIMS, seed=3, std="fan_out", output="relu")
+    leaky = Generator.random(
+        DIMS, seed=3, std="fan_out", hidden="leaky_relu", output="leaky_relu", slope=0.2
+    )
+    return relu, leaky
+
+
+@pytest.mark.parametrize("act", ["relu", "leaky"])
+@pytest.mark.parametrize("method", ["equations", "linf", "l1", "relax"])
+def test_exact_recovery_of_realizable_three_layer_nets(act, method):
+    G = _nets()[act == "leaky"]
+    z = G.sample_latent(4, seed=5)
+    y = G(z)
+    if method == "equations":
+        res = lp.invert_layerwise(G, y)
+        assert res.method == ("equations" if act == "relu" else "leaky_inverse")
+    else:
+        res = lp.invert_lp(G, y, method, eps0=1e-12)
+    assert res.status == ["optimal"] * 4
+    assert relative_error(z, res.z).max() < 1e-8
+    for x_true, x_est in zip(G.forward(z).x, res.x, strict=True):
+        assert relative_error(x_true, x_est).max() < 1e-8
+
+
+@pytest.mark.parametrize("method", ["linf", "l1", "relax"])
+@pytest.mark.parametrize("slope", [0.0, 0.2])
+def test_cvxpy_backend_agrees_with_highs(method, slope):
+    """The same LP through both backends: same optimal value (the minimiser of an LP need not
+    be unique, its value is)."""
+    W, _, _, x, _ = _noisy_layer(seed=4, n=30, k=5, slope=slope)
+    obs = np.ones(30, bool)
+    obs[::5] = False
+    vals = []
+    for backend in ("highs", "cvxpy"):
+        layer = lp.LayerLP(W, method=method, slope=slope, backend=backend)
+        if method == "relax":
+            r = layer.solve(x, eps0=1e-3, obs=obs)
+            assert r.status == "optimal"
+            vals.append((r.eps, r.objective))
+        else:
+            v, status, _ = layer._solve_at(x, obs, 3e-3)
+            assert status == "optimal"
+            vals.append(v[layer.k :].sum())
+    np.testing.assert_allclose(vals[0], vals[1], rtol=1e-6, atol=1e-8)
+
+
+def test_mask_of_observed_pixels():
+    G = Generator.random([3, 15, 60], seed=2, std="fan_out", output="relu")
+    z = G.sample_latent(3, seed=1)
+    mask = torch.ones(60)
+    mask[::4] = 0  # hide a quarter of the output pixels
+    y = G(z)
+    y_corrupt = torch.where(mask.bool(), y, torch.full_like(y, 5.0))  # hidden pixels: garbage
+    for method in ("linf", "l1", "relax"):
+        res = lp.invert_lp(G, y_corrupt, method, mask=mask, eps0=1e-12)
+        assert relative_error(z, res.z).max() < 1e-8, method
+    res = lp.invert_layerwise(G, y_corrupt, mask=mask)
+    assert relative_error(z, res.z).max() < 1e-8
+    with pytest.raises(ValueError, match="mask"):
+        lp.invert_lp(G, y, mask=torch.ones(7))
+
+
+def _noisy_layer(seed=0, n=60, k=10, a=1e-2, slope=0.0):
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((n, k)) / math.sqrt(n)
+    z = rng.standard_normal(k)
+    t = W @ z
+    x_true = np.where(t >= 0, t, slope * t)
+    e = rng.uniform(-a, a, n)
+    return W, z, x_true, x_true + e, np.abs(e).max()
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.2])
+def test_linf_solution_is_feasible_for_alg1_constraints(slope):
+    W, _, _, x, _ = _noisy_layer(slope=slope)
+    layer = lp.LayerLP(W, method="linf", slope=slope)
+    r = layer.solve(x, eps0=1e-8)
+    assert r.status == "optimal" and r.objective <= r.eps
+    d, t, tol = r.objective, W @ r.z, 1e-9
+    cat = layer.categories(x, r.eps)
+    on, mid, neg = cat == 2, cat == 1, cat == 0
+    assert np.all(np.abs(t[on] - x[on]) <= d + tol)
+    assert np.all(t[mid | on] <= x[mid | on] + d + tol)
+    if slope:
+        assert np.all(t[mid] >= (x[mid] - d) / slope - tol)
+        assert np.all(np.abs(slope * t[neg] - x[neg]) <= d + tol)
+    # the previous grid point is infeasible (Alg. 1 stops at the first feasible eps)
+    if r.steps > 0:
+        prev = r.eps / 1.2
+        v, status, _ = layer._solve_at(x, np.ones(len(x), bool), prev)
+        assert status == "optimal" and v[-1] > prev
+
+
+def test_linf_bisection_equals_the_grid_scan():
+    for seed in range(3):
+        W, _, _, x, _ = _noisy_layer(seed=seed)
+        a = lp.LayerLP(W, method="linf").solve(x, eps0=1e-8)
+        b = lp.LayerLP(W, method="linf", search="scan").solve(x, eps0=1e-8)
+        assert a.steps == b.steps and a.eps == b.eps
+        np.testing.assert_allclose(a.z, b.z, atol=1e-8)
+        assert a.solves <= b.solves
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.2])
+def test_l1_solution_is_feasible_and_optimal_value_is_the_slack_sum(slope):
+    W, _, _, x, _ = _noisy_layer(seed=1, slope=slope)
+    layer = lp.LayerLP(W, method="l1", slope=slope)
+    r = layer.solve(x, eps0=1e-8)
+    assert r.status == "optimal"
+    t, cat = W @ r.z, layer.categories(x, r.eps)
+    on, mid = cat == 2, cat == 1
+    # the smallest slacks e_j that make z feasible; their sum is the LP's optimum
+    e = np.where(on, np.abs(t - x), 0.0)
+    if slope:
+        neg = cat == 0
+        e = np.where(mid, np.maximum(np.maximum(t - x, x - slope * t), 0), e)
+        e = np.where(neg, np.abs(slope * t - x), e)
+    else:
+        e = np.where(mid, np.maximum(t - x, 0), e)
+    assert abs(e.sum() - r.objective) < 1e-7
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.2])
+def test_relaxation_solution_is_feasible(slope):
+    W, _, _, x, _ = _noisy_layer(seed=2, slope=slope)
+    r = lp.LayerLP(W, method="relax", slope=slope).solve(x, eps0=1e-8)
+    assert r.status == "optimal"
+    t = W @ r.z
+    if slope:
+        assert np.all(t <= np.maximum(x + r.eps, 0) + 1e-9)
+        assert np.all(t >= np.minimum(x - r.eps, 0) / slope - 1e-9)
+    else:
+        assert np.all(t <= x + r.eps + 1e-9)
+
+
+def test_c_inf_is_the_minimum_of_the_norm_ratio():
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((7, 2))
+    c = lp.c_inf(W)
+    # brute force over the boundary of the l_inf ball in 2-D
+    s = np.linspace(-1, 1, 20001)
+    a = np.concatenate([np.stack([np.ones_like(s), s], 1), np.stack([s, np.ones_like(s)], 1)])
+    brute = (np.abs(a @ W.T).max(1) / np.abs(a).max(1)).min()
+    assert c <= brute + 1e-12 and brute - c < 1e-3
+    lo, hi = lp.c_1_bounds(W)
+    brute1 = (np.abs(a @ W.T).sum(1) / np.abs(a).sum(1)).min()
+    assert lo <= brute1 + 1e-12 and brute1 <= hi + 1e-12
+
+
+def test_linf_error_bound_holds():
+    """P2 Lemma 2: for rows I that are 'on' at the final eps and truly active,
+    ||W_I (z - z*)||_inf <= delta + ||e||_inf, so ||z - z*||_inf <= (delta + eta) / c_inf(W_I)
+    and, when eps >= eta (the theorem's setting), <= 2 eps / c_inf(W_I)."""
+    for seed in range(4):
+        W, z_star, x_true, x, eta = _noisy_layer(seed=seed, a=1e-2)
+        r = lp.LayerLP(W, method="linf").solve(x, eps0=1e-8)
+        assert r.status == "optimal"
+        I = (x > r.eps) & (x_true > 0)
+        c = lp.c_inf(W[I])
+        err = np.abs(r.z - z_star).max()
+        assert np.abs(W[I] @ (r.z - z_star)).max() <= r.objective + eta + 1e-9
+        assert err <= (r.objective + eta) / c + 1e-9
+        if r.eps >= eta:
+            assert err <= 2 * r.eps / c + 1e-9
+        assert r.eps <= 1.2 * max(eta, 1e-8) + 1e-15  # z* is feasible from eps >= eta on
+
+
+def test_lemma1_hoeffding_bound_dominates_the_binomial_tail():
+    for k in (5, 20, 50):
+        for c0 in (2.1, 3.0, 5.0):
+            n = int(c0 * k)
+            assert binom.cdf(k, n, 0.5) <= lp.lemma1_bound(n, k) + 1e-15
+    assert lp.lemma1_bound(10, 5) == 1.0
+
+
+def test_failures_are_reported_not_silent():
+    G = Generator.random([3, 12, 40], seed=2, std="fan_out", output="relu")
+    z = G.sample_latent(2, seed=1)
+    gen = torch.Generator().manual_seed(0)
+    y = G(z) + 0.05 * torch.rand(2, 40, generator=gen, dtype=torch.float64)
+    res = lp.invert_lp(G, y, "linf", eps0=1e-9, max_steps=3)
+    assert all(s.startswith("layer 1: max_steps") for s in res.status)
+    assert torch.isnan(res.z).all() and not res.ok.any()
+    # a layer with too few active rows: the linear equations are rank deficient
+    W = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
+    G2 = Generator([W], output="relu")
+    r2 = lp.invert_layerwise(G2, torch.tensor([[1.0, 0.0, 0.0]], dtype=torch.float64))
+    assert r2.status == ["layer 0: rank 1 < 2"] and torch.isnan(r2.z).all()
+
+
+def test_bad_input_is_rejected():
+    relu, _ = _nets()
+    with pytest.raises(ValueError, match="method"):
+        lp.invert_lp(relu, relu(relu.sample_latent(1, seed=0)), "l2")
+    with pytest.raises(ValueError, match="y must have shape"):
+        lp.invert_lp(relu, torch.zeros(1, 7))
+    tanh = Generator.random(DIMS, seed=0, output="tanh")
+    with pytest.raises(ValueError, match="same ReLU or LeakyReLU"):
+        lp.invert_lp(tanh, torch.zeros(1, DIMS[-1]))
+    with pytest.raises(ValueError, match="eps0"):
+        lp.LayerLP(np.eye(3)).solve(np.ones(3), eps0=0.0)
