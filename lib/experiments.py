@@ -41,7 +41,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # --- P1 (issue 3): chapters p1_*; edit only this section -----------------------------------
     "p1_invertibility": {
         "seed": 2020,
-        "small_dims": (3, 6, 8),  # [n_0, n_1, n] for the exact (brute-force) certificates
+        "small_dims": (2, 6, 8),  # [n_0, n_1, n] for the exact (brute-force) certificates
         "random_trials": Scaled(book=40, paper=200),  # latents per random net (measured uniqueness)
     },
     "p1_guarantees": {

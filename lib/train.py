@@ -1,0 +1,512 @@
+"""Training of the three papers' MNIST generators and of the digit classifier that scores them.
+
+One command retrains any of them and writes its weights and metadata under ``data/``::
+
+    python -m lib.train p1           # P1 Sec. 6.2: 20-128-392-784, BN + ReLU, PLU; SN discriminator
+    python -m lib.train p2           # P2 Sec. 5.2: 20-60-784, ReLU; original GAN loss
+    python -m lib.train p3           # P3 Sec. 4.3: conditional DCGAN, 32x32, latent 10
+    python -m lib.train classifier   # the digit classifier used to score the samples
+
+Training is seeded and deterministic on a given machine and thread count: module initialisation
+runs under a forked global RNG seeded with ``seed`` (the caller's global state is untouched), and
+the data order and every latent are drawn from a private ``torch.Generator``.
+
+GAN loss (all three): the discriminator minimises the binary cross-entropy of real vs generated
+digits; the generator minimises -log D(G(z)), the "non-saturating" form that Goodfellow et al.
+(2014) recommend in the paper that introduced the original GAN objective (the minimax form
+log(1 - D(G(z))) has vanishing gradients early in training). Adam, lr 2e-4, betas (0.5, 0.999)
+(the DCGAN settings of Radford et al. 2016) for both networks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from . import data as mdata
+from .models import (
+    LATENT,
+    DenseDiscriminator,
+    DigitClassifier,
+    P1Generator,
+    P2Generator,
+    P3Discriminator,
+    P3Generator,
+)
+
+DATA_DIR = mdata.DATA_DIR
+KINDS = ("p1", "p2", "p3")
+#: the settings of the committed weights (``python -m lib.train <kind>`` reproduces them)
+DEFAULTS: dict[str, dict] = {
+    "p1": {
+        "spectral": True,
+        "epochs": 150,
+        "seed": 1,
+        "batch_size": 64,
+        "lr": 2e-4,
+        "betas": (0.5, 0.999),
+    },
+    "p2": {
+        "spectral": True,
+        "epochs": 150,
+        "seed": 2,
+        "batch_size": 64,
+        "lr": 2e-4,
+        "betas": (0.5, 0.999),
+    },
+    "p3": {"epochs": 20, "seed": 3, "batch_size": 64, "lr": 2e-4, "betas": (0.5, 0.999)},
+    "classifier": {"epochs": 15, "seed": 4, "batch_size": 64, "lr": 1e-3, "n_test": 1000},
+}
+ARCHITECTURES = {
+    "p1": "P1 Sec. 6.2: Linear 20-128, BN, ReLU, Linear 128-392, BN, ReLU, Linear 392-784, PLU "
+    "(alpha 0.1, c 1); images in [-1, 1]. Discriminator: spectral-norm Linear 784-256-128-1, "
+    "LeakyReLU 0.2.",
+    "p2": "P2 Sec. 5.2: Linear 20-60, ReLU, Linear 60-784, ReLU; images in [0, 1]. "
+    "Discriminator: Linear 784-256-128-1, LeakyReLU 0.2, spectral norm when "
+    "'spectral_norm_discriminator' is true.",
+    "p3": "P3 Sec. 4.3: conditional DCGAN, [z (10), one-hot label (10)] -> ConvT 20-64 k4 s1 "
+    "(4x4), BN, LeakyReLU 0.2 -> ConvT 64-32 k4 s2 p1 (8x8), BN, LReLU -> ConvT 32-16 (16x16), "
+    "BN, LReLU -> ConvT 16-1 (32x32), tanh; images in [-1, 1] (MNIST resized to 32x32). "
+    "Discriminator: [image, 10 label maps] -> Conv 11-16-32-64 k4 s2 p1, each BN + LReLU 0.2, "
+    "-> Conv 64-1 k4 (logit).",
+    "classifier": "CNN: Conv 1-16 k5, ReLU, maxpool 2, Conv 16-32 k5, ReLU, maxpool 2, "
+    "Linear 1568-128, ReLU, dropout 0.25, Linear 128-10; input 28x28 in [0, 1].",
+}
+
+
+# ----------------------------------------------------------------------------- helpers
+def _seeded(seed: int, build):
+    """Build modules under a forked global RNG seeded with ``seed`` (torch's layer initialisers
+    read the global RNG; forking keeps the caller's state untouched)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build()
+
+
+def _dcgan_init(m: nn.Module) -> None:
+    """DCGAN initialisation (Radford et al. 2016): conv weights N(0, 0.02), BN scale N(1, 0.02)."""
+    if isinstance(m, nn.Conv2d | nn.ConvTranspose2d):
+        nn.init.normal_(m.weight, 0.0, 0.02)
+        nn.init.zeros_(m.bias)
+    elif isinstance(m, nn.BatchNorm2d):
+        nn.init.normal_(m.weight, 1.0, 0.02)
+        nn.init.zeros_(m.bias)
+
+
+def training_images(kind: str, ds: mdata.MNIST) -> torch.Tensor:
+    """The digits in the range and shape of ``kind``'s generator output: P1 (N, 784) in
+    [-1, 1]; P2 (N, 784) in [0, 1]; P3 (N, 1, 32, 32) in [-1, 1] (resized, P3 Sec. 4.3)."""
+    if kind == "p1":
+        return ds.images.reshape(len(ds), -1) * 2 - 1
+    if kind == "p2":
+        return ds.images.reshape(len(ds), -1)
+    if kind == "p3":
+        return mdata.resize(ds.images, 32) * 2 - 1
+    raise ValueError(f"kind={kind!r}: choose one of {KINDS}")
+
+
+def to_digits(kind: str, x: torch.Tensor) -> torch.Tensor:
+    """Generator outputs of ``kind`` as (N, 28, 28) digits in [0, 1] (what the classifier reads;
+    P3's 32x32 outputs are resized back to 28x28)."""
+    if kind == "p1":
+        return ((x + 1) / 2).clamp(0, 1).reshape(len(x), 28, 28)
+    if kind == "p2":
+        return x.clamp(0, 1).reshape(len(x), 28, 28)
+    if kind == "p3":
+        return ((mdata.resize(x, 28)[:, 0] + 1) / 2).clamp(0, 1)
+    raise ValueError(f"kind={kind!r}: choose one of {KINDS}")
+
+
+def build(kind: str, seed: int, spectral: bool | None = None) -> tuple[nn.Module, nn.Module]:
+    """(generator, discriminator) of ``kind``, initialised from ``seed``. ``spectral``: spectral
+    normalization in the dense discriminator (default: as in ``DEFAULTS``)."""
+    if kind == "p3":
+        G = _seeded(seed, P3Generator)
+        D = _seeded(seed + 1000, P3Discriminator)
+        _seeded(seed, lambda: G.apply(_dcgan_init))
+        _seeded(seed + 1000, lambda: D.apply(_dcgan_init))
+        return G, D
+    if kind not in KINDS:
+        raise ValueError(f"kind={kind!r}: choose one of {KINDS}")
+    spectral = DEFAULTS[kind]["spectral"] if spectral is None else spectral
+    G = _seeded(seed, P1Generator if kind == "p1" else P2Generator)
+    D = _seeded(seed + 1000, lambda: DenseDiscriminator(spectral=spectral))
+    return G, D
+
+
+def sample(kind: str, G: nn.Module, n: int, seed: int, labels=None) -> tuple[torch.Tensor, ...]:
+    """n samples of the generator in eval mode: (outputs, z, labels). z ~ N(0, I) seeded; for P3
+    the labels default to 0..9 repeated (a balanced set)."""
+    gen = torch.Generator().manual_seed(seed)
+    p = next(G.parameters())
+    z = torch.randn(n, LATENT[kind], generator=gen).to(device=p.device, dtype=p.dtype)
+    G.eval()
+    with torch.no_grad():
+        if kind == "p3":
+            y = torch.arange(n) % 10 if labels is None else torch.as_tensor(labels)
+            y = y.to(p.device)
+            return G(z, y), z, y
+        return G(z), z, None
+
+
+# ----------------------------------------------------------------------------- GAN training
+def train_gan(
+    kind: str,
+    ds: mdata.MNIST,
+    *,
+    epochs: int,
+    seed: int,
+    batch_size: int = 64,
+    lr: float = 2e-4,
+    betas: tuple[float, float] = (0.5, 0.999),
+    spectral: bool | None = None,
+    max_steps: int | None = None,
+    log_every: int = 0,
+    threads: int | None = None,
+    lr_D: float | None = None,
+    loss: str = "bce",
+) -> tuple[nn.Module, nn.Module, dict]:
+    """Train ``kind``'s generator adversarially on ``ds`` (module doc: loss and optimiser).
+
+    Args:
+        epochs: passes over the data (the last incomplete batch of an epoch is dropped).
+        seed: seeds initialisation (``seed``, discriminator ``seed + 1000``), data order and z.
+        spectral: dense discriminator with spectral normalization (default: ``DEFAULTS``).
+        lr_D: the discriminator's learning rate (default: ``lr``; a larger one is the "two
+            time-scale" rule of Heusel et al. 2017).
+        loss: 'bce' (the original GAN loss, non-saturating generator) or 'hinge' (the loss
+            of Miyato et al. 2018's spectral-norm experiments).
+        max_steps: stop after this many steps (a short demonstration run), else run all epochs.
+        log_every: print the mean losses every ``log_every`` epochs (0: never).
+        threads: torch CPU threads during training (restored afterwards); None keeps the
+            current setting. One thread is fastest for these small nets on a shared machine.
+
+    Returns (G in eval mode, D, history) with per-epoch means of the losses and of D's
+    probabilities on real and generated digits, and the CPU/wall seconds of training.
+    """
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs={epochs}, batch_size={batch_size}: must be positive")
+    if threads is not None:
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            return train_gan(
+                kind,
+                ds,
+                epochs=epochs,
+                seed=seed,
+                batch_size=batch_size,
+                lr=lr,
+                betas=betas,
+                spectral=spectral,
+                max_steps=max_steps,
+                log_every=log_every,
+                lr_D=lr_D,
+                loss=loss,
+            )
+        finally:
+            torch.set_num_threads(before)
+    X = training_images(kind, ds)
+    labels = ds.labels
+    G, D = build(kind, seed, spectral)
+    opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
+    if loss not in ("bce", "hinge"):
+        raise ValueError(f"loss={loss!r}: choose 'bce' or 'hinge'")
+    opt_D = torch.optim.Adam(D.parameters(), lr=lr if lr_D is None else lr_D, betas=betas)
+    bce = nn.BCEWithLogitsLoss()
+    gen = torch.Generator().manual_seed(seed)
+    n_batches = len(X) // batch_size
+    hist = {k: [] for k in ("epoch", "step", "loss_D", "loss_G", "D_real", "D_fake")}
+    cpu0, wall0, step = time.process_time(), time.perf_counter(), 0
+    G.train()
+    D.train()
+    done = False
+    for epoch in range(1, epochs + 1):
+        perm = torch.randperm(len(X), generator=gen)
+        sums = torch.zeros(4, dtype=torch.float64)
+        count = 0
+        for b in range(n_batches):
+            idx = perm[b * batch_size : (b + 1) * batch_size]
+            x = X[idx]
+            z = torch.randn(batch_size, LATENT[kind], generator=gen)
+            ones, zeros = torch.ones(batch_size), torch.zeros(batch_size)
+            if kind == "p3":
+                y = labels[idx]
+                y_fake = torch.randint(0, 10, (batch_size,), generator=gen)
+                fake = G(z, y_fake)
+                d_real, d_fake = D(x, y), D(fake.detach(), y_fake)
+            else:
+                fake = G(z)
+                d_real, d_fake = D(x), D(fake.detach())
+            if loss == "bce":
+                loss_D = bce(d_real, ones) + bce(d_fake, zeros)
+            else:
+                loss_D = torch.relu(1 - d_real).mean() + torch.relu(1 + d_fake).mean()
+            opt_D.zero_grad(set_to_none=True)
+            loss_D.backward()
+            opt_D.step()
+            d_gen = D(fake, y_fake) if kind == "p3" else D(fake)
+            # non-saturating: minimise -log D(G(z)); hinge: minimise -D(G(z))
+            loss_G = bce(d_gen, ones) if loss == "bce" else -d_gen.mean()
+            opt_G.zero_grad(set_to_none=True)
+            loss_G.backward()
+            opt_G.step()
+            sums += torch.tensor(
+                [
+                    loss_D.item(),
+                    loss_G.item(),
+                    torch.sigmoid(d_real).mean().item(),
+                    torch.sigmoid(d_fake).mean().item(),
+                ],
+                dtype=torch.float64,
+            )
+            count += 1
+            step += 1
+            if max_steps is not None and step >= max_steps:
+                done = True
+                break
+        m = (sums / max(count, 1)).tolist()
+        for k, v in zip(("loss_D", "loss_G", "D_real", "D_fake"), m, strict=True):
+            hist[k].append(round(v, 5))
+        hist["epoch"].append(epoch)
+        hist["step"].append(step)
+        if log_every and (epoch % log_every == 0 or epoch == epochs or done):
+            print(
+                f"{kind} epoch {epoch:4d} step {step:6d}: loss_D {m[0]:.3f} loss_G {m[1]:.3f} "
+                f"D(x) {m[2]:.2f} D(G(z)) {m[3]:.2f} ({time.perf_counter() - wall0:.0f} s)",
+                flush=True,
+            )
+        if done:
+            break
+    hist["cpu_seconds"] = round(time.process_time() - cpu0, 1)
+    hist["wall_seconds"] = round(time.perf_counter() - wall0, 1)
+    G.eval()
+    D.eval()
+    return G, D, hist
+
+
+# ----------------------------------------------------------------------------- classifier
+def train_classifier(
+    train: mdata.MNIST,
+    test: mdata.MNIST,
+    *,
+    epochs: int,
+    seed: int,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    log_every: int = 0,
+) -> tuple[DigitClassifier, dict]:
+    """Train the digit classifier (Adam, cross-entropy) on ``train``; report held-out accuracy on
+    ``test``. Random shifts of up to 2 pixels augment the training digits (seeded). Dropout draws
+    from torch's global RNG, so training runs under a forked global RNG seeded with ``seed``
+    (the caller's state is restored afterwards)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed + 2000)
+        return _train_classifier(train, test, epochs, seed, batch_size, lr, log_every)
+
+
+def _train_classifier(train, test, epochs, seed, batch_size, lr, log_every):
+    C = _seeded(seed, DigitClassifier)
+    opt = torch.optim.Adam(C.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    X, y = train.images, train.labels
+    hist = {"epoch": [], "loss": [], "test_accuracy": []}
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        C.train()
+        perm = torch.randperm(len(X), generator=gen)
+        total, count = 0.0, 0
+        for b in range(len(X) // batch_size):
+            idx = perm[b * batch_size : (b + 1) * batch_size]
+            shift = torch.randint(-2, 3, (2,), generator=gen).tolist()
+            xb = torch.roll(X[idx], shifts=shift, dims=(1, 2))
+            loss = nn.functional.cross_entropy(C(xb), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.item()
+            count += 1
+        acc = accuracy(C, test)
+        hist["epoch"].append(epoch)
+        hist["loss"].append(round(total / count, 5))
+        hist["test_accuracy"].append(round(acc, 4))
+        if log_every and epoch % log_every == 0:
+            print(f"classifier epoch {epoch}: loss {total / count:.4f} test acc {acc:.4f}")
+    hist["cpu_seconds"] = round(time.process_time() - cpu0, 1)
+    hist["wall_seconds"] = round(time.perf_counter() - wall0, 1)
+    C.eval()
+    return C, hist
+
+
+def accuracy(C: nn.Module, ds: mdata.MNIST) -> float:
+    """Fraction of ``ds`` that the classifier labels correctly (eval mode)."""
+    C.eval()
+    with torch.no_grad():
+        return (C(ds.images).argmax(1) == ds.labels).double().mean().item()
+
+
+def score(C: nn.Module, digits: torch.Tensor, threshold: float = 0.9) -> dict:
+    """Quality of generated digits (N, 28, 28) in [0, 1], scored by the classifier:
+
+    - ``confident``: fraction of samples whose top class probability exceeds ``threshold``;
+    - ``hist``: how many samples fall in each predicted class (mode collapse shows as classes
+      with a tiny share);
+    - ``pred``, ``conf``: per-sample predicted class and its probability.
+    """
+    C.eval()
+    with torch.no_grad():
+        p = torch.softmax(C(digits.float()), 1)
+    conf, pred = p.max(1)
+    return {
+        "confident": (conf > threshold).double().mean().item(),
+        "hist": torch.bincount(pred, minlength=10).tolist(),
+        "pred": pred,
+        "conf": conf,
+    }
+
+
+# ----------------------------------------------------------------------------- files
+def paths(kind: str, data_dir: str | Path = DATA_DIR) -> tuple[Path, Path]:
+    """(weights .pt, metadata .json) of ``kind`` in data_dir: 'p1', 'p2', 'p3', 'classifier', or
+    'p1_plain' / 'p2_plain' (trained with ``--plain-discriminator``, no spectral norm)."""
+    stem = "mnist_classifier" if kind == "classifier" else f"mnist_{kind}_generator"
+    return Path(data_dir) / f"{stem}.pt", Path(data_dir) / f"{stem}.json"
+
+
+def save(kind: str, module: nn.Module, meta: dict, data_dir: str | Path = DATA_DIR) -> None:
+    """Write the float32 state_dict and the metadata (JSON) of ``kind``."""
+    pt, js = paths(kind, data_dir)
+    state = {k: (v.float() if v.is_floating_point() else v) for k, v in module.state_dict().items()}
+    torch.save(state, pt)
+    js.write_text(json.dumps(meta, indent=1) + "\n")
+
+
+def load(kind: str, data_dir: str | Path = DATA_DIR) -> tuple[nn.Module, dict]:
+    """The committed module of ``kind`` (eval mode, float32, on the CPU) and its metadata."""
+    pt, js = paths(kind, data_dir)
+    if not pt.exists():
+        raise FileNotFoundError(f"{pt} not found: run `python -m lib.train {kind}`")
+    module = {
+        "p1": P1Generator,
+        "p2": P2Generator,
+        "p3": P3Generator,
+        "classifier": DigitClassifier,
+    }[kind.removesuffix("_plain")]()
+    module.load_state_dict(torch.load(pt, map_location="cpu", weights_only=True))
+    module.eval()
+    return module, json.loads(js.read_text())
+
+
+def _environment() -> dict:
+    return {
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "threads": torch.get_num_threads(),
+        "machine": platform.machine(),
+    }
+
+
+# ----------------------------------------------------------------------------- CLI
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Train a generator (p1, p2, p3) or the classifier.")
+    ap.add_argument("kind", choices=(*KINDS, "classifier"))
+    ap.add_argument("--epochs", type=int)
+    ap.add_argument("--seed", type=int)
+    ap.add_argument(
+        "--plain-discriminator",
+        action="store_true",
+        help="P1/P2: a discriminator without spectral normalization",
+    )
+    ap.add_argument("--out", default=str(DATA_DIR), help="folder for the .pt and .json files")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)  # one thread: fastest on a shared 2-core machine
+    cfg = dict(DEFAULTS[args.kind])
+    if args.epochs is not None:
+        cfg["epochs"] = args.epochs
+    if args.seed is not None:
+        cfg["seed"] = args.seed
+    command = "python -m lib.train " + " ".join(sys.argv[1:] if argv is None else argv)
+    ds = mdata.load_mnist()
+    meta = {
+        "kind": args.kind,
+        "architecture": ARCHITECTURES[args.kind],
+        "data": {"source": ds.source, "detail": ds.detail, "count": len(ds)},
+        "command": command.strip(),
+        "environment": _environment(),
+    }
+    if args.kind == "classifier":
+        train, test = mdata.split(ds, n_test=cfg["n_test"], seed=cfg["seed"])
+        C, hist = train_classifier(
+            train,
+            test,
+            epochs=cfg["epochs"],
+            seed=cfg["seed"],
+            batch_size=cfg["batch_size"],
+            lr=cfg["lr"],
+            log_every=1,
+        )
+        meta["data"].update(train=len(train), test=len(test), split_seed=cfg["seed"])
+        meta.update(
+            seed=cfg["seed"],
+            epochs=cfg["epochs"],
+            optimiser={"name": "Adam", "lr": cfg["lr"], "batch_size": cfg["batch_size"]},
+            test_accuracy=hist["test_accuracy"][-1],
+            history=hist,
+            cpu_seconds=hist["cpu_seconds"],
+            wall_seconds=hist["wall_seconds"],
+        )
+        save("classifier", C, meta, args.out)
+        acc, pt = hist["test_accuracy"][-1], paths("classifier", args.out)[0]
+        print(f"held-out accuracy {acc:.4f}; wrote {pt}")
+        return 0
+    spectral = cfg.get("spectral", False) and not args.plain_discriminator
+    G, D, hist = train_gan(
+        args.kind,
+        ds,
+        epochs=cfg["epochs"],
+        seed=cfg["seed"],
+        batch_size=cfg["batch_size"],
+        lr=cfg["lr"],
+        betas=cfg["betas"],
+        spectral=spectral,
+        log_every=5,
+    )
+    meta.update(
+        seed=cfg["seed"],
+        epochs=cfg["epochs"],
+        steps=hist["step"][-1],
+        spectral_norm_discriminator=bool(spectral),
+        loss="non-saturating GAN loss (BCE; generator minimises -log D(G(z)))",
+        optimiser={
+            "name": "Adam",
+            "lr": cfg["lr"],
+            "betas": list(cfg["betas"]),
+            "batch_size": cfg["batch_size"],
+        },
+        final_losses={
+            "loss_D": hist["loss_D"][-1],
+            "loss_G": hist["loss_G"][-1],
+            "D_real": hist["D_real"][-1],
+            "D_fake": hist["D_fake"][-1],
+        },
+        cpu_seconds=hist["cpu_seconds"],
+        wall_seconds=hist["wall_seconds"],
+        history=hist,
+    )
+    name = args.kind + ("_plain" if args.plain_discriminator and args.kind != "p3" else "")
+    save(name, G, meta, args.out)
+    pt = paths(name, args.out)[0]
+    print(f"trained {name} in {hist['cpu_seconds']} CPU s; wrote {pt}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
