@@ -30,8 +30,8 @@ book: build
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
 
 lint: $(STAMP)
-	$(BIN)/ruff check lib tests book
-	$(BIN)/ruff format --check lib tests
+	$(BIN)/ruff check lib tests book benchmarks
+	$(BIN)/ruff format --check lib tests benchmarks
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests --ignore=tests/test_browser.py
