@@ -60,7 +60,9 @@ def check_observation(G: Generator, y: torch.Tensor, mask: torch.Tensor | None):
     if mask is not None:
         mask = torch.as_tensor(mask)
         if mask.shape not in ((n,), y.shape):
-            raise ValueError(f"mask must have shape ({n},) or {tuple(y.shape)}, got {tuple(mask.shape)}")
+            raise ValueError(
+                f"mask must have shape ({n},) or {tuple(y.shape)}, got {tuple(mask.shape)}"
+            )
         mask = mask.to(device=G.device, dtype=G.dtype)
     return y, mask
 
@@ -151,4 +153,90 @@ def gradient_descent(
         gnorm = torch.linalg.vector_norm(g, dim=1)
     return GDResult(
         z.detach(), loss, gnorm, n_steps.cpu(), (gnorm <= grad_tol).cpu(), time.perf_counter() - t0
+    )
+
+
+#: P1 Sec. 6.1: the step sizes tried for gradient descent on random networks
+P1_STEP_SIZES = (1e-1, 1e0, 1e1, 1e2, 1e3, 1e4)
+
+
+@dataclass
+class StepSearchResult(GDResult):
+    """A :class:`GDResult` plus the step size chosen for each signal (``lr``, (B,))."""
+
+    lr: torch.Tensor | None = None
+
+
+def gd_step_search(
+    G: Generator,
+    y: torch.Tensor,
+    *,
+    lrs: tuple[float, ...] = P1_STEP_SIZES,
+    steps: int = 10_000,
+    grad_tol: float = 1e-9,
+    mask: torch.Tensor | None = None,
+    seed: int = 0,
+    optimizer: str = "gd",
+    **kwargs,
+) -> StepSearchResult:
+    """P1 Sec. 6.1's gradient-descent rule: per signal, the *smallest* step size of ``lrs`` whose
+    run of ``steps`` steps reaches ||grad f|| < ``grad_tol``.
+
+    The step sizes are tried in increasing order, each only on the signals that no smaller step
+    size brought to the tolerance (same random start z0 from ``seed`` for every try), so the rule
+    costs one run for the signals the smallest step size already solves. A signal that no step
+    size brings to the tolerance keeps the run with the smallest final loss (``converged`` False).
+    P1 applies the rule per network; per signal is the same rule at a finer grain (stated in the
+    book). Other keyword arguments go to :func:`gradient_descent`.
+    """
+    y, mask = check_observation(G, y, mask)
+    B = y.shape[0]
+    gen = torch.Generator().manual_seed(seed)
+    z0 = torch.randn(B, G.dims[0], generator=gen, dtype=G.dtype).to(G.device)
+    lrs = tuple(sorted(lrs))
+    t0 = time.perf_counter()
+    best: GDResult | None = None
+    lr_b = torch.full((B,), lrs[0], dtype=G.dtype)
+    todo = torch.arange(B)
+    for lr in lrs:
+        m = None if mask is None or mask.ndim == 1 else mask[todo]
+        if mask is not None and mask.ndim == 1:
+            m = mask
+        r = gradient_descent(
+            G,
+            y[todo],
+            mask=m,
+            z0=z0[todo],
+            lr=lr,
+            steps=steps,
+            optimizer=optimizer,
+            grad_tol=grad_tol,
+            **kwargs,
+        )
+        if best is None:
+            best = r
+            lr_b[:] = lr
+        else:
+            idx = todo.to(G.device)
+            better = r.converged | (~best.converged[todo] & (r.loss.cpu() < best.loss[idx].cpu()))
+            sel = todo[better]
+            bi = better.to(G.device)
+            best.z[sel.to(G.device)] = r.z[bi]
+            best.loss[sel.to(G.device)] = r.loss[bi]
+            best.grad_norm[sel.to(G.device)] = r.grad_norm[bi]
+            best.steps[sel] += r.steps[better]
+            best.converged[sel] = r.converged[better]
+            lr_b[sel] = lr
+        todo = torch.arange(B)[~best.converged]
+        if len(todo) == 0:
+            break
+    assert best is not None
+    return StepSearchResult(
+        best.z,
+        best.loss,
+        best.grad_norm,
+        best.steps,
+        best.converged,
+        time.perf_counter() - t0,
+        lr_b,
     )
