@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from .generator import Generator
+from .gradient import check_observation
 
 SOLVER = "HIGHS"
 
@@ -776,16 +777,9 @@ class LayerwiseLP:
         Returns an :class:`InversionResult`.
         """
         G = self.G
-        y = torch.as_tensor(y)
-        if y.ndim == 1:
-            y = y[None]
-        n = G.dims[-1]
-        if y.ndim != 2 or y.shape[1] != n:
-            raise ValueError(f"y must have shape (B, {n}), got {tuple(y.shape)}")
-        if torch.isnan(y).any():
-            raise ValueError("y contains NaN")
+        y, _ = check_observation(G, y, None)
         B, L1 = y.shape[0], len(self.layers)
-        obs_out = _check_mask(mask, B, n)
+        obs_out = _check_mask(mask, B, G.dims[-1])
         Y = _np(y)
         out = {k: np.full((B, L1), np.nan) for k in ("eps", "objective")}
         cnt = {k: np.zeros((B, L1), int) for k in ("steps", "solves", "iterations")}
@@ -884,16 +878,9 @@ def invert_layerwise(
     """
     slope = _check_generator(G, "equations")
     method = "equations" if slope == 0 else "leaky_inverse"
-    y = torch.as_tensor(y, dtype=G.dtype, device=G.device)
-    if y.ndim == 1:
-        y = y[None]
-    n = G.dims[-1]
-    if y.ndim != 2 or y.shape[1] != n:
-        raise ValueError(f"y must have shape (B, {n}), got {tuple(y.shape)}")
-    if torch.isnan(y).any():
-        raise ValueError("y contains NaN")
+    y, _ = check_observation(G, y, None)
     B, L1 = y.shape[0], len(G.weights)
-    obs_out = torch.as_tensor(_check_mask(mask, B, n).copy(), device=G.device)
+    obs_out = torch.as_tensor(_check_mask(mask, B, G.dims[-1]).copy(), device=G.device)
     xs = [torch.full((B, d), torch.nan, dtype=G.dtype, device=G.device) for d in G.dims[:-1]]
     status = []
     t0 = time.perf_counter()
