@@ -61,7 +61,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
             book=(50, 150, 250, 400, 600, 800, 1000),
             paper=tuple(range(50, 1001, 50)),
         ),
-        "signals": Scaled(book=8, paper=512),
+        "signals": Scaled(book=24, paper=512),
         "weight_std": "fan_in",  # W_i ~ N(0, 1/n_i): keeps tanh out of saturation (see chapter)
         "gd_steps": Scaled(book=800, paper=10_000),
         "gd_lrs": Scaled(book=(1e-1,), paper=(1e-1, 1e0, 1e1, 1e2, 1e3, 1e4)),
@@ -88,7 +88,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     "p2_noisy_lp": {
         "dims": (20, 100, 500),  # P2 Sec. 5.1: expansion 5, weights N(0, 1/n_i)
         "levels": (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6),  # noise parameter a
-        "runs": Scaled(book=2, paper=200),  # runs per noise type and level
+        "runs": Scaled(book=8, paper=200),  # runs per noise type and level
         "alpha": 1.2,
         "eps0": 1e-10,  # initial epsilon of Alg. 1-3 (not given in P2)
         "gd_lr": 1.0,
@@ -104,7 +104,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
             paper=tuple(range(10, 151, 10)),
         ),
         "runs": Scaled(book=8, paper=200),  # GD and the linear equations of Thm 3
-        "lp_runs": Scaled(book=1, paper=200),  # LP runs per k (the LPs are the slow part)
+        "lp_runs": Scaled(book=4, paper=200),  # LP runs per k (the LPs are the slow part)
         "lp_methods": Scaled(book=("linf",), paper=("linf", "l1", "relax")),
         "slope": 0.1,  # LeakyReLU c for the right panel (not given in P2)
         "success": 1e-3,  # ||z - z*|| / ||z*|| <= 1e-3 (P2 Sec. 5.1)
