@@ -120,6 +120,64 @@ def test_linf_bisection_equals_the_grid_scan():
         assert a.solves <= b.solves
 
 
+def test_linf_search_started_from_the_previous_answer_equals_the_grid_scan():
+    """The bracketing search starts at the previous signal's answer; whether that guess is too
+    small, too large or exact, it must return the scan's first feasible grid point."""
+    rng = np.random.default_rng(7)
+    W = rng.standard_normal((80, 8)) / math.sqrt(80)
+    layer = lp.LayerLP(W, method="linf")  # one object: each solve starts from the last answer
+    for a in (1e-2, 1e-4, 1e-1, 1e-1, 1e-6, 0.0, 3e-2):
+        t = W @ rng.standard_normal(8)
+        x = np.maximum(t, 0) + rng.uniform(-a, a, 80)
+        r = layer.solve(x, eps0=1e-9)
+        s = lp.LayerLP(W, method="linf", search="scan").solve(x, eps0=1e-9)
+        assert r.status == s.status == "optimal"
+        assert r.steps == s.steps and r.eps == s.eps
+        np.testing.assert_allclose(r.objective, s.objective, rtol=1e-7, atol=1e-12)
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.2])
+@pytest.mark.parametrize("method", ["linf", "relax"])
+def test_dual_form_gives_the_primal_optimum(method, slope):
+    """form='dual' (HiGHS solves the LP's dual, v read from its multipliers) against the primal:
+    same optimal value, and the dual's v satisfies the primal constraints."""
+    W, _, _, x, _ = _noisy_layer(seed=2, slope=slope)
+    obs = np.ones(len(x), bool)
+    obs[::7] = False
+    P = lp.LayerLP(W, method=method, slope=slope, form="primal")
+    D = lp.LayerLP(W, method=method, slope=slope, form="dual")
+    assert lp.LayerLP(W, method=method, slope=slope).form == (
+        "dual" if method == "linf" else "primal"
+    )
+    for eps in (1e-9, 3e-3, 1e-2, 0.1):
+        if method == "relax":
+            lo, hi = D._relax_bounds(x, eps, obs)
+            P.lp.set(c=-(W.T @ x), row_lo=lo, row_hi=hi)
+            D.lp.set(c=-(W.T @ x), row_lo=lo, row_hi=hi)
+            (vp, sp, _), (vd, sd, _) = P.lp.solve(), D.lp.solve()
+        else:
+            (vp, sp, _), (vd, sd, _) = P._solve_at(x, obs, eps), D._solve_at(x, obs, eps)
+        assert sp == sd == "optimal"
+        np.testing.assert_allclose(D.lp.c @ vd, P.lp.c @ vp, rtol=1e-8, atol=1e-10)
+        Av = D.lp.A @ vd
+        assert (Av >= D.lp.row_lo - 1e-8).all() and (Av <= D.lp.row_hi + 1e-8).all()
+        assert (vd >= D.lp.col_lo - 1e-10).all()
+
+
+def test_dual_form_reports_an_infeasible_primal():
+    A = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    for form in ("primal", "dual"):
+        B = lp.BoundsLP(A, form=form)
+        B.set(c=np.array([1.0, 1.0]), row_lo=np.array([1.0, -np.inf, 0.0]))
+        B.set(row_hi=np.array([np.inf, 0.0, np.inf]))  # x_0 >= 1 and x_0 <= 0
+        v, status, _ = B.solve()
+        assert v is None and status == "infeasible", form
+    with pytest.raises(ValueError, match="free and"):
+        lp.BoundsLP(A, form="dual").set(col_lo=np.array([-1.0, 0.0]))
+    with pytest.raises(ValueError, match="backend='highs'"):
+        lp.BoundsLP(A, backend="cvxpy", form="dual")
+
+
 @pytest.mark.parametrize("slope", [0.0, 0.2])
 def test_l1_solution_is_feasible_and_optimal_value_is_the_slack_sum(slope):
     W, _, _, x, _ = _noisy_layer(seed=1, slope=slope)
