@@ -12,7 +12,7 @@ all filter taps.
 G(z) = sigma(W_2 sigma(W_1 z)) (P3 Eq. 2) with any depth, batched over *networks*: each row of a
 batch may have its own weights (one random network per trial), evaluated with one grouped
 transposed convolution. It exposes the interface that :func:`lib.gradient.gradient_descent`
-uses (``dims``, ``dtype``, ``device``, ``_check_latent``, ``__call__``), so the book's single
+uses (``dims``, ``dtype``, ``device``, ``check_latent``, ``__call__``), so the book's single
 gradient loop runs on it, and exports a dense :class:`lib.generator.Generator` when its
 activations allow (:meth:`ConvGenerator.to_generator`).
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from .generator import WEIGHT_DISTRIBUTIONS, Generator, _draw, activation
+from .generator import WEIGHT_DISTRIBUTIONS, Generator, _draw, activation, check_latent
 from .gradient import gradient_descent, latent_loss
 from .measurements import make_masks
 
@@ -255,25 +255,20 @@ class ConvGenerator:
     def dtype(self) -> torch.dtype:
         return self.kernels[0].dtype
 
-    def _check_latent(self, z: torch.Tensor) -> torch.Tensor:
-        if not isinstance(z, torch.Tensor):
-            z = torch.as_tensor(z, dtype=self.dtype, device=self.device)
-        if z.ndim == 1:
-            z = z[None]
-        if z.ndim != 2 or z.shape[1] != self.dims[0]:
-            raise ValueError(f"z must have shape (B, {self.dims[0]}), got {tuple(z.shape)}")
+    def check_latent(self, z: torch.Tensor) -> torch.Tensor:
+        """As :meth:`lib.generator.Generator.check_latent`; a batched generator also needs one
+        row per network."""
+        z = check_latent(self, z)
         if self.batched and z.shape[0] != self.n_networks:
             raise ValueError(
                 f"z has {z.shape[0]} rows but the generator holds {self.n_networks} networks "
                 "(one row per network)"
             )
-        if torch.isnan(z).any():
-            raise ValueError("z contains NaN")
-        return z.to(dtype=self.dtype, device=self.device)
+        return z
 
     def layers(self, z: torch.Tensor) -> list[torch.Tensor]:
         """Every layer's output [x_1, ..., x_L] (after its activation), as feature maps."""
-        z = self._check_latent(z)
+        z = self.check_latent(z)
         B = z.shape[0]
         conv = F.conv_transpose1d if self.d == 1 else F.conv_transpose2d
         h = z.reshape(B, *self.in_shape)

@@ -109,6 +109,21 @@ class Forward:
         return [s.sum(dim=1) for s in self.supports]
 
 
+def check_latent(G, z) -> torch.Tensor:
+    """z as a (B, G.dims[0]) tensor of G's dtype and device (a single latent becomes one row);
+    ValueError, naming the expected shape, for a wrong shape or NaN. ``G``: any generator with
+    ``dims``, ``dtype`` and ``device``."""
+    if not isinstance(z, torch.Tensor):
+        z = torch.as_tensor(z, dtype=G.dtype, device=G.device)
+    if z.ndim == 1:
+        z = z[None]
+    if z.ndim != 2 or z.shape[1] != G.dims[0]:
+        raise ValueError(f"z must have shape (B, {G.dims[0]}), got {tuple(z.shape)}")
+    if torch.isnan(z).any():
+        raise ValueError("z contains NaN")
+    return z.to(dtype=G.dtype, device=G.device)
+
+
 @dataclass
 class Generator:
     """G(z) = phi(W_L act(... act(W_0 z + b_0) ...) + b_L), P1 Eq. 3 (with biases).
@@ -195,20 +210,15 @@ class Generator:
         )
 
     # ----------------------------------------------------------------- forward
-    def _check_latent(self, z: torch.Tensor) -> torch.Tensor:
-        if not isinstance(z, torch.Tensor):
-            z = torch.as_tensor(z, dtype=self.dtype, device=self.device)
-        if z.ndim == 1:
-            z = z[None]
-        if z.ndim != 2 or z.shape[1] != self.dims[0]:
-            raise ValueError(f"z must have shape (B, {self.dims[0]}), got {tuple(z.shape)}")
-        if torch.isnan(z).any():
-            raise ValueError("z contains NaN")
-        return z.to(dtype=self.dtype, device=self.device)
+    def check_latent(self, z: torch.Tensor) -> torch.Tensor:
+        """z as a (B, n_0) tensor of the generator's dtype and device (a single latent (n_0,)
+        becomes one row); a clear ValueError for a wrong shape or NaN. Every inversion method
+        checks its latents with this (also :class:`lib.conv.ConvGenerator`'s)."""
+        return check_latent(self, z)
 
     def forward(self, z: torch.Tensor) -> Forward:
         """Forward pass returning every hidden layer and its support (P1 Eq. 3)."""
-        z = self._check_latent(z)
+        z = self.check_latent(z)
         h, xs, pre, supports = z, [], [], []
         for i in range(self.L):
             a = h @ self.weights[i].T

@@ -113,7 +113,7 @@ def gradient_descent(
     if z0 is None:
         gen = torch.Generator().manual_seed(seed)
         z0 = torch.randn(B, G.dims[0], generator=gen, dtype=G.dtype).to(G.device)
-    z = G._check_latent(z0).clone()
+    z = G.check_latent(z0).clone()
     if z.shape[0] != B:
         raise ValueError(f"z0 has {z.shape[0]} rows but y has {B}")
     lr_b = torch.as_tensor(lr, dtype=G.dtype, device=G.device).expand(B).clone()[:, None]
