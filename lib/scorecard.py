@@ -5,7 +5,10 @@ Each notebook ends with a *claims cell*::
     claims = Claims("p2_single_layer")
     claims.add("P2-lp1", passed=err < 1e-8, measured=f"max rel. error {err:.0e}",
                paper="exact recovery")
-    claims.report()   # shows the table, then fails (AssertionError) if a claim did not hold
+    assert not (failed := claims.report()), f"claims that did not hold: {failed}"
+
+``report`` shows the table and returns the IDs of the claims that did not hold; the visible
+``assert`` makes a failed claim fail the notebook, and so nbval.
 
 The table is displayed with three representations: text/plain and text/markdown for readers, and
 ``application/json`` for this module. nbval compares all three against a fresh run, so what the
@@ -89,8 +92,11 @@ class Claims:
             for c in self.claims
         ]
 
-    def report(self) -> None:
-        """Display the claims table, then raise AssertionError if any claim did not hold."""
+    def report(self) -> list[str]:
+        """Display the claims table; return the IDs of the claims that did not hold.
+
+        Notebooks end with ``assert not claims.report(), ...``: the check is visible in the
+        cell, and a failed claim fails the notebook (and nbval)."""
         from IPython.display import display
 
         header = ["check", "target", "status", "measured here", "paper"]
@@ -104,8 +110,7 @@ class Claims:
         md += "\n".join("| " + " | ".join(_md_escape(c) for c in r) + " |" for r in rows)
         payload = {MARKER: [asdict(c) for c in self.claims]}
         display({"text/plain": plain, "text/markdown": md, MIME: payload}, raw=True)
-        failed = [c.id for c in self.claims if not c.passed]
-        assert not failed, f"claims that did not hold: {failed}"
+        return [c.id for c in self.claims if not c.passed]
 
 
 def _md_escape(s: str) -> str:

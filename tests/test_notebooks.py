@@ -65,7 +65,8 @@ def test_first_cell_installs_lib_from_the_configured_repository(path):
 def test_notebook_ends_with_a_claims_cell(path):
     nb = jupytext.read(path)
     last = [c for c in nb.cells if c.cell_type == "code"][-1].source
-    assert "Claims(" in last and "claims.report()" in last
+    assert "Claims(" in last
+    assert "assert not (failed := claims.report())" in last, "the claims must be asserted"
     assert scorecard.notebook_claims(path), "the claims cell displayed no claims"
 
 
