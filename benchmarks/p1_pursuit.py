@@ -9,6 +9,9 @@ device it is given, with per-signal step sizes and per-signal stopping.
     .venv/bin/python benchmarks/p1_pursuit.py [--signals 512] [--gd-steps 10000] [--device cpu]
                                               [--threads N] [--out benchmarks/p1_pursuit.json]
 
+Stored runs: ``p1_pursuit.json`` (this 2-core CPU) and ``p1_pursuit_cuda.json`` (one H100,
+``--device cuda --out benchmarks/p1_pursuit_cuda.json``).
+
 Gradient descent runs ``--gd-steps`` steps at most (lr = 0.1, the step the P1 rule picks on
 this net, stop at ||grad|| < 1e-9); with fewer steps than 10,000 the time per step is also
 printed and extrapolated to 10,000 steps.
@@ -56,6 +59,10 @@ def main() -> None:
     steps_run = int(gd.steps.max())
     res = {
         "device": str(a.device),
+        "device_name": (
+            torch.cuda.get_device_name(a.device) if str(a.device).startswith("cuda") else "CPU"
+        ),
+        "torch": torch.__version__,
         "cpu": platform.processor() or platform.machine(),
         "torch_threads": torch.get_num_threads(),
         "signals": a.signals,

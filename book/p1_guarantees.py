@@ -250,4 +250,4 @@ claims.add(
     f"errors below eps_i and eps_1/sqrt(phi) for eps up to {max(cfg['lbp_noise']):g}; S_hat in S",
     paper="noiseless exact recovery (Cor 2); ||x_hat_i - x_i|| < eps_i (Thm 2)",
 )
-claims.report()
+assert not (failed := claims.report()), f"claims that did not hold: {failed}"

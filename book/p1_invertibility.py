@@ -292,4 +292,4 @@ claims.add(
     "(incl. all meeting arXiv Cor 1): none; multi-start GD found no collision",
     paper="unique with probability 1 under Cor 1 (arXiv) / Thm 2 (ICLR)",
 )
-claims.report()
+assert not (failed := claims.report()), f"claims that did not hold: {failed}"
