@@ -273,4 +273,4 @@ claims.add(
     ),
     paper="exact for full-rank layers (inverse LeakyReLU + least squares)",
 )
-claims.report()
+assert not (failed := claims.report()), f"claims that did not hold: {failed}"

@@ -296,4 +296,4 @@ claims.add(
     f"blockdiag(B, ..., B) exactly ({D0} identical {tuple(Bk.shape)} blocks in the figure)",
     paper="transposed conv = sparse block matrix; permuted: block-diagonal, identical blocks",
 )
-claims.report()
+assert not (failed := claims.report()), f"claims that did not hold: {failed}"

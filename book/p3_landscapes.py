@@ -269,4 +269,4 @@ claims.add(
     ),
     paper="unique global minimum for (a)-(c); flat global minimum (mode collapse) for (d)",
 )
-claims.report()
+assert not (failed := claims.report()), f"claims that did not hold: {failed}"
