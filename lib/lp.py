@@ -369,6 +369,7 @@ class BoundsLP:
         dual = self.form == "dual"
         if st == MS.kOptimal:
             sol = h.getSolution()
+            self.row_dual = np.array(sol.row_dual)  # the multipliers of the rows
             return np.array(sol.row_dual if dual else sol.col_value), "optimal", iters
         status = {
             MS.kInfeasible: "unbounded" if dual else "infeasible",
@@ -445,10 +446,10 @@ class LayerLP:
       iterate of smallest residual (a variant of the book, see the noisy-inversion chapter).
     * ``search`` ('linf', ReLU only): 'bisect' finds Alg. 1's first feasible grid point by
       bisection (see :meth:`_linf_bisect`), 'scan' walks the grid; both return the same.
-    * ``form``: 'primal' or 'dual' (see :class:`BoundsLP`); default (None): the dual for
-      'linf' with HiGHS (k + 1 rows instead of 2n; 1.3x faster on the 20-100-500 net), the
-      primal otherwise (Alg. 3's many small eps steps re-solve faster in the primal: measured
-      1.2x slower in the dual).
+    * ``form``: 'primal' or 'dual' (see :class:`BoundsLP`); default (None): the dual for the
+      ReLU 'linf' LP with HiGHS (k + 1 rows instead of 2n; 1.3x faster on the noisy 20-100-500
+      net), the primal otherwise (measured slower in the dual: Alg. 3's many small eps steps by
+      1.2x, the LeakyReLU l_inf LP of a 600 x 110 layer by 2-3x).
     * 'relax' — P2 Eq. 8 / Alg. 3 (ReLU): max sum_i max(0, x_i) w_i^T z s.t. w_i^T z <= x_i + eps;
       Eq. 9 (LeakyReLU): max x^T W z s.t. min(x_i - eps, 0)/c <= w_i^T z <= max(x_i + eps, 0);
       eps <- alpha eps while the l1 residual decreases.
@@ -517,15 +518,25 @@ class LayerLP:
             upper = np.tile(np.r_[np.ones(n, bool), np.zeros(n, bool)], len(blocks) // 2)
             sides = (~upper, upper)  # U rows carry upper bounds only, L rows lower bounds
         if form is None:  # few columns, many rows: HiGHS is faster on the dual
-            form = "dual" if backend == "highs" and method == "linf" else "primal"
+            fast = backend == "highs" and method in ("linf", "l1") and not leaky
+            form = "dual" if fast else "primal"
+        if form not in ("primal", "dual"):
+            raise ValueError(f"form={form!r}: 'primal', 'dual' or None")
         self.form = form
+        self.helper = None  # Alg. 3: LP for the smallest feasible eps (built on first use)
+        if method == "l1" and form == "dual":
+            if leaky or backend != "highs":
+                raise ValueError("form='dual' of the l1 LP: ReLU layers and backend='highs' only")
+            # min a^T lam s.t. W^T lam = 0, lam_j in [-1, 1] (on), [0, 1] (off), 0 (unobserved)
+            self.lp = BoundsLP(W.T.copy(), backend=backend, tol=tol)
+            self.lp.set(row_lo=np.zeros(k), row_hi=np.zeros(k))
+            return
         self.lp = BoundsLP(A, backend=backend, tol=tol, form=form, sides=sides)
         col_lo = np.full(ncols, -np.inf)
         col_lo[k:] = 0.0  # delta >= 0, e_j >= 0
         cost = np.zeros(ncols)
         cost[k:] = 1.0
         self.lp.set(col_lo=col_lo, c=cost)
-        self.helper = None  # Alg. 3: LP for the smallest feasible eps (built on first use)
 
     # ---- the rows of Alg. 1/2 (and Remarks 1/2) for a given eps
     def categories(self, x: np.ndarray, eps: float) -> np.ndarray:
@@ -615,9 +626,33 @@ class LayerLP:
         return min(cands) if cands else None
 
     def _solve_at(self, x, obs, eps):
+        if self.method == "l1" and self.form == "dual":
+            return self._solve_l1_dual(x, obs, eps)
         lo, hi = self._row_bounds(x, self.categories(x, eps), obs)
         self.lp.set(row_lo=lo, row_hi=hi)
         return self.lp.solve()
+
+    def _solve_l1_dual(self, x, obs, eps):
+        """Alg. 2's LP at eps through its dual (ReLU). With a = x - b, the LP is
+        min_z sum_on |w_j z - a_j| + sum_off max(w_j z - a_j, 0) (the slacks e_j at their
+        optimum), and min_z max_lam lam^T (W z - a) over lam_j in [-1, 1] (on rows), [0, 1]
+        (off rows), 0 (unobserved) gives the dual  min a^T lam  s.t.  W^T lam = 0: k rows
+        instead of 2n, n bounded columns instead of k + n. z is the multiplier of W^T lam = 0;
+        the e_j are recomputed from z. Returns v = [z, e] as the primal form does."""
+        a = x - self.b
+        on = (x > eps) & obs
+        self.lp.set(
+            c=a,
+            col_lo=np.where(on, -1.0, 0.0),
+            col_hi=np.where(obs, 1.0, 0.0),
+        )
+        _, status, iters = self.lp.solve()
+        if status != "optimal":
+            return None, status, iters
+        z = self.lp.row_dual.copy()
+        r = self.W @ z - a
+        e = np.where(on, np.abs(r), np.maximum(r, 0.0)) * obs
+        return np.r_[z, e], status, iters
 
     # ---- Alg. 1 / Remark 1
     def _linf(self, x, eps0, alpha, max_steps, obs) -> LayerSolve:
@@ -855,6 +890,7 @@ class LayerwiseLP:
         backend: 'highs' (highspy, warm-started) or 'cvxpy' (DPP Parameters, HiGHS).
         eps0, alpha, max_steps: the epsilon schedule eps_t = eps0 alpha^t (P2: alpha = 1.2).
         patience: stopping rule of Alg. 2 ('l1'), see :class:`LayerLP` (1 = P2's rule).
+        form: 'primal', 'dual' or None (each layer's default), see :class:`LayerLP`.
     """
 
     def __init__(
@@ -867,6 +903,7 @@ class LayerwiseLP:
         alpha: float = 1.2,
         max_steps: int = 400,
         patience: int = 1,
+        form: str | None = None,
     ) -> None:
         if method not in LP_METHODS:
             raise ValueError(f"method={method!r}: choose one of {LP_METHODS}")
@@ -881,6 +918,7 @@ class LayerwiseLP:
                 slope=self.slope,
                 backend=backend,
                 patience=patience,
+                form=form,
             )
             for i, W in enumerate(G.weights)
         ]

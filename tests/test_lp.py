@@ -146,9 +146,8 @@ def test_dual_form_gives_the_primal_optimum(method, slope):
     obs[::7] = False
     P = lp.LayerLP(W, method=method, slope=slope, form="primal")
     D = lp.LayerLP(W, method=method, slope=slope, form="dual")
-    assert lp.LayerLP(W, method=method, slope=slope).form == (
-        "dual" if method == "linf" else "primal"
-    )
+    default = "dual" if method == "linf" and slope == 0 else "primal"
+    assert lp.LayerLP(W, method=method, slope=slope).form == default
     for eps in (1e-9, 3e-3, 1e-2, 0.1):
         if method == "relax":
             lo, hi = D._relax_bounds(x, eps, obs)
@@ -162,6 +161,26 @@ def test_dual_form_gives_the_primal_optimum(method, slope):
         Av = D.lp.A @ vd
         assert (Av >= D.lp.row_lo - 1e-8).all() and (Av <= D.lp.row_hi + 1e-8).all()
         assert (vd >= D.lp.col_lo - 1e-10).all()
+
+
+def test_l1_dual_form_gives_the_primal_optimum():
+    """Alg. 2's LP through its dual (min a^T lam, W^T lam = 0, boxed lam; z = multipliers):
+    the same optimal value sum_j e_j as the primal, with and without hidden rows."""
+    rng = np.random.default_rng(3)
+    n, k = 90, 12
+    W = rng.standard_normal((n, k)) / math.sqrt(n)
+    b = 0.1 * rng.standard_normal(n)
+    x = np.maximum(W @ rng.standard_normal(k) + b, 0) + rng.uniform(-1e-2, 1e-2, n)
+    P = lp.LayerLP(W, b, method="l1", form="primal")
+    D = lp.LayerLP(W, b, method="l1")
+    assert D.form == "dual"
+    for obs in (np.ones(n, bool), rng.random(n) < 0.7):
+        for eps in (1e-9, 1e-3, 1e-2, 0.1):
+            (vp, sp, _), (vd, sd, _) = P._solve_at(x, obs, eps), D._solve_at(x, obs, eps)
+            assert sp == sd == "optimal"
+            np.testing.assert_allclose(vd[k:].sum(), vp[k:].sum(), rtol=1e-7, atol=1e-10)
+    with pytest.raises(ValueError, match="ReLU layers"):
+        lp.LayerLP(W, method="l1", slope=0.2, form="dual")
 
 
 def test_dual_form_reports_an_infeasible_primal():
