@@ -708,14 +708,18 @@ class LayerLP:
         lo, hi, cap = -1, None, None
         t = min(self._last_t, max_steps)
         try:
-            while True:
+            for _ in range(4 * max_steps + 8):  # each pass probes a new t; a bound, not a limit
+                if t in cache:  # pragma: no cover - cannot happen by the bracket's logic
+                    raise _LPFailed(t, "failed: the grid search revisited a threshold")
                 delta = probe(t)
                 t_delta = self._first_t_at_least(delta, eps0, alpha)
                 if delta <= self._grid(eps0, alpha, t):  # feasible at t
                     hi, lo = t, max(lo, t_delta - 1)
                 else:
                     lo = t
-                    cap = t_delta if cap is None else min(cap, t_delta)
+                    # a cap at or below t was "feasible for sure" but is not: delta* is only
+                    # monotone up to the solver's tolerance (noiseless data, delta* ~ 1e-10)
+                    cap = t_delta if cap is None or cap <= t else min(cap, t_delta)
                     if lo >= max_steps:
                         eps = self._grid(eps0, alpha, lo)
                         return LayerSolve(None, "max_steps", eps, np.nan, lo, solves, iters)
@@ -726,6 +730,8 @@ class LayerLP:
                     break
                 else:
                     t = upper  # feasible for sure: solve it for z
+            else:  # pragma: no cover
+                raise _LPFailed(t, "failed: the grid search did not terminate")
         except _LPFailed as err:
             eps = self._grid(eps0, alpha, err.t)
             return LayerSolve(None, err.status, eps, np.nan, err.t, solves, iters)

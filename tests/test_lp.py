@@ -136,6 +136,26 @@ def test_linf_search_started_from_the_previous_answer_equals_the_grid_scan():
         np.testing.assert_allclose(r.objective, s.objective, rtol=1e-7, atol=1e-12)
 
 
+def test_linf_search_survives_delta_that_is_monotone_only_up_to_tolerance(monkeypatch):
+    """On noiseless data delta*(eps) is ~1e-10, the solver's tolerance, and need not be exactly
+    non-increasing in eps. A grid point that an earlier LP declared "feasible for sure" may then
+    come out infeasible; the search must move on (it once looped forever here)."""
+    layer = lp.LayerLP(np.eye(3), method="linf")
+    eps0, alpha = 1e-10, 1.2
+    g = lambda t: eps0 * alpha**t  # noqa: E731
+    deltas = {0: g(2), 1: 1.5 * g(1), 2: 1.05 * g(2), 3: 0.5 * g(3)}  # t = 2 contradicts t = 0
+    seen = []
+
+    def fake_solve_at(x, obs, eps):
+        t = int(round(math.log(eps / eps0) / math.log(alpha)))
+        seen.append(t)
+        return np.r_[np.zeros(3), deltas[t]], "optimal", 1
+
+    monkeypatch.setattr(layer, "_solve_at", fake_solve_at)
+    r = layer.solve(np.ones(3), eps0=eps0, alpha=alpha)
+    assert r.status == "optimal" and r.steps == 3 and seen == [0, 1, 2, 3]
+
+
 @pytest.mark.parametrize("slope", [0.0, 0.2])
 @pytest.mark.parametrize("method", ["linf", "relax"])
 def test_dual_form_gives_the_primal_optimum(method, slope):
