@@ -194,6 +194,7 @@ class BoundsLP:
         if form == "dual" and backend != "highs":
             raise ValueError("form='dual' needs backend='highs'")
         self.form = form
+        self.cold_restarts = 0  # HiGHS solves repeated from scratch after an error (see solve)
         m = len(A)
         if sides is None:
             sides = (np.ones(m, bool), np.ones(m, bool))
@@ -362,7 +363,12 @@ class BoundsLP:
 
     def _solve_highs(self):
         h = self.h
-        h.run()
+        if h.run() == highspy.HighsStatus.kError:
+            # HiGHS occasionally errors out of a warm start (seen on noiseless data, whose LP
+            # costs are ~1e-15): solve the same LP once more from scratch, and count it
+            h.clearSolver()
+            h.run()
+            self.cold_restarts += 1
         st = h.getModelStatus()
         MS = highspy.HighsModelStatus
         iters = int(h.getInfo().simplex_iteration_count)

@@ -203,6 +203,38 @@ def test_l1_dual_form_gives_the_primal_optimum():
         lp.LayerLP(W, method="l1", slope=0.2, form="dual")
 
 
+def test_a_highs_error_is_retried_from_scratch_once():
+    """HiGHS sometimes returns an error (model status 'Not Set') from a warm start; the LP is
+    then solved again from scratch, and the restart is counted. A second error is reported."""
+    import highspy
+
+    A = np.array([[1.0, 0.0], [0.0, 1.0]])
+
+    class Flaky:
+        def __init__(self, h, errors):
+            self.h, self.errors = h, errors
+
+        def run(self):
+            if self.errors:
+                self.errors -= 1
+                return highspy.HighsStatus.kError
+            return self.h.run()
+
+        def __getattr__(self, name):
+            return getattr(self.h, name)
+
+    for errors, expected in ((1, "optimal"), (2, "failed")):
+        B = lp.BoundsLP(A)
+        B.set(c=np.array([1.0, 1.0]), row_lo=np.array([1.0, 2.0]))
+        B.h = Flaky(B.h, errors)
+        v, status, _ = B.solve()
+        assert status.startswith(expected) and B.cold_restarts == 1
+        if expected == "optimal":
+            np.testing.assert_allclose(v, [1.0, 2.0])
+        else:
+            assert v is None
+
+
 def test_dual_form_reports_an_infeasible_primal():
     A = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
     for form in ("primal", "dual"):
