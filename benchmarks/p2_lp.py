@@ -9,9 +9,9 @@ Each method's problems are built once (``LayerwiseLP``) and re-used for every si
 time is reported separately. Two backends: HiGHS through highspy (warm-started, the default) and
 cvxpy with DPP Parameters (canonicalised once, HiGHS underneath). With HiGHS the ReLU l_inf and
 l_1 LPs are solved through their duals by default; the ``highs/primal`` rows solve the primal
-LPs instead, for comparison. ``l1 p=10`` is Alg. 2 with the patience the book uses. Paper (P2 Table 1, CPU seconds
-per inversion, k = 10..110): l_inf LP 0.63-1.03, l_1 LP 1.05-1.39, LP relaxation 0.53-0.76,
-GD 1.59-2.09.
+LPs instead, for comparison. ``l1 p=10`` is Alg. 2 with the patience the book uses. Paper
+(P2 Table 1, CPU seconds per inversion, k = 10..110): l_inf LP 0.63-1.03, l_1 LP 1.05-1.39, LP
+relaxation 0.53-0.76, GD 1.59-2.09.
 """
 
 from __future__ import annotations
