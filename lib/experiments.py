@@ -161,7 +161,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     "mnist_generators": {
         # the committed weights are trained by `python -m lib.train p1|p2|p3|classifier` with the
         # settings of lib.train.DEFAULTS; the notebook loads them and runs a short demonstration
-        "demo_steps": Scaled(book=780, paper=11700),  # P2 training steps run live (11700: all)
+        "demo_steps": Scaled(book=780, paper=46800),  # P2 training steps run live (46800: all)
         "n_score": 2000,  # generated digits scored by the classifier, per generator
         "confidence": 0.9,  # a sample counts as a recognisable digit above this probability
         "seed": 6,
