@@ -301,24 +301,18 @@ class ConvGenerator:
         """The sub-batch of networks ``rows`` (a batched generator), or self (shared weights)."""
         if not self.batched:
             return self
-        return ConvGenerator(
-            [K[rows] for K in self.kernels],
-            self.in_shape,
-            list(self.stride),
-            list(self.padding),
-            self.hidden,
-            self.output,
-            self.slope,
-            dict(self.meta),
-        )
+        return self._with_kernels([K[rows] for K in self.kernels])
 
     def repeat(self, times: int) -> ConvGenerator:
         """Each network repeated ``times`` times consecutively (rows b*times .. b*times+times-1
         use network b), e.g. to run one network under several masks in one batch."""
         Ks = [K[None] if not self.batched else K for K in self.kernels]
-        Ks = [K.repeat_interleave(times, dim=0) for K in Ks]
+        return self._with_kernels([K.repeat_interleave(times, dim=0) for K in Ks])
+
+    def _with_kernels(self, kernels: list[torch.Tensor]) -> ConvGenerator:
+        """This generator's geometry, activations and metadata with other kernels."""
         return ConvGenerator(
-            Ks,
+            kernels,
             self.in_shape,
             list(self.stride),
             list(self.padding),

@@ -109,19 +109,25 @@ class Forward:
         return [s.sum(dim=1) for s in self.supports]
 
 
+def as_rows(v, width: int, name: str, *, dtype=None, device=None) -> torch.Tensor:
+    """``v`` as a (B, width) tensor, one signal per row (a single vector becomes one row),
+    moved to ``dtype``/``device`` when given; ValueError naming ``name`` and the expected shape
+    for a wrong shape, or for NaN. The one check of every latent, observation and layer input."""
+    if not isinstance(v, torch.Tensor):  # lists: straight to dtype (no float32 detour)
+        v = torch.as_tensor(v, dtype=dtype, device=device)
+    if v.ndim == 1:
+        v = v[None]
+    if v.ndim != 2 or v.shape[1] != width:
+        raise ValueError(f"{name} must have shape (B, {width}), got {tuple(v.shape)}")
+    if torch.isnan(v).any():
+        raise ValueError(f"{name} contains NaN")
+    return v if dtype is None and device is None else v.to(dtype=dtype, device=device)
+
+
 def check_latent(G, z) -> torch.Tensor:
-    """z as a (B, G.dims[0]) tensor of G's dtype and device (a single latent becomes one row);
-    ValueError, naming the expected shape, for a wrong shape or NaN. ``G``: any generator with
-    ``dims``, ``dtype`` and ``device``."""
-    if not isinstance(z, torch.Tensor):
-        z = torch.as_tensor(z, dtype=G.dtype, device=G.device)
-    if z.ndim == 1:
-        z = z[None]
-    if z.ndim != 2 or z.shape[1] != G.dims[0]:
-        raise ValueError(f"z must have shape (B, {G.dims[0]}), got {tuple(z.shape)}")
-    if torch.isnan(z).any():
-        raise ValueError("z contains NaN")
-    return z.to(dtype=G.dtype, device=G.device)
+    """z as a (B, G.dims[0]) tensor of G's dtype and device (:func:`as_rows`). ``G``: any
+    generator with ``dims``, ``dtype`` and ``device``."""
+    return as_rows(z, G.dims[0], "z", dtype=G.dtype, device=G.device)
 
 
 @dataclass

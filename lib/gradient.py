@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .generator import Generator
+from .generator import Generator, as_rows
 
 OPTIMIZERS = ("gd", "momentum", "adam")
 
@@ -49,14 +49,7 @@ def check_observation(G: Generator, y: torch.Tensor, mask: torch.Tensor | None):
     """Validate y (B, n) and an optional mask ((n,) or (B, n), 1 = observed); return them as
     tensors on the generator's device and dtype."""
     n = G.dims[-1]
-    y = torch.as_tensor(y)
-    if y.ndim == 1:
-        y = y[None]
-    if y.ndim != 2 or y.shape[1] != n:
-        raise ValueError(f"y must have shape (B, {n}), got {tuple(y.shape)}")
-    if torch.isnan(y).any():
-        raise ValueError("y contains NaN")
-    y = y.to(device=G.device, dtype=G.dtype)
+    y = as_rows(y, n, "y", dtype=G.dtype, device=G.device)
     if mask is not None:
         mask = torch.as_tensor(mask)
         if mask.shape not in ((n,), y.shape):

@@ -24,7 +24,7 @@ import highspy
 import numpy as np
 import torch
 
-from .generator import Generator
+from .generator import Generator, as_rows
 from .gradient import check_observation
 
 SOLVER = "HIGHS"
@@ -111,13 +111,7 @@ def invert_layer_lp(
     Returns:
         :class:`LayerLPResult`; rows whose LP is infeasible are NaN and their status says so.
     """
-    x = torch.as_tensor(x)
-    if x.ndim == 1:
-        x = x[None]
-    if x.ndim != 2 or x.shape[1] != W.shape[0]:
-        raise ValueError(f"x must have shape (B, {W.shape[0]}), got {tuple(x.shape)}")
-    if torch.isnan(x).any():
-        raise ValueError("x contains NaN")
+    x = as_rows(x, W.shape[0], "x")
     lp = ExactLayerLP(W, b)
     t0 = time.perf_counter()
     sols = [lp.solve(row, tol) for row in x.detach().cpu().double().numpy()]
