@@ -26,6 +26,7 @@ import torch
 
 from .generator import Generator, as_rows
 from .gradient import check_observation
+from .ipm import BatchLinfLP
 
 SOLVER = "HIGHS"
 
@@ -134,7 +135,7 @@ def invert_layer_lp(
 
 METHODS = ("equations", "leaky_inverse", "linf", "l1", "relax")
 LP_METHODS = ("linf", "l1", "relax")
-BACKENDS = ("highs", "cvxpy")
+BACKENDS = ("highs", "cvxpy")  # of BoundsLP; LayerLP and LayerwiseLP also take "ipm"
 INF = highspy.kHighsInf
 BIG = 1e6  # "no bound" for HiGHS: finite, so that switching a row on or off keeps the basis valid
 
@@ -501,6 +502,14 @@ class LayerLP:
             raise ValueError(f"patience={patience}: need >= 1 (1 is P2's rule)")
         self.method, self.c, self.backend = method, float(slope), backend
         self.patience = int(patience)
+        self.ipm, self.fallbacks = None, 0
+        if backend == "ipm":
+            if method != "linf" or slope != 0 or search != "bisect":
+                raise ValueError(
+                    "backend='ipm' solves the ReLU l_inf LP (Alg. 1, search='bisect') only"
+                )
+            self.ipm = BatchLinfLP(W)
+            backend = "highs"  # the simplex solves what the interior point does not certify
         n, k, W = self.n, self.k, self.W
         one, I = np.ones((n, 1)), np.eye(n)
         leaky = self.c > 0
@@ -592,8 +601,73 @@ class LayerLP:
         if not (eps0 > 0 and alpha > 1):
             raise ValueError(f"need eps0 > 0 and alpha > 1, got eps0={eps0}, alpha={alpha}")
         obs = np.ones(self.n, bool) if obs is None else np.asarray(obs, bool)
+        if self.ipm is not None:
+            return self.solve_batch(
+                x[None], eps0=eps0, alpha=alpha, max_steps=max_steps, obs=obs[None]
+            )[0]
         run = {"linf": self._linf, "l1": self._l1, "relax": self._relax}[self.method]
         return run(x, eps0, alpha, max_steps, obs)
+
+    def solve_batch(
+        self,
+        X: np.ndarray,
+        *,
+        eps0: float = 1e-10,
+        alpha: float = 1.2,
+        max_steps: int = 400,
+        obs: np.ndarray | None = None,
+    ) -> list[LayerSolve]:
+        """Alg. 1 (ReLU) for B observed layers X (B, n) at once (``backend='ipm'``).
+
+        Every signal runs its own bracketing search (:meth:`_linf_search`, the same search as
+        one signal at a time); in each round, the LPs all searches ask for are solved together
+        by the batched interior-point method (:class:`lib.ipm.BatchLinfLP`), whose answers are
+        exact optimal vertices checked for optimality. An LP whose check fails is solved by the
+        simplex (HiGHS) instead and counted in ``self.fallbacks``. Returns one
+        :class:`LayerSolve` per signal; ``iterations`` counts interior-point iterations (and
+        simplex iterations of the fallbacks).
+        """
+        if self.ipm is None:
+            raise ValueError("solve_batch needs backend='ipm'")
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != self.n:
+            raise ValueError(f"X must have shape (B, {self.n}), got {X.shape}")
+        if not np.isfinite(X).all():
+            raise ValueError("X contains NaN or inf")
+        if not (eps0 > 0 and alpha > 1):
+            raise ValueError(f"need eps0 > 0 and alpha > 1, got eps0={eps0}, alpha={alpha}")
+        B = len(X)
+        obs = _check_mask(obs, B, self.n)
+        t0 = min(self._last_t, max_steps)
+        searches = [self._linf_search(eps0, alpha, max_steps, t0) for _ in range(B)]
+        asks = {s: next(search) for s, search in enumerate(searches)}
+        results: list[LayerSolve | None] = [None] * B
+        A = X - self.b
+        while asks:
+            S = np.fromiter(asks, int, len(asks))
+            eps = np.array([self._grid(eps0, alpha, asks[s]) for s in S])
+            on = X[S] > eps[:, None]
+            r = self.ipm.solve(
+                torch.from_numpy(A[S]),
+                torch.from_numpy(on),
+                torch.from_numpy(np.ascontiguousarray(obs[S])),
+            )
+            for i, s in enumerate(S):
+                if bool(r.ok[i]):
+                    ans = np.r_[r.z[i].numpy(), float(r.delta[i])], "optimal", int(r.iterations[i])
+                else:
+                    self.fallbacks += 1
+                    v, status, it = self._solve_at(X[s], obs[s], float(eps[i]))
+                    ans = v, status, int(r.iterations[i]) + it
+                try:
+                    asks[s] = searches[s].send(ans)
+                except StopIteration as stop:
+                    results[s] = stop.value
+                    del asks[s]
+        found = [r.steps for r in results if r.z is not None]
+        if found:  # the next batch's first probe
+            self._last_t = int(np.median(found))
+        return results
 
     def _grid(self, eps0: float, alpha: float, t: int) -> float:
         return eps0 * alpha**t
@@ -674,7 +748,25 @@ class LayerLP:
         return LayerSolve(None, "max_steps", self._grid(eps0, alpha, t), np.nan, t, solves, iters)
 
     def _linf_bisect(self, x, eps0, alpha, max_steps, obs) -> LayerSolve:
-        """Alg. 1 for ReLU by a bracketing search over the grid index t: same output as the loop.
+        """Alg. 1 for ReLU by the bracketing search of :meth:`_linf_search`, one LP at a time."""
+        search = self._linf_search(eps0, alpha, max_steps, min(self._last_t, max_steps))
+        t = next(search)
+        try:
+            while True:
+                t = search.send(self._solve_at(x, obs, self._grid(eps0, alpha, t)))
+        except StopIteration as stop:
+            res = stop.value
+        if res.z is not None:
+            self._last_t = res.steps
+        return res
+
+    def _linf_search(self, eps0, alpha, max_steps, t):
+        """Alg. 1 for ReLU as a bracketing search over the grid index t: same output as the loop.
+
+        A generator: it yields the next grid index t to solve, is sent the LP's result
+        (v, status, iterations) at eps_t, and returns the :class:`LayerSolve`. So one search
+        runs one LP at a time (:meth:`_linf_bisect`) or many searches run side by side, one LP
+        per signal per round, solved together (:meth:`solve_batch`).
 
         For ReLU, raising eps moves rows from 'on' (two-sided) to 'off' (one-sided): the
         feasible set only grows, so delta*(eps) is non-increasing while eps grows, and
@@ -686,62 +778,51 @@ class LayerLP:
         * feasible at t: hi = t; and every t' with eps_t' < delta*(eps_t) is infeasible
           (delta* can only be larger there), so lo >= the last such t'.
 
-        The first probe is the previous signal's answer (signals of one experiment have
-        similar noise, so the bracket is then a few grid points wide); the rest is bisection.
-        About 3-4 LPs per layer instead of 8-9 for plain bisection from t = 0.
+        The first probe t is the previous answer (signals of one experiment have similar
+        noise, so the bracket is then a few grid points wide); the rest is bisection. About
+        3-4 LPs per layer instead of 8-9 for plain bisection from t = 0.
         """
         solves = iters = 0
         cache = {}
-
-        def probe(t):
-            nonlocal solves, iters
-            if t not in cache:
-                v, status, it = self._solve_at(x, obs, self._grid(eps0, alpha, t))
-                solves, iters = solves + 1, iters + it
-                if v is None:
-                    raise _LPFailed(t, status)
-                cache[t] = v
-            return float(cache[t][self.k])
-
         # lo: largest t known infeasible; hi: smallest t solved and feasible; cap: a t known
         # feasible from a delta* (not solved yet)
         lo, hi, cap = -1, None, None
-        t = min(self._last_t, max_steps)
-        try:
-            for _ in range(4 * max_steps + 8):  # each pass probes a new t; a bound, not a limit
-                if t in cache:  # pragma: no cover - cannot happen by the bracket's logic
-                    raise _LPFailed(t, "failed: the grid search revisited a threshold")
-                delta = probe(t)
-                t_delta = self._first_t_at_least(delta, eps0, alpha)
-                if delta <= self._grid(eps0, alpha, t):  # feasible at t
-                    hi, lo = t, max(lo, t_delta - 1)
-                else:
-                    lo = t
-                    # a cap at or below t was "feasible for sure" but is not: delta* is only
-                    # monotone up to the solver's tolerance (noiseless data, delta* ~ 1e-10)
-                    cap = t_delta if cap is None or cap <= t else min(cap, t_delta)
-                    if lo >= max_steps:
-                        eps = self._grid(eps0, alpha, lo)
-                        return LayerSolve(None, "max_steps", eps, np.nan, lo, solves, iters)
-                upper = min(u for u in (hi, cap) if u is not None)
-                if upper - lo > 1:
-                    t = (lo + upper) // 2
-                elif hi is not None and hi == upper:
-                    break
-                else:
-                    t = upper  # feasible for sure: solve it for z
-            else:  # pragma: no cover
-                raise _LPFailed(t, "failed: the grid search did not terminate")
-        except _LPFailed as err:
-            eps = self._grid(eps0, alpha, err.t)
-            return LayerSolve(None, err.status, eps, np.nan, err.t, solves, iters)
-        if hi > max_steps:
-            return LayerSolve(
-                None, "max_steps", self._grid(eps0, alpha, hi), np.nan, hi, solves, iters
-            )
-        self._last_t = hi
-        v = cache[hi]
+        for _ in range(4 * max_steps + 8):  # each pass probes a new t; a bound, not a limit
+            eps = self._grid(eps0, alpha, t)
+            if t in cache:  # pragma: no cover - cannot happen by the bracket's logic
+                status = "failed: the grid search revisited a threshold"
+                return LayerSolve(None, status, eps, np.nan, t, solves, iters)
+            v, status, it = yield t
+            solves, iters = solves + 1, iters + it
+            if v is None:
+                return LayerSolve(None, status, eps, np.nan, t, solves, iters)
+            cache[t] = v
+            delta = float(v[self.k])
+            t_delta = self._first_t_at_least(delta, eps0, alpha)
+            if delta <= self._grid(eps0, alpha, t):  # feasible at t
+                hi, lo = t, max(lo, t_delta - 1)
+            else:
+                lo = t
+                # a cap at or below t was "feasible for sure" but is not: delta* is only
+                # monotone up to the solver's tolerance (noiseless data, delta* ~ 1e-10)
+                cap = t_delta if cap is None or cap <= t else min(cap, t_delta)
+                if lo >= max_steps:
+                    eps = self._grid(eps0, alpha, lo)
+                    return LayerSolve(None, "max_steps", eps, np.nan, lo, solves, iters)
+            upper = min(u for u in (hi, cap) if u is not None)
+            if upper - lo > 1:
+                t = (lo + upper) // 2
+            elif hi is not None and hi == upper:
+                break
+            else:
+                t = upper  # feasible for sure: solve it for z
+        else:  # pragma: no cover
+            status = "failed: the grid search did not terminate"
+            return LayerSolve(None, status, self._grid(eps0, alpha, t), np.nan, t, solves, iters)
         eps = self._grid(eps0, alpha, hi)
+        if hi > max_steps:
+            return LayerSolve(None, "max_steps", eps, np.nan, hi, solves, iters)
+        v = cache[hi]
         return LayerSolve(v[: self.k], "optimal", eps, float(v[self.k]), hi, solves, iters)
 
     # ---- Alg. 2 / Remark 2
@@ -810,11 +891,6 @@ class LayerLP:
             prev = cur
             t += 1
         return LayerSolve(None, "max_steps", self._grid(eps0, alpha, t), np.nan, t, solves, iters)
-
-
-class _LPFailed(Exception):
-    def __init__(self, t: int, status: str) -> None:
-        self.t, self.status = t, status
 
 
 def _np(t) -> np.ndarray:
@@ -893,7 +969,10 @@ class LayerwiseLP:
     Args:
         G: a generator with ReLU at every layer (P2 Sec. 2) or LeakyReLU at every layer.
         method: 'linf' (Alg. 1 / Remark 1), 'l1' (Alg. 2 / Remark 2), 'relax' (Alg. 3 / Eq. 9).
-        backend: 'highs' (highspy, warm-started) or 'cvxpy' (DPP Parameters, HiGHS).
+        backend: 'highs' (highspy, warm-started; signal by signal), 'cvxpy' (DPP Parameters,
+            HiGHS) or 'ipm' ('linf' on ReLU nets: all signals' LPs of a layer solved together
+            by a batched interior-point method with an exact vertex check, see
+            :meth:`LayerLP.solve_batch`; the fastest when inverting many signals).
         eps0, alpha, max_steps: the epsilon schedule eps_t = eps0 alpha^t (P2: alpha = 1.2).
         patience: stopping rule of Alg. 2 ('l1'), see :class:`LayerLP` (1 = P2's rule).
         form: 'primal', 'dual' or None (each layer's default), see :class:`LayerLP`.
@@ -914,7 +993,7 @@ class LayerwiseLP:
         if method not in LP_METHODS:
             raise ValueError(f"method={method!r}: choose one of {LP_METHODS}")
         self.slope = _check_generator(G, method)
-        self.G, self.method = G, method
+        self.G, self.method, self.backend = G, method, backend
         self.eps0, self.alpha, self.max_steps = eps0, alpha, max_steps
         self.layers = [
             LayerLP(
@@ -942,26 +1021,43 @@ class LayerwiseLP:
         out = {k: np.full((B, L1), np.nan) for k in ("eps", "objective")}
         cnt = {k: np.zeros((B, L1), int) for k in ("steps", "solves", "iterations")}
         xs = [np.full((B, d), np.nan) for d in G.dims[:-1]]  # z, x_1, ..., x_L
-        status = []
+        status = ["optimal"] * B
+        kw = dict(eps0=self.eps0, alpha=self.alpha, max_steps=self.max_steps)
+
+        def record(s: int, i: int, r: LayerSolve) -> bool:
+            out["eps"][s, i], out["objective"][s, i] = r.eps, r.objective
+            cnt["steps"][s, i], cnt["solves"][s, i] = r.steps, r.solves
+            cnt["iterations"][s, i] = r.iterations
+            if r.z is None:
+                status[s] = f"layer {i}: {r.status}"
+                return False
+            xs[i][s] = r.z
+            return True
+
         t0 = time.perf_counter()
-        for s in range(B):
-            cur, st = Y[s], "optimal"
+        if self.backend == "ipm":  # layer by layer, every signal's LPs solved together
+            alive, cur = np.arange(B), Y
             for i in range(L1 - 1, -1, -1):
-                obs = obs_out[s] if i == L1 - 1 else None
-                r = self.layers[i].solve(
-                    cur, eps0=self.eps0, alpha=self.alpha, max_steps=self.max_steps, obs=obs
-                )
-                out["eps"][s, i], out["objective"][s, i] = r.eps, r.objective
-                cnt["steps"][s, i], cnt["solves"][s, i] = r.steps, r.solves
-                cnt["iterations"][s, i] = r.iterations
-                if r.z is None:
-                    st = f"layer {i}: {r.status}"
+                if len(alive) == 0:
                     break
-                xs[i][s] = cur = r.z
-            if st != "optimal":
+                obs = obs_out[alive] if i == L1 - 1 else None
+                rs = self.layers[i].solve_batch(cur[alive], obs=obs, **kw)
+                alive = np.array(
+                    [s for s, r in zip(alive, rs, strict=True) if record(s, i, r)], int
+                )
+                cur = xs[i]
+        else:  # signal by signal, each warm-starting from the previous one's basis
+            for s in range(B):
+                cur = Y[s]
+                for i in range(L1 - 1, -1, -1):
+                    obs = obs_out[s] if i == L1 - 1 else None
+                    if not record(s, i, self.layers[i].solve(cur, obs=obs, **kw)):
+                        break
+                    cur = xs[i][s]
+        for s in range(B):
+            if status[s] != "optimal":
                 for a in xs:
                     a[s] = np.nan
-            status.append(st)
         seconds = time.perf_counter() - t0
         to = lambda a: torch.as_tensor(a).to(device=G.device, dtype=G.dtype)  # noqa: E731
         return InversionResult(
