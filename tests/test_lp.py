@@ -347,3 +347,19 @@ def test_bad_input_is_rejected():
         lp.invert_lp(tanh, torch.zeros(1, DIMS[-1]))
     with pytest.raises(ValueError, match="eps0"):
         lp.LayerLP(np.eye(3)).solve(np.ones(3), eps0=0.0)
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.2])
+def test_relaxation_reusing_the_basis_equals_solving_every_step(slope):
+    """Alg. 3 answers most eps steps from the previous optimal basis (BoundsLP.reuse_basis):
+    the same eps, steps and z as calling HiGHS at every step."""
+    for seed in range(3):
+        W, _, _, x, _ = _noisy_layer(seed=seed, n=60, k=10, slope=slope)
+        fast = lp.LayerLP(W, method="relax", slope=slope)
+        slow = lp.LayerLP(W, method="relax", slope=slope)
+        slow.lp.reuse_basis = False
+        a, b = fast.solve(x, eps0=1e-8), slow.solve(x, eps0=1e-8)
+        assert a.status == b.status == "optimal"
+        assert (a.eps, a.steps, a.solves) == (b.eps, b.steps, b.solves)
+        np.testing.assert_allclose(a.z, b.z, atol=1e-9)
+        assert fast.lp.basis_reuses > 0 and slow.lp.basis_reuses == 0
