@@ -124,12 +124,30 @@ torch.set_num_threads(1)
 # off the dual's multipliers. The $\ell_1$ LP of Algorithm 2 (ReLU) is solved through its dual
 # too, $\min_\lambda (x - b)^\top \lambda$ s.t. $W^\top \lambda = 0$ with
 # $\lambda_j \in [-1, 1]$ on the rows above $\epsilon$ and $[0, 1]$ on the others: $k$ rows and
-# $n$ bounded unknowns instead of $2n$ rows and $k + n$ unknowns. On the 20-100-500 network
-# below, an $\ell_\infty$ inversion takes 0.24 s instead of 0.85 s on this book's idle 2-core
-# machine, and an $\ell_1$ inversion with patience 10 about 0.5 s instead of 2.6 s
-# (`benchmarks/p2_lp.py`; the tests check both duals against the primal LPs). We use $\alpha = 1.2$ (P2) and
-# $\epsilon_0 = 10^{-10}$ (P2 does not state its initial guess). A layer whose LP fails is
-# reported (status, NaN), never replaced by a number.
+# $n$ bounded unknowns instead of $2n$ rows and $k + n$ unknowns. Algorithm 3 changes only the
+# right-hand side from one $\epsilon$ to the next, and most steps keep the optimal basis: a step
+# whose previous basis still gives a feasible vertex is answered from it without calling HiGHS
+# (the same vertex HiGHS would return after zero iterations; tested against solving every step).
+#
+# **Many signals at once.** The experiments invert many signals through the same network, so
+# `LayerwiseLP(G, "linf", backend="ipm")` solves Algorithm 1 for all of them together
+# (`lib.ipm`): every signal runs the same bracketing search, and each round's LPs, one per
+# signal, are solved by one batched primal-dual interior-point method in torch (a few batched
+# matrix products per iteration). An interior point only approaches the optimum, so each answer
+# is turned into an exact vertex: the $k+1$ constraints the interior point marks as tight are
+# solved as equations, and the vertex is accepted only if it satisfies every constraint and its
+# multipliers are non-negative, which are the LP's optimality conditions checked directly; an
+# LP that fails the check goes to HiGHS. The grid point, $\delta^*$ and (up to $10^{-7}$) $z$ are
+# those of the one-at-a-time simplex search (tested). We use it for the $\ell_\infty$ LP below.
+#
+# On the 20-100-500 network below (`benchmarks/p2_lp.py`, this book's idle 2-core machine,
+# noise $10^{-2}$), an $\ell_\infty$ inversion takes about 0.24 s one signal at a time with
+# HiGHS (0.85 s before the search and the dual form), 24 ms per signal in batches of 20 and
+# 12 ms in batches of 100; an $\ell_1$ inversion with patience 10 about 0.4 s (2.6 s before the
+# dual form); a relaxation about 0.24 s (0.47 s before the basis re-use). The tests check both
+# duals against the primal LPs. We use $\alpha = 1.2$ (P2) and $\epsilon_0 = 10^{-10}$ (P2 does
+# not state its initial guess). A layer whose LP fails is reported (status, NaN), never
+# replaced by a number.
 #
 # **Our reading of Algorithm 2's stopping rule.** Compared literally grid point by grid point,
 # two consecutive grid points usually give *the same* LP (no $x_j$ lies between them), the same
@@ -152,6 +170,8 @@ torch.set_num_threads(1)
 G = Generator.random(list(S["dims"]), seed=S["seed"], std="fan_out", output="relu")
 methods = ("linf", "l1", "relax")
 inverters = {m: LayerwiseLP(G, m, eps0=S["eps0"], alpha=S["alpha"]) for m in methods}
+# the l_inf LP for all runs of a noise level at once (batched interior point, checked vertices)
+inverters["linf"] = LayerwiseLP(G, "linf", eps0=S["eps0"], alpha=S["alpha"], backend="ipm")
 # the l1 LP with a patience of 10 LPs in its stopping rule (see the last section for why)
 inverters["l1"] = LayerwiseLP(G, "l1", eps0=S["eps0"], alpha=S["alpha"], patience=10)
 paper_l1 = LayerwiseLP(G, "l1", eps0=S["eps0"], alpha=S["alpha"])  # P2's stopping rule
