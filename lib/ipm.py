@@ -148,6 +148,7 @@ class BatchLinfLP:
         lam = mask / cnt[:, None]
         idx = torch.arange(B, device=W.device)
         tries = torch.zeros(B, dtype=torch.long, device=W.device)  # crossovers tried
+        stuck = torch.zeros(B, dtype=torch.bool, device=W.device)  # singular normal matrix
         for it in range(self.max_iter + 1):
             rp = (self._G(z, delta) + s - h) * mask  # primal residual
             gz, gd = self._Gt(lam)
@@ -156,7 +157,7 @@ class BatchLinfLP:
             gap = (delta + (h * lam).sum(1)).abs()
             scale = 1 + delta.abs()
             res = torch.maximum(rp.abs().amax(1), rd.abs().amax(1))
-            done = (res <= self.tol * scale) & (gap <= self.tol * scale)
+            done = (res <= self.tol * scale) & (gap <= self.tol * scale) & ~stuck
             last = it == self.max_iter
             if done.any():  # crossover for these; a failed check goes on iterating
                 certified = self._finish(
@@ -174,6 +175,7 @@ class BatchLinfLP:
                 )
                 tries[done] += 1
                 done[done.clone()] = certified | last | (tries[done] >= 5)
+            done |= stuck  # left to the simplex
             if last:
                 done = torch.ones_like(done)
             if done.any():  # drop the finished signals from the batch
@@ -181,20 +183,10 @@ class BatchLinfLP:
                 keep = ~done
                 if not keep.any():
                     break
-                idx, z, delta, s, lam, h, mask, cnt, a, tries = (
-                    t[keep] for t in (idx, z, delta, s, lam, h, mask, cnt, a, tries)
+                idx, z, delta, s, lam, h, mask, cnt, a, tries, rp, rd, mu = (
+                    t[keep] for t in (idx, z, delta, s, lam, h, mask, cnt, a, tries, rp, rd, mu)
                 )
-                rp, rd, mu = rp[keep], rd[keep], mu[keep]
-            dz, dd, ds, dlam, ap, ad, bad = self._newton(z, delta, s, lam, mask, rp, rd, mu, cnt)
-            if bool(bad.any()):  # a singular normal matrix: leave these to the simplex
-                it_out[idx[bad]] = it
-                keep = ~bad
-                if not keep.any():
-                    break
-                idx, z, delta, s, lam, h, mask, cnt, a, tries = (
-                    t[keep] for t in (idx, z, delta, s, lam, h, mask, cnt, a, tries)
-                )
-                dz, dd, ds, dlam, ap, ad = (t[keep] for t in (dz, dd, ds, dlam, ap, ad))
+            dz, dd, ds, dlam, ap, ad, stuck = self._newton(z, delta, s, lam, mask, rp, rd, mu, cnt)
             z = z + ap[:, None] * dz
             delta = delta + ap * dd
             s = s + ap[:, None] * ds
@@ -207,7 +199,10 @@ class BatchLinfLP:
         d = lam / s * mask
         M = self._normal(d)
         M.diagonal(dim1=1, dim2=2).add_(1e-14 * M.diagonal(dim1=1, dim2=2).amax(1, keepdim=True))
-        Lc, info = torch.linalg.cholesky_ex(M)  # a failed factor: NaN steps, flagged
+        Lc, info = torch.linalg.cholesky_ex(M)
+        stuck = info != 0  # these take no step, and are then handed to the simplex
+        if bool(stuck.any()):
+            Lc[stuck] = torch.eye(k + 1, dtype=M.dtype, device=M.device)
 
         def direction(rc):
             g = (lam * rp - rc) / s * mask
@@ -234,7 +229,8 @@ class BatchLinfLP:
         sigma = (mu_aff / mu).clamp(0, 1) ** 3
         dz, dd, ds, dlam = direction((sl + ds * dlam - (sigma * mu)[:, None]) * mask)
         ap, ad = max_steps(ds, dlam)
-        return dz, dd, ds, dlam, 0.99 * ap, 0.99 * ad, info != 0
+        ap, ad = torch.where(stuck, 0.0, 0.99 * ap), torch.where(stuck, 0.0, 0.99 * ad)
+        return dz, dd, ds, dlam, ap, ad, stuck
 
     def _finish(self, where, z, delta, lam, s, a, h, mask, z_out, d_out, ok_out) -> torch.Tensor:
         """Crossover for the signals ``where``: an exact optimal vertex, checked; returns ok.

@@ -663,13 +663,7 @@ class LayerLP:
             factor (P2 uses 1.2); max_steps: cap on t (status 'max_steps' when reached).
             obs: boolean mask of observed rows (None: all).
         """
-        x = np.asarray(x, dtype=float)
-        if x.shape != (self.n,):
-            raise ValueError(f"x must have shape ({self.n},), got {x.shape}")
-        if not np.isfinite(x).all():
-            raise ValueError("x contains NaN or inf")
-        if not (eps0 > 0 and alpha > 1):
-            raise ValueError(f"need eps0 > 0 and alpha > 1, got eps0={eps0}, alpha={alpha}")
+        x = self._check_x(x, eps0, alpha, batch=False)
         obs = np.ones(self.n, bool) if obs is None else np.asarray(obs, bool)
         if self.ipm is not None:
             return self.solve_batch(
@@ -677,6 +671,18 @@ class LayerLP:
             )[0]
         run = {"linf": self._linf, "l1": self._l1, "relax": self._relax}[self.method]
         return run(x, eps0, alpha, max_steps, obs)
+
+    def _check_x(self, x, eps0: float, alpha: float, *, batch: bool) -> np.ndarray:
+        """x as float64, checked: shape (n,) or, for a batch, (B, n); finite; eps0, alpha."""
+        x = np.asarray(x, dtype=float)
+        if x.shape[-1:] != (self.n,) or x.ndim != 1 + batch:
+            want = f"(B, {self.n})" if batch else f"({self.n},)"
+            raise ValueError(f"{'X' if batch else 'x'} must have shape {want}, got {x.shape}")
+        if not np.isfinite(x).all():
+            raise ValueError(f"{'X' if batch else 'x'} contains NaN or inf")
+        if not (eps0 > 0 and alpha > 1):
+            raise ValueError(f"need eps0 > 0 and alpha > 1, got eps0={eps0}, alpha={alpha}")
+        return x
 
     def solve_batch(
         self,
@@ -699,13 +705,7 @@ class LayerLP:
         """
         if self.ipm is None:
             raise ValueError("solve_batch needs backend='ipm'")
-        X = np.asarray(X, dtype=float)
-        if X.ndim != 2 or X.shape[1] != self.n:
-            raise ValueError(f"X must have shape (B, {self.n}), got {X.shape}")
-        if not np.isfinite(X).all():
-            raise ValueError("X contains NaN or inf")
-        if not (eps0 > 0 and alpha > 1):
-            raise ValueError(f"need eps0 > 0 and alpha > 1, got eps0={eps0}, alpha={alpha}")
+        X = self._check_x(X, eps0, alpha, batch=True)
         B = len(X)
         obs = _check_mask(obs, B, self.n)
         t0 = min(self._last_t, max_steps)

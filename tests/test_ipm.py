@@ -163,3 +163,28 @@ def test_ipm_backend_rejects_what_it_cannot_solve():
         lp.LayerLP(W, method="linf").solve_batch(np.zeros((2, 20)))
     with pytest.raises(ValueError, match="shape"):
         BatchLinfLP(torch.zeros(20, 3)).solve(torch.zeros(2, 19), torch.zeros(2, 19), True)
+
+
+def test_a_singular_normal_matrix_hands_that_signal_to_the_simplex(monkeypatch):
+    """A signal whose Newton system cannot be factored stops there (uncertified) and goes to the
+    simplex; the other signals of the batch are unaffected."""
+    W, b, X = _noisy(seed=9, B=4)
+    ref = lp.LayerLP(W, b, method="linf", backend="ipm").solve_batch(X, eps0=1e-9)
+    cholesky_ex = torch.linalg.cholesky_ex
+
+    def failing_for_the_first(M):
+        L, info = cholesky_ex(M)
+        if len(M) == 4:  # the full batch: signal 0's factor "fails"
+            info = info.clone()
+            info[0] = 1
+        return L, info
+
+    monkeypatch.setattr(torch.linalg, "cholesky_ex", failing_for_the_first)
+    layer = lp.LayerLP(W, b, method="linf", backend="ipm")
+    r = layer.ipm.solve(torch.from_numpy(X - b), torch.from_numpy(X > 1e-3), True)
+    assert r.ok.tolist() == [False, True, True, True]
+    rs = layer.solve_batch(X, eps0=1e-9)
+    assert layer.fallbacks > 0
+    for a, q in zip(rs, ref, strict=True):
+        assert a.status == "optimal" and a.steps == q.steps
+        np.testing.assert_allclose(a.objective, q.objective, rtol=1e-8, atol=1e-12)
