@@ -151,10 +151,11 @@ print("gd     max rel. error per k: " + " ".join(f"{e:.0e}" for e in errs["gd"])
 # runs its own bracketing search, and each round's LPs are solved by one batched interior-point
 # method whose answers are turned into exact, checked vertices (`lib.ipm`; described in the
 # noisy-inversion chapter). Below, 20 signals (noise $U(-10^{-2}, 10^{-2})$) one by one with
-# HiGHS, and two batches of 20 further signals with the batched solver: the first batch of a new
-# inverter starts its search at $t = 0$ ("cold"), the next one at the first batch's median
-# answer ("warm"; HiGHS's search likewise starts each signal at the previous one's answer).
-# Both threads of this machine are used here.
+# HiGHS, and two batches of 20 further signals with the batched solver. In the first batch of a
+# new inverter ("cold") one signal is inverted first and the others start their search at its
+# answer; the next batch ("warm") starts at the first batch's median answer (HiGHS's search
+# likewise starts each signal at the previous one's answer). Both threads of this machine are
+# used here.
 
 # %%
 torch.set_num_threads(THREADS)
@@ -190,11 +191,11 @@ print("LPs solved per signal (both layers):", warm.solves.sum(1).mean())
 print("LPs the vertex check sent to HiGHS:", fallbacks)
 
 # %% [markdown]
-# On the stored run the warm batch takes about 20-25 ms per signal (and about 12 ms in batches
-# of 100, `benchmarks/p2_lp.py`), within the target; one signal at a time the batched solver
-# still takes about 70 ms, and a cold batch about 55 ms, because its first round of LPs starts
-# the search from $\epsilon_0$. So the target holds for the way the experiments invert (many
-# signals per network), not for a single signal on its own.
+# On the stored run the batches take about 20-35 ms per signal (about 12-17 ms in batches of
+# 100, `benchmarks/p2_lp.py`), around and below the target; the cold batch pays for its first
+# signal, inverted alone. One signal at a time the batched solver takes about 70-90 ms, 3x
+# less than HiGHS but not within the target. So the target holds for the way the experiments
+# invert (many signals per network), not for a single signal on its own.
 
 # %% [markdown]
 # ## Claims

