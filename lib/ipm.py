@@ -82,13 +82,15 @@ class BatchLinfLP:
         self.tol, self.max_iter, self.feas_tol = tol, max_iter, feas_tol
         self.max_pivots = max_pivots
         # w_j w_j^T, upper triangle, one row per j: W^T diag(d) W for B signals is d @ P
-        k = self.k
-        iu = torch.triu_indices(k, k, device=W.device)
-        self.P = W[:, iu[0]] * W[:, iu[1]]
-        pos = torch.empty(k, k, dtype=torch.long, device=W.device)  # (p, q) -> its column of P
-        pos[iu[0], iu[1]] = torch.arange(iu.shape[1], device=W.device)
-        pos[iu[1], iu[0]] = pos[iu[0], iu[1]]
-        self._sym = pos.reshape(-1)
+        # (kept only while P is small: n k (k + 1) / 2 entries, at most 200 MB)
+        k, self.P = self.k, None
+        if self.n * k * (k + 1) // 2 <= 25_000_000:
+            iu = torch.triu_indices(k, k, device=W.device)
+            self.P = W[:, iu[0]] * W[:, iu[1]]
+            pos = torch.empty(k, k, dtype=torch.long, device=W.device)  # (p, q) -> column of P
+            pos[iu[0], iu[1]] = torch.arange(iu.shape[1], device=W.device)
+            pos[iu[1], iu[0]] = pos[iu[0], iu[1]]
+            self._sym = pos.reshape(-1)
 
     # ---- the operators of G (rows U_1..U_n, L_1..L_n, the row -delta <= 0)
     def _G(self, z: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
@@ -106,7 +108,7 @@ class BatchLinfLP:
         dU, dL = d[:, :n], d[:, n : 2 * n]
         B = d.shape[0]
         M = d.new_empty(B, k + 1, k + 1)
-        if B >= 16:  # one product with the precomputed w_j w_j^T (half the flops)
+        if B >= 16 and self.P is not None:  # one product with the w_j w_j^T (half the flops)
             M[:, :k, :k] = ((dU + dL) @ self.P).index_select(1, self._sym).view(B, k, k)
         else:  # few signals: reading P would cost more than the products themselves
             M[:, :k, :k] = (self.W.T * (dU + dL)[:, None, :]) @ self.W

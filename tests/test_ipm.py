@@ -191,3 +191,25 @@ def test_a_singular_normal_matrix_hands_that_signal_to_the_simplex(monkeypatch):
     for a, q in zip(rs, ref, strict=True):
         assert a.status == "optimal" and a.steps == q.steps
         np.testing.assert_allclose(a.objective, q.objective, rtol=1e-8, atol=1e-12)
+
+
+def test_normal_matrices_equal_the_explicit_product():
+    """G^T diag(d) G, both ways it is computed (precomputed w_j w_j^T for large batches, a
+    batched product for small ones), against the explicit constraint matrix G."""
+    rng = np.random.default_rng(4)
+    n, k = 30, 5
+    W = torch.from_numpy(rng.standard_normal((n, k)))
+    G = torch.cat(
+        [
+            torch.cat([W, -torch.ones(n, 1, dtype=W.dtype)], 1),
+            torch.cat([-W, -torch.ones(n, 1, dtype=W.dtype)], 1),
+            torch.cat([torch.zeros(1, k, dtype=W.dtype), -torch.ones(1, 1, dtype=W.dtype)], 1),
+        ]
+    )
+    ipm = BatchLinfLP(W)
+    for B in (3, 20):  # below and above the switch between the two ways
+        d = torch.from_numpy(rng.random((B, 2 * n + 1)))
+        explicit = G.T @ (d[:, :, None] * G)
+        torch.testing.assert_close(ipm._normal(d), explicit, rtol=1e-12, atol=1e-12)
+    z, delta = torch.from_numpy(rng.standard_normal((2, k))), torch.tensor([0.3, -1.0])
+    torch.testing.assert_close(ipm._G(z, delta), (G @ torch.cat([z, delta[:, None]], 1).T).T)
