@@ -282,15 +282,14 @@ class BatchLinfLP:
         Returns (z, delta, lam_A, primal feasible, optimal)."""
         k, W = self.k, self.W
         B = rows.shape[0]
-        GA = self._rows(rows)
-        v, info = torch.linalg.solve_ex(GA, torch.gather(h, 1, rows)[..., None])
+        LU, piv, info = torch.linalg.lu_factor_ex(self._rows(rows))
+        v = torch.linalg.lu_solve(LU, piv, torch.gather(h, 1, rows)[..., None])[..., 0]
         c = torch.zeros(B, k + 1, 1, dtype=W.dtype, device=W.device)
         c[:, k] = -1.0
-        lamA, info2 = torch.linalg.solve_ex(GA.transpose(1, 2), c)
-        v, lamA = v[..., 0], lamA[..., 0]
+        lamA = torch.linalg.lu_solve(LU, piv, c, adjoint=True)[..., 0]  # G_A^T lam_A = -c
         zv, dv = v[:, :k], v[:, k]
         viol = ((self._G(zv, dv) - h) * mask).amax(1)
-        solved = (info == 0) & (info2 == 0) & torch.isfinite(v).all(1) & torch.isfinite(lamA).all(1)
+        solved = (info == 0) & torch.isfinite(v).all(1) & torch.isfinite(lamA).all(1)
         feas = solved & (viol <= self.feas_tol * (1 + a.abs().amax(1)))
         return zv, dv, lamA, feas, feas & (lamA.amin(1) >= -self.feas_tol)
 
