@@ -142,8 +142,8 @@ torch.set_num_threads(1)
 #
 # On the 20-100-500 network below (`benchmarks/p2_lp.py`, this book's idle 2-core machine,
 # noise $10^{-2}$), an $\ell_\infty$ inversion takes about 0.24 s one signal at a time with
-# HiGHS (0.85 s before the search and the dual form), 24 ms per signal in batches of 20 and
-# 12 ms in batches of 100; an $\ell_1$ inversion with patience 10 about 0.4 s (2.6 s before the
+# HiGHS (0.85 s before the search and the dual form), 20-30 ms per signal in batches of 20 and
+# 12-16 ms in batches of 100 (the spread of several runs); an $\ell_1$ inversion with patience 10 about 0.4 s (2.6 s before the
 # dual form); a relaxation about 0.24 s (0.47 s before the basis re-use). The tests check both
 # duals against the primal LPs. We use $\alpha = 1.2$ (P2) and $\epsilon_0 = 10^{-10}$ (P2 does
 # not state its initial guess). A layer whose LP fails is reported (status, NaN), never
