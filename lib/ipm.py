@@ -162,21 +162,15 @@ class BatchLinfLP:
             done = (res <= self.tol * scale) & (gap <= self.tol * scale) & ~stuck
             last = it == self.max_iter
             if done.any():  # crossover for these; a failed check goes on iterating
+                sel = done.nonzero()[:, 0]
                 certified = self._finish(
-                    idx[done],
-                    z[done],
-                    delta[done],
-                    lam[done],
-                    s[done],
-                    a[done],
-                    h[done],
-                    mask[done],
+                    *(t.index_select(0, sel) for t in (idx, z, delta, lam, s, a, h, mask)),
                     z_out,
                     d_out,
                     ok_out,
                 )
-                tries[done] += 1
-                done[done.clone()] = certified | last | (tries[done] >= 5)
+                tries[sel] += 1
+                done[sel] = certified | last | (tries[sel] >= 5)
             done |= stuck  # left to the simplex
             if last:
                 done = torch.ones_like(done)
@@ -185,8 +179,10 @@ class BatchLinfLP:
                 keep = ~done
                 if not keep.any():
                     break
+                sel = keep.nonzero()[:, 0]
                 idx, z, delta, s, lam, h, mask, cnt, a, tries, rp, rd, mu = (
-                    t[keep] for t in (idx, z, delta, s, lam, h, mask, cnt, a, tries, rp, rd, mu)
+                    t.index_select(0, sel)
+                    for t in (idx, z, delta, s, lam, h, mask, cnt, a, tries, rp, rd, mu)
                 )
             dz, dd, ds, dlam, ap, ad, stuck = self._newton(z, delta, s, lam, mask, rp, rd, mu, cnt)
             z = z + ap[:, None] * dz
