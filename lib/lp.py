@@ -420,7 +420,8 @@ class BoundsLP:
             lu = scipy.linalg.lu_factor(self.A[np.ix_(rows, bcols)], check_finite=False)
         except (ValueError, np.linalg.LinAlgError):  # pragma: no cover - a singular basis
             return
-        self._basis = (rows, rs[rows] == upper, bcols, ncols, cs[ncols] == upper, lu)
+        A_N = self.A[np.ix_(rows, ncols)]  # the nonbasic columns' part of the tight rows
+        self._basis = (rows, rs[rows] == upper, bcols, ncols, cs[ncols] == upper, lu, A_N)
 
     def _reuse_basis(self) -> np.ndarray | None:
         """The previous optimal basis under the new row bounds (cost and column bounds
@@ -428,16 +429,14 @@ class BoundsLP:
         if its vertex is primal feasible (within the solver tolerance) it is optimal, and
         HiGHS would return that same vertex after zero iterations. Returns the vertex or None.
         Alg. 3 steps eps many times with the same optimal basis; this skips those solves."""
-        rows, r_up, bcols, ncols, c_up, lu = self._basis
+        rows, r_up, bcols, ncols, c_up, lu, A_N = self._basis
         rb = np.where(r_up, self.row_hi[rows], self.row_lo[rows])
         vN = np.where(c_up, self.col_hi[ncols], self.col_lo[ncols])
         if not (np.isfinite(rb).all() and np.isfinite(vN).all()):
             return None
         v = np.empty(self.nv)
         v[ncols] = vN
-        v[bcols] = scipy.linalg.lu_solve(
-            lu, rb - self.A[np.ix_(rows, ncols)] @ vN, check_finite=False
-        )
+        v[bcols] = scipy.linalg.lu_solve(lu, rb - A_N @ vN, check_finite=False)
         Av, tol = self.A @ v, self.tol
         if (
             (Av < self.row_lo - tol * (1 + np.abs(self.row_lo))).any()
@@ -877,7 +876,7 @@ class LayerLP:
             cache[t] = v
             delta = float(v[self.k])
             t_delta = self._first_t_at_least(delta, eps0, alpha)
-            if delta <= self._grid(eps0, alpha, t):  # feasible at t
+            if delta <= eps:  # feasible at t
                 hi, lo = t, max(lo, t_delta - 1)
             else:
                 lo = t
