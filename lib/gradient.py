@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .generator import Generator, as_rows
+from .generator import Generator
+from .measurements import check_observation
 
 OPTIMIZERS = ("gd", "momentum", "adam")
 
@@ -43,21 +44,6 @@ class GDResult:
     steps: torch.Tensor
     converged: torch.Tensor
     seconds: float
-
-
-def check_observation(G: Generator, y: torch.Tensor, mask: torch.Tensor | None):
-    """Validate y (B, n) and an optional mask ((n,) or (B, n), 1 = observed); return them as
-    tensors on the generator's device and dtype."""
-    n = G.dims[-1]
-    y = as_rows(y, n, "y", dtype=G.dtype, device=G.device)
-    if mask is not None:
-        mask = torch.as_tensor(mask)
-        if mask.shape not in ((n,), y.shape):
-            raise ValueError(
-                f"mask must have shape ({n},) or {tuple(y.shape)}, got {tuple(mask.shape)}"
-            )
-        mask = mask.to(device=G.device, dtype=G.dtype)
-    return y, mask
 
 
 def latent_loss(G: Generator, z: torch.Tensor, y: torch.Tensor, mask=None) -> torch.Tensor:

@@ -26,8 +26,8 @@ import scipy.linalg
 import torch
 
 from .generator import Generator, as_rows
-from .gradient import check_observation
 from .ipm import BatchLinfLP
+from .measurements import check_observation
 
 SOLVER = "HIGHS"
 

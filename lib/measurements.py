@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 import torch
 
+from .generator import as_rows
+
 MASK_KINDS = ("random", "top", "bottom", "left", "right")
 
 
@@ -75,3 +77,71 @@ def make_masks(
     if kind not in MASK_KINDS:
         raise ValueError(f"kind={kind!r}: choose one of {MASK_KINDS}")
     return band_mask(image_shape, r, kind, device=device).expand(B, -1).clone()
+
+
+def check_mask(mask, n: int, B: int | None = None, *, device=None) -> torch.Tensor | None:
+    """The one meaning of a mask for every method: a boolean tensor over the n output entries,
+    True = observed, shape (n,) (shared by the batch) or (B, n) (one per signal).
+
+    Accepts a bool tensor/array, or numbers that are all 0 or 1 (converted to bool). Any other
+    value (0.5, NaN) is rejected: a mask selects entries, it does not weight them. None stays
+    None (everything observed). ValueError naming ``mask`` otherwise.
+    """
+    if mask is None:
+        return None
+    m = torch.as_tensor(mask)
+    shapes = ((n,),) if B is None else ((n,), (B, n))
+    if tuple(m.shape) not in shapes:
+        want = " or ".join(str(s) for s in shapes)
+        raise ValueError(f"mask must have shape {want}, got {tuple(m.shape)}")
+    if m.dtype != torch.bool:
+        if m.is_complex() or not bool(((m == 0) | (m == 1)).all()):
+            raise ValueError(
+                "mask: entries must be True/False or 0/1 (True = observed); got other values "
+                "(a mask selects pixels, it does not weight them)"
+            )
+        m = m != 0
+    return m.to(device)
+
+
+def check_observation(G, y, mask=None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The one input check of every inversion method: y as a (B, n) tensor of G's dtype and
+    device (a single (n,) observation becomes one row) and the mask by :func:`check_mask`
+    (bool, True = observed, on G's device).
+
+    ValueError naming ``y`` for a wrong shape, NaN or +-inf (an infinite pixel cannot be
+    fitted), naming ``mask`` for a wrong shape or non-0/1 values. ``G``: any generator with
+    ``dims``, ``dtype`` and ``device``.
+    """
+    n = G.dims[-1]
+    y = as_rows(y, n, "y", dtype=G.dtype, device=G.device)
+    if torch.isinf(y).any():
+        raise ValueError("y contains inf (every observed entry must be finite)")
+    return y, check_mask(mask, n, y.shape[0], device=G.device)
+
+
+NOISE_KINDS = ("uniform", "gaussian")
+
+
+def add_noise(
+    y: torch.Tensor, kind: str, a: float, *, seed: int, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """y + e with P2's noise models (Sec. 5.1): 'uniform' e ~ U(-a, a), 'gaussian' e ~ N(0, a^2).
+
+    P2 writes the Gaussian model as N(0, a); the book reads a as the standard deviation, so that
+    both models have the same scale a (for a *variance* v, pass a = sqrt(v)). Drawn from a
+    private generator seeded by ``seed``; with a mask, only observed entries get noise.
+    """
+    if kind not in NOISE_KINDS:
+        raise ValueError(f"kind={kind!r}: choose one of {NOISE_KINDS}")
+    if not (a >= 0 and math.isfinite(a)):
+        raise ValueError(f"a={a!r}: the noise level must be a finite number >= 0")
+    gen = torch.Generator().manual_seed(seed)
+    if kind == "uniform":
+        e = (torch.rand(y.shape, generator=gen, dtype=y.dtype) * 2 - 1) * a
+    else:
+        e = torch.randn(y.shape, generator=gen, dtype=y.dtype) * a
+    e = e.to(y.device)
+    if mask is not None:
+        e = e * mask.to(y.dtype)
+    return y + e

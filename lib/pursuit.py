@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .generator import Generator, activation, activation_inverse
-from .gradient import check_observation
+from .measurements import check_observation
 
 C_BP = 3.0 + math.sqrt(1.5)  # the constant of P1 Theorem 2 / Lemma 2 (Tropp 2006)
 
