@@ -10,9 +10,10 @@ Each notebook ends with a *claims cell*::
 ``report`` shows the table and returns the IDs of the claims that did not hold; the visible
 ``assert`` makes a failed claim fail the notebook, and so nbval.
 
-The table is displayed with three representations: text/plain and text/markdown for readers, and
-``application/json`` for this module. nbval compares all three against a fresh run, so what the
-scorecard reads from the stored notebooks is what the regression tests validated.
+The table is displayed with three representations: text/html (a real table whose long cells wrap
+to the text column) and text/plain for readers, and ``application/json`` for this module. nbval
+compares them against a fresh run, so what the scorecard reads from the stored notebooks is what
+the regression tests validated.
 
 ``python -m lib.scorecard`` collects the claims of every executed notebook under ``book/``, joins
 them with the list of targets (``data/targets.json``, from TARGETS.md) and writes
@@ -27,6 +28,7 @@ import json
 import re
 import sys
 from dataclasses import asdict, dataclass
+from html import escape
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,11 +108,31 @@ class Claims:
             "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
             for r in [header, *rows]
         )
-        md = "| " + " | ".join(header) + " |\n|" + "---|" * len(header) + "\n"
-        md += "\n".join("| " + " | ".join(_md_escape(c) for c in r) + " |" for r in rows)
         payload = {MARKER: [asdict(c) for c in self.claims]}
-        display({"text/plain": plain, "text/markdown": md, MIME: payload}, raw=True)
+        display(
+            {"text/plain": plain, "text/html": html_table(header, rows), MIME: payload}, raw=True
+        )
         return [c.id for c in self.claims if not c.passed]
+
+
+#: relative column widths (percent) of the claims table: short check/target/status columns, the
+#: measured and paper columns share the rest and wrap
+COLUMN_WIDTHS = (7, 11, 16, 38, 28)
+
+
+def html_table(header: list[str], rows: list[list[str]]) -> str:
+    """The claims as an HTML table that fits the text column: fixed layout, long cells wrap."""
+    cell = "padding:2px 6px;vertical-align:top;text-align:left;overflow-wrap:break-word"
+    cols = "".join(f'<col style="width:{w}%">' for w in COLUMN_WIDTHS)
+    head = "".join(f'<th style="{cell}">{escape(h)}</th>' for h in header)
+    body = "".join(
+        "<tr>" + "".join(f'<td style="{cell}">{escape(c)}</td>' for c in r) + "</tr>" for r in rows
+    )
+    return (
+        '<table class="claims-table" style="width:100%;table-layout:fixed;'
+        'border-collapse:collapse;font-size:0.85em">'
+        f"<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
 
 
 def _md_escape(s: str) -> str:

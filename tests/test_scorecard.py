@@ -66,3 +66,26 @@ def test_parse_targets_keeps_norm_bars_inside_cells():
     assert scorecard.parse_targets_md(md) == {
         "P1-x": {"section": "P1", "what": "a", "claim": "E||x||^2 small"}
     }
+
+
+def test_claims_table_is_html_that_wraps_and_escapes():
+    header = ["check", "target", "status", "measured here", "paper"]
+    rows = [["ok", "P2-ex1", "reproduced", "a < b & c | d " * 20, "<script>x</script>"]]
+    html = scorecard.html_table(header, rows)
+    assert html.startswith("<table") and html.endswith("</table>")
+    assert html.count("<tr>") == 2 and html.count("<td") == 5 and html.count("<th ") == 5
+    assert "table-layout:fixed" in html and "width:100%" in html  # fits the column, cells wrap
+    assert "<script>" not in html and "&lt;script&gt;" in html and "a &lt; b &amp; c | d" in html
+    assert "|---|" not in html  # no markdown table left as text
+
+
+def test_report_displays_html_plain_and_the_payload(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append(obj))
+    c = scorecard.Claims("demo")
+    c.add("P2-ex1", passed=True, measured="ok", paper="p")
+    c.report()
+    (data,) = shown
+    assert set(data) == {"text/plain", "text/html", scorecard.MIME}
+    assert "<table" in data["text/html"]
+    assert data[scorecard.MIME][scorecard.MARKER][0]["id"] == "P2-ex1"
