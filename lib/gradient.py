@@ -21,29 +21,59 @@ import torch
 
 from .generator import Generator
 from .measurements import check_observation
+from .result import InversionResult, check_count, check_positive
 
 OPTIMIZERS = ("gd", "momentum", "adam")
+#: host syncs: the loop tests "has every signal stopped?" only every this many steps (a signal
+#: that stops is frozen at once on the device, so this changes no result, only the wall time)
+SYNC_EVERY = 16
 
 
 @dataclass
-class GDResult:
-    """Result of a batched gradient-based inversion.
+class GDResult(InversionResult):
+    """Result of a batched gradient-based inversion (:class:`lib.result.InversionResult`).
 
-    Attributes:
-        z: (B, n_0) final latents.
-        loss: (B,) final f(z) per signal.
-        grad_norm: (B,) final ||grad f(z)||_2 per signal.
-        steps: (B,) number of steps each signal took before it stopped.
-        converged: (B,) bool, grad_norm <= grad_tol was reached.
-        seconds: wall time.
+    ``iterations`` counts the gradient steps each signal took; ``layers`` are the hidden layers
+    of G(z_hat) (gradient descent estimates only z). Per signal ``status`` is 'converged'
+    (||grad f|| <= grad_tol and a live network), 'budget' (steps ran out), 'diverged' (the loss
+    or z became inf/NaN: z is the last finite iterate) or 'dead' (a hidden layer of G(z_hat) has
+    no active unit: G is locally constant, the gradient vanishes, yet z is not determined).
+
+    Extra attributes: loss (B,) final f(z); grad_norm (B,) final ||grad f||_2; converged (B,)
+    bool, the gradient tolerance was reached (whatever the status).
     """
 
-    z: torch.Tensor
-    loss: torch.Tensor
-    grad_norm: torch.Tensor
-    steps: torch.Tensor
-    converged: torch.Tensor
-    seconds: float
+    loss: torch.Tensor | None = None
+    grad_norm: torch.Tensor | None = None
+    converged: torch.Tensor | None = None
+
+    @property
+    def steps(self) -> torch.Tensor:
+        """(B,) gradient steps per signal (= ``iterations``)."""
+        return self.iterations
+
+
+def hidden_layers(G, z: torch.Tensor) -> list[torch.Tensor]:
+    """The hidden layers [x_1, ..., x_L] of G(z), each flattened to (B, n_i): a dense
+    :class:`lib.generator.Generator` or a :class:`lib.conv.ConvGenerator`."""
+    if isinstance(G, Generator):
+        return G.forward(z).x
+    return [x.reshape(x.shape[0], -1) for x in G.layers(z)[:-1]]
+
+
+def _status(G, z, loss, gnorm, diverged, grad_tol) -> tuple[list[torch.Tensor], list[str]]:
+    """Per-signal status of a gradient run (see :class:`GDResult`) and the layers of G(z)."""
+    with torch.no_grad():
+        layers = hidden_layers(G, z)
+    dead = torch.zeros(z.shape[0], dtype=torch.bool, device=z.device)
+    if G.hidden == "relu":
+        for x in layers:
+            dead |= ~(x > 0).any(dim=1)
+    conv = gnorm <= grad_tol
+    words = []
+    for d, dd, c in zip(diverged.tolist(), dead.tolist(), conv.tolist(), strict=True):
+        words.append("diverged" if d else "dead" if dd else "converged" if c else "budget")
+    return layers, words
 
 
 def latent_loss(G: Generator, z: torch.Tensor, y: torch.Tensor, mask=None) -> torch.Tensor:
@@ -85,8 +115,14 @@ def gradient_descent(
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer={optimizer!r}: choose one of {OPTIMIZERS}")
-    if steps < 0:
-        raise ValueError("steps must be >= 0")
+    steps = check_count("steps", steps)
+    decay_every = check_count("decay_every", decay_every, minimum=1)
+    grad_tol = check_positive("grad_tol", grad_tol, allow_zero=True)
+    decay = check_positive("decay", decay)
+    if not 0 <= momentum < 1:
+        raise ValueError(f"momentum={momentum!r}: expected a number in [0, 1)")
+    if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
+        raise ValueError(f"betas={betas!r}: expected two numbers in [0, 1)")
     y, mask = check_observation(G, y, mask)
     B = y.shape[0]
     if z0 is None:
@@ -95,10 +131,20 @@ def gradient_descent(
     z = G.check_latent(z0).clone()
     if z.shape[0] != B:
         raise ValueError(f"z0 has {z.shape[0]} rows but y has {B}")
-    lr_b = torch.as_tensor(lr, dtype=G.dtype, device=G.device).expand(B).clone()[:, None]
+    if not bool(torch.isfinite(z).all()):
+        raise ValueError("z0 contains inf")
+    lr_b = torch.as_tensor(lr, dtype=G.dtype, device=G.device)
+    if lr_b.ndim > 1 or (lr_b.ndim == 1 and lr_b.shape[0] != B):
+        raise ValueError(
+            f"lr: a number or one step size per signal ({B},), got {tuple(lr_b.shape)}"
+        )
+    if not bool((torch.isfinite(lr_b) & (lr_b > 0)).all()):
+        raise ValueError(f"lr={lr!r}: step sizes must be finite and > 0")
+    lr_b = lr_b.expand(B).clone()[:, None]
     m1 = torch.zeros_like(z)
     m2 = torch.zeros_like(z)
     active = torch.ones(B, dtype=torch.bool, device=G.device)
+    diverged = torch.zeros(B, dtype=torch.bool, device=G.device)
     n_steps = torch.zeros(B, dtype=torch.long, device=G.device)
     t0 = time.perf_counter()
 
@@ -112,7 +158,7 @@ def gradient_descent(
     gnorm = torch.linalg.vector_norm(g, dim=1)
     for t in range(1, steps + 1):
         active &= gnorm > grad_tol
-        if not active.any():
+        if t % SYNC_EVERY == 1 and not bool(active.any()):
             break
         step_lr = lr_b * decay ** ((t - 1) // decay_every)
         if optimizer == "gd":
@@ -126,12 +172,32 @@ def gradient_descent(
             m2 = torch.where(active[:, None], b2 * m2 + (1 - b2) * g * g, m2)
             k = (n_steps + 1).to(G.dtype)[:, None]
             upd = step_lr * (m1 / (1 - b1**k)) / ((m2 / (1 - b2**k)).sqrt() + 1e-8)
-        z = torch.where(active[:, None], z - upd, z)
+        z_new = torch.where(active[:, None], z - upd, z)
+        loss_new, g_new = grad_of(z_new)
+        # divergence: a non-finite iterate, loss or gradient freezes the signal at its last
+        # finite iterate and marks it (no host sync: all on the device)
+        bad = active & ~(
+            torch.isfinite(z_new).all(1) & torch.isfinite(loss_new) & torch.isfinite(g_new).all(1)
+        )
+        diverged |= bad
+        active &= ~bad
+        keep = bad[:, None]
+        z = torch.where(keep, z, z_new)
+        loss = torch.where(bad, loss, loss_new)
+        g = torch.where(keep, g, g_new)
         n_steps += active.long()
-        loss, g = grad_of(z)
         gnorm = torch.linalg.vector_norm(g, dim=1)
+    layers, status = _status(G, z.detach(), loss, gnorm, diverged, grad_tol)
     return GDResult(
-        z.detach(), loss, gnorm, n_steps.cpu(), (gnorm <= grad_tol).cpu(), time.perf_counter() - t0
+        z.detach(),
+        layers,
+        status,
+        n_steps.cpu(),
+        time.perf_counter() - t0,
+        f"gradient descent ({optimizer})",
+        loss=loss,
+        grad_norm=gnorm,
+        converged=(gnorm <= grad_tol).cpu(),
     )
 
 
@@ -169,53 +235,63 @@ def gd_step_search(
     book). Other keyword arguments go to :func:`gradient_descent`.
     """
     y, mask = check_observation(G, y, mask)
+    if not lrs:
+        raise ValueError("lrs: give at least one step size")
+    lrs = tuple(sorted(check_positive(f"lrs[{i}]", v) for i, v in enumerate(lrs)))
     B = y.shape[0]
     gen = torch.Generator().manual_seed(seed)
     z0 = torch.randn(B, G.dims[0], generator=gen, dtype=G.dtype).to(G.device)
-    lrs = tuple(sorted(lrs))
     t0 = time.perf_counter()
     best: GDResult | None = None
+    diverged = torch.zeros(B, dtype=torch.bool)
     lr_b = torch.full((B,), lrs[0], dtype=G.dtype)
     todo = torch.arange(B)
     for lr in lrs:
-        m = None if mask is None or mask.ndim == 1 else mask[todo]
-        if mask is not None and mask.ndim == 1:
-            m = mask
+        idx = todo.to(G.device)
+        m = mask if mask is None or mask.ndim == 1 else mask[idx]
+        # a batched ConvGenerator holds one network per row: take the same rows of it
+        Gt = G.select(idx) if getattr(G, "batched", False) else G
         r = gradient_descent(
-            G,
-            y[todo],
+            Gt,
+            y[idx],
             mask=m,
-            z0=z0[todo],
+            z0=z0[idx],
             lr=lr,
             steps=steps,
             optimizer=optimizer,
             grad_tol=grad_tol,
             **kwargs,
         )
+        r_div = torch.tensor([w == "diverged" for w in r.status], dtype=torch.bool)
         if best is None:
             best = r
+            diverged = r_div
             lr_b[:] = lr
         else:
-            idx = todo.to(G.device)
             better = r.converged | (~best.converged[todo] & (r.loss.cpu() < best.loss[idx].cpu()))
             sel = todo[better]
             bi = better.to(G.device)
             best.z[sel.to(G.device)] = r.z[bi]
             best.loss[sel.to(G.device)] = r.loss[bi]
             best.grad_norm[sel.to(G.device)] = r.grad_norm[bi]
-            best.steps[sel] += r.steps[better]
+            best.iterations[sel] += r.iterations[better]
             best.converged[sel] = r.converged[better]
+            diverged[sel] = r_div[better]
             lr_b[sel] = lr
         todo = torch.arange(B)[~best.converged]
         if len(todo) == 0:
             break
     assert best is not None
+    layers, status = _status(G, best.z, best.loss, best.grad_norm, diverged.to(G.device), grad_tol)
     return StepSearchResult(
         best.z,
-        best.loss,
-        best.grad_norm,
-        best.steps,
-        best.converged,
+        layers,
+        status,
+        best.iterations,
         time.perf_counter() - t0,
-        lr_b,
+        f"gradient descent ({optimizer}), P1 step-size rule",
+        loss=best.loss,
+        grad_norm=best.grad_norm,
+        converged=best.converged,
+        lr=lr_b,
     )

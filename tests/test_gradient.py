@@ -58,3 +58,67 @@ def test_step_search_takes_smallest_converging_step():
     r2 = gd_step_search(G, y, lrs=(1e-4, 1e-3), steps=5, grad_tol=1e-12)
     assert not r2.converged.any()
     assert torch.allclose(r2.lr, torch.full((4,), 1e-3, dtype=f64))
+
+
+# ------------------------------------------------------------- issue 11: status per signal
+def test_divergence_is_a_status_and_z_stays_finite():
+    """A step far above 2/lambda_max diverges; before issue 11 it ran into inf/NaN silently."""
+    G = linear_net(6)
+    z = torch.randn(4, 4, generator=torch.Generator().manual_seed(7), dtype=f64)
+    lam_max = float(torch.linalg.eigvalsh(G.weights[0].T @ G.weights[0]).max())
+    lr = torch.tensor([0.5 / lam_max, 0.5 / lam_max, 100 / lam_max, 100 / lam_max], dtype=f64)
+    r = gradient_descent(G, G(z), lr=lr, steps=3000, grad_tol=1e-10)
+    assert r.status == ["converged", "converged", "diverged", "diverged"]
+    assert r.ok.tolist() == [True, True, False, False]
+    assert torch.isfinite(r.z).all() and torch.isfinite(r.loss).all()
+    assert not r.converged[2:].any()
+    assert (r.iterations[2:] < 3000).all()  # stopped when it diverged, not at the budget
+
+
+def test_budget_status_when_steps_run_out():
+    G = linear_net(8)
+    z = torch.randn(2, 4, generator=torch.Generator().manual_seed(9), dtype=f64)
+    r = gradient_descent(G, G(z), lr=1e-3, steps=5, grad_tol=1e-12)
+    assert r.status == ["budget", "budget"] and (r.iterations == 5).all()
+
+
+def test_dead_network_is_not_converged():
+    """Every hidden unit dead at z: G is constant nearby, the gradient is exactly 0, and GD
+    'converges' at once -- the status must say 'dead', not 'converged'."""
+    W0 = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=f64)
+    W1 = torch.randn(5, 3, generator=torch.Generator().manual_seed(1), dtype=f64)
+    G = Generator([W0, W1], output="identity")
+    y = G(torch.tensor([[1.0, 2.0]], dtype=f64))
+    z0 = torch.tensor([[-1.0, -1.0], [0.5, 1.5]], dtype=f64)  # row 0: every unit dead
+    r = gradient_descent(G, y.expand(2, -1), z0=z0, lr=0.1, steps=2000, grad_tol=1e-10)
+    assert r.status[0] == "dead" and r.iterations[0] == 0
+    assert r.status[1] == "converged"
+    assert [x.shape for x in r.layers] == [(2, 3)]
+
+
+def test_result_shares_the_base_type():
+    from lib.result import InversionResult
+
+    G = linear_net(10)
+    z = torch.randn(3, 4, generator=torch.Generator().manual_seed(11), dtype=f64)
+    r = gradient_descent(G, G(z), lr=0.5, steps=10)
+    assert isinstance(r, InversionResult)
+    assert r.iterations.dtype == torch.long and r.iterations.device.type == "cpu"
+    assert torch.equal(r.steps, r.iterations)
+    s = gd_step_search(G, G(z), lrs=(0.5,), steps=10)
+    assert isinstance(s, InversionResult) and len(s.status) == 3
+
+
+def test_step_search_on_a_batched_conv_generator():
+    """Issue 11 bug: once some signals converged, the search subset y but not the networks of
+    a batched ConvGenerator (a shape error). Each row has its own network here."""
+    from lib.conv import ConvGenerator
+
+    G = ConvGenerator.random([2, 8, 1], in_size=(1, 1), kernel=2, stride=2, seed=3, n_networks=6)
+    z = G.sample_latent(6, seed=4)
+    y = G(z)
+    r = gd_step_search(G, y, lrs=(0.1, 0.5), steps=400, grad_tol=1e-9, optimizer="adam")
+    # row 0 needs the larger step: the second try runs on a subset of rows (and networks)
+    assert r.lr.tolist() == [0.5, 0.1, 0.1, 0.1, 0.1, 0.1]
+    assert r.status == ["converged"] * 6
+    assert torch.allclose(r.z[1:], z[1:], atol=1e-6)  # row 0: a stationary point elsewhere
