@@ -5,9 +5,11 @@ CPU's numbers on the GPU.
     DEV2=cpu python benchmarks/gpu_check.py   # runs the script without a GPU (cpu vs cpu)
 
 Checks: two points of P1's random-network sweep (gradient descent, Layered Basis-Pursuit,
-Latent-Pursuit; book scale), P2's gradient descent on the 20-100-500 net, P3's (unmasked)
-gradient recovery of a random transposed-conv net. Prints the medians on both devices and the
-largest difference of the per-signal SNRs.
+Latent-Pursuit; book scale), P2's gradient descent on the 20-100-500 net (plain, and with a random
+mask hiding 30 % of the output), P1's step-size search, Latent-Pursuit with a mask, P2's batched
+l_inf LP (interior point), P3's gradient recovery of a random transposed-conv net (plain and
+with a random mask). Prints the medians on both devices, the largest difference of the
+per-signal SNRs and the per-signal status counts.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ import torch
 from lib import experiments
 from lib.conv import ConvGenerator, recover
 from lib.generator import Generator
-from lib.gradient import gradient_descent
-from lib.pursuit import random_sweep_point
+from lib.gradient import gd_step_search, gradient_descent
+from lib.lp import LayerwiseLP
+from lib.measurements import random_mask
+from lib.pursuit import latent_pursuit, random_sweep_point
 
 DEV2 = os.environ.get("DEV2", "cuda")
 
@@ -49,13 +53,35 @@ def main() -> None:
     for dev in ("cpu", DEV2):
         G = Generator.random([20, 100, 500], seed=0, std="fan_out", output="relu", device=dev)
         z = G.sample_latent(64, seed=1)
+        M = random_mask(500, 0.7, B=64, seed=5, device=dev)
         r = gradient_descent(G, G(z), lr=1.0, steps=1000, seed=3)
-        print(f"P2 GD 20-100-500 on {dev}: median relative error {rel(r.z, z):.3e}")
+        rm = gradient_descent(G, G(z), mask=M, lr=1.0, steps=1000, seed=3)
+        lpr = LayerwiseLP(G, "linf", backend="ipm").invert(G(z)[:16])
+        print(
+            f"P2 20-100-500 on {dev}: GD median rel. error {rel(r.z, z):.3e} {r.counts()}; "
+            f"masked {rel(rm.z, z):.3e} {rm.counts()}; l_inf LP (ipm) "
+            f"{rel(lpr.z, z[:16]):.3e} {lpr.counts()}"
+        )
+    for dev in ("cpu", DEV2):
+        G = Generator.random([20, 200, 625], seed=4, std=0.1, output="tanh", device=dev)
+        z = G.sample_latent(32, seed=1)
+        M = random_mask(625, 0.55, B=32, seed=6, device=dev)
+        s = gd_step_search(G, G(z), lrs=(1e-1, 1e0, 1e1), steps=2000, seed=2)
+        lp_ = latent_pursuit(G, G(z), mask=M)
+        print(
+            f"P1 200-wide tanh net on {dev}: step search median rel. error {rel(s.z, z):.3e} "
+            f"{s.counts()}; masked Latent-Pursuit {rel(lp_.z, z):.3e} {lp_.counts()}"
+        )
     for dev in ("cpu", DEV2):
         C = ConvGenerator.random([4, 8, 1], in_size=(2, 2), kernel=5, stride=3, seed=0, device=dev)
         z = C.sample_latent(32, seed=1)
+        M = random_mask(C.dims[-1], 0.5, B=32, seed=7, device=dev)
         r = recover(C, C(z), steps=500, seed=2)
-        print(f"P3 conv recovery on {dev}: median relative error {rel(r.z, z):.3e}")
+        rm = recover(C, C(z), mask=M, steps=500, seed=2)
+        print(
+            f"P3 conv recovery on {dev}: median relative error {rel(r.z, z):.3e}; "
+            f"masked (r = 0.5) {rel(rm.z, z):.3e}"
+        )
 
 
 if __name__ == "__main__":

@@ -285,10 +285,17 @@ class Generator:
         return cls(weights, biases, hidden, output, slope, meta)
 
     def sample_latent(self, B: int, *, seed: int, std: float = 1.0) -> torch.Tensor:
-        """B latents z ~ N(0, std^2 I), seeded, on the generator's device and dtype."""
-        gen = torch.Generator().manual_seed(seed)
-        z = torch.randn(B, self.dims[0], generator=gen, dtype=self.dtype) * std
-        return z.to(self.device)
+        """B latents z ~ N(0, std^2 I), seeded (:func:`sample_latent`)."""
+        return sample_latent(self, B, seed=seed, std=std)
+
+
+def sample_latent(G, B: int, *, seed: int, std: float = 1.0) -> torch.Tensor:
+    """B latents z ~ N(0, std^2 I) for any generator ``G`` (with ``dims``, ``dtype``,
+    ``device``), drawn on the CPU from a private generator seeded by ``seed`` (so the same seed
+    gives the same latents on every device), then moved to G's device and dtype."""
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(B, G.dims[0], generator=gen, dtype=G.dtype) * std
+    return z.to(G.device)
 
 
 def _std(std: float | str, n_in: int, n_out: int) -> float:
