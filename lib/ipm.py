@@ -4,7 +4,7 @@ Alg. 1 (P2) solves, for one layer x = ReLU(W z + b) + e and a threshold eps, the
 
     min_{z, delta} delta   s.t.   -delta <= w_j^T z + b_j - x_j <= delta   if x_j > eps (on rows)
                                            w_j^T z + b_j - x_j <= delta   otherwise  (off rows)
-                                  delta >= 0,
+                                  delta >= 0,   and, for a hidden layer (nonneg): z >= 0
 
 (the cap delta <= eps is checked afterwards, see :class:`lib.lp.LayerLP`). All signals of an
 experiment share W; only x and the split into on and off rows differ. A simplex solver (HiGHS)
@@ -49,13 +49,17 @@ class BatchLinfResult:
 class BatchLinfLP:
     """P2 Alg. 1's LP (above) for one layer's W, solved for many signals per call.
 
-    Rows of the LP (m = 2n + 1): U_j: w_j^T z - delta <= a_j (observed rows), L_j:
-    -w_j^T z - delta <= -a_j (on rows), and -delta <= 0, with a = x - b. In the notation
+    Rows of the LP (m = 2n + 1, + k with ``nonneg``): U_j: w_j^T z - delta <= a_j (observed
+    rows), L_j: -w_j^T z - delta <= -a_j (on rows), -delta <= 0, and with ``nonneg`` the rows
+    Z_i: -z_i <= 0 (the unknown of a hidden layer is a ReLU output, so it is >= 0; the latent z
+    of the first layer is free), with a = x - b. In the notation
     min c^T v s.t. G v <= h (v = (z, delta), c = e_delta) the dual is max -h^T lam s.t.
     G^T lam = -c, lam >= 0.
 
     Args:
-        W: (n, k) weights (float64 is used throughout).
+        W: (n, k) weights (float64 is used throughout, on W's device: the solver runs where
+            the generator lives).
+        nonneg: constrain the unknown to z >= 0 (a hidden layer's values, outputs of a ReLU).
         tol: the interior point stops once its residuals and duality gap are below tol
             (relative); the crossover then gives the exact vertex.
         max_iter: cap on interior-point iterations.
@@ -73,12 +77,15 @@ class BatchLinfLP:
         max_iter: int = 60,
         feas_tol: float = 1e-9,
         max_pivots: int = 10,
+        nonneg: bool = False,
     ) -> None:
         W = torch.as_tensor(W).detach().to(torch.float64)
         if W.ndim != 2:
             raise ValueError(f"W must be a matrix, got shape {tuple(W.shape)}")
         self.W = W
         self.n, self.k = W.shape
+        self.nonneg = bool(nonneg)
+        self.m = 2 * self.n + 1 + (self.k if self.nonneg else 0)  # rows of G
         self.tol, self.max_iter, self.feas_tol = tol, max_iter, feas_tol
         self.max_pivots = max_pivots
         # w_j w_j^T, upper triangle, one row per j: W^T diag(d) W for B signals is d @ P
@@ -92,15 +99,19 @@ class BatchLinfLP:
             pos[iu[1], iu[0]] = pos[iu[0], iu[1]]
             self._sym = pos.reshape(-1)
 
-    # ---- the operators of G (rows U_1..U_n, L_1..L_n, the row -delta <= 0)
+    # ---- the operators of G (rows U_1..U_n, L_1..L_n, the row -delta <= 0, [Z_1..Z_k])
     def _G(self, z: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
         Wz = z @ self.W.T
         d = delta[:, None]
-        return torch.cat([Wz - d, -Wz - d, -d], 1)
+        parts = [Wz - d, -Wz - d, -d] + ([-z] if self.nonneg else [])
+        return torch.cat(parts, 1)
 
     def _Gt(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         n = self.n
-        return (u[:, :n] - u[:, n : 2 * n]) @ self.W, -u.sum(1)
+        gz = (u[:, :n] - u[:, n : 2 * n]) @ self.W
+        if self.nonneg:
+            gz = gz - u[:, 2 * n + 1 :]
+        return gz, -u[:, : 2 * n + 1].sum(1)
 
     def _normal(self, d: torch.Tensor) -> torch.Tensor:
         """G^T diag(d) G for every signal: the (k+1) x (k+1) normal matrices, (B, k+1, k+1)."""
@@ -112,10 +123,12 @@ class BatchLinfLP:
             M[:, :k, :k] = ((dU + dL) @ self.P).index_select(1, self._sym).view(B, k, k)
         else:  # few signals: reading P would cost more than the products themselves
             M[:, :k, :k] = (self.W.T * (dU + dL)[:, None, :]) @ self.W
+        if self.nonneg:
+            M[:, :k, :k].diagonal(dim1=1, dim2=2).add_(d[:, 2 * n + 1 :])
         side = (dL - dU) @ self.W
         M[:, :k, k] = side
         M[:, k, :k] = side
-        M[:, k, k] = d.sum(1)
+        M[:, k, k] = d[:, : 2 * n + 1].sum(1)
         return M
 
     def solve(self, a: torch.Tensor, on: torch.Tensor, obs: torch.Tensor) -> BatchLinfResult:
@@ -128,8 +141,9 @@ class BatchLinfLP:
         B, n, k = a.shape[0], self.n, self.k
         obs = torch.as_tensor(obs, dtype=torch.bool, device=W.device).expand(B, n)
         on = torch.as_tensor(on, dtype=torch.bool, device=W.device).expand(B, n) & obs
-        h = torch.cat([a, -a, a.new_zeros(B, 1)], 1)
-        mask = torch.cat([obs, on, obs.new_ones(B, 1)], 1).to(W.dtype)
+        extra = self.m - 2 * n  # the delta row and the Z rows
+        h = torch.cat([a, -a, a.new_zeros(B, extra)], 1)
+        mask = torch.cat([obs, on, obs.new_ones(B, extra)], 1).to(W.dtype)
         z_out = a.new_full((B, k), torch.nan)
         d_out = a.new_full((B,), torch.nan)
         ok_out = torch.zeros(B, dtype=torch.bool, device=W.device)
@@ -140,9 +154,12 @@ class BatchLinfLP:
         # spread over the rows present. (Measured: ~20 % fewer iterations than z = 0.)
         cnt = mask.sum(1)
         on_f = mask[:, n : 2 * n]
-        M = self._normal(torch.cat([torch.zeros_like(on_f), on_f, on_f[:, :1]], 1))[:, :k, :k]
+        d0 = torch.cat([torch.zeros_like(on_f), on_f, on_f.new_zeros(B, extra)], 1)
+        M = self._normal(d0)[:, :k, :k]
         M.diagonal(dim1=1, dim2=2).add_(1e-8)
         z = torch.linalg.solve_ex(M, ((a * on_f) @ W)[..., None])[0][..., 0]
+        if self.nonneg:  # strictly inside z > 0 (every slack must be positive)
+            z = z.clamp(min=0) + 1e-2 * (1 + a.abs().amax(1, keepdim=True))
         r = z @ W.T - a
         viol = (torch.cat([r, -r], 1) * mask[:, : 2 * n]).amax(1).clamp(min=0)
         delta = 1.1 * viol + 1e-3 * (1 + a.abs().amax(1))
@@ -261,7 +278,8 @@ class BatchLinfLP:
         return ok
 
     def _rows(self, rows: torch.Tensor) -> torch.Tensor:
-        """The rows ``rows`` (B, r) of G (indices into U_1..U_n, L_1..L_n, -delta <= 0)."""
+        """The rows ``rows`` (B, r) of G (indices into U_1..U_n, L_1..L_n, -delta <= 0,
+        Z_1..Z_k)."""
         n, k, W = self.n, self.k, self.W
         j = rows.clamp(max=2 * n - 1) % n
         sign = torch.where(rows < n, 1.0, -1.0).to(W.dtype)
@@ -269,6 +287,11 @@ class BatchLinfLP:
         last = rows == 2 * n  # the row -delta <= 0
         GA[last] = 0.0
         GA[..., k][last] = -1.0
+        if self.nonneg:  # the rows -z_i <= 0
+            zr = rows > 2 * n
+            i = (rows - 2 * n - 1).clamp(min=0)
+            GZ = -torch.nn.functional.one_hot(i, k + 1).to(W.dtype)
+            GA = torch.where(zr[..., None], GZ, GA)
         return GA
 
     def _vertex(self, rows, h, mask, a):

@@ -27,7 +27,14 @@ import torch
 
 from .generator import Generator, as_rows
 from .ipm import BatchLinfLP
-from .measurements import check_observation
+from .measurements import check_mask, check_observation
+from .result import (
+    InversionResult,
+    check_count,
+    check_positive,
+    require_dense,
+    require_hidden,
+)
 
 SOLVER = "HIGHS"
 
@@ -548,6 +555,7 @@ class LayerLP:
         patience: int = 1,
         search: str = "bisect",
         form: str | None = None,
+        nonneg: bool = False,
     ) -> None:
         if method not in LP_METHODS:
             raise ValueError(f"method={method!r}: choose one of {LP_METHODS}")
@@ -557,7 +565,9 @@ class LayerLP:
         self._last_t = None  # Alg. 1's last answer (the search's first probe; None: none yet)
         if not 0 <= slope < 1:
             raise ValueError(f"slope={slope}: 0 (ReLU) or a LeakyReLU slope c in (0, 1)")
-        W = _np(W)
+        if backend not in BACKENDS + ("ipm",):
+            raise ValueError(f"backend={backend!r}: choose one of {BACKENDS + ('ipm',)}")
+        W_in, W = W, _np(W)
         if W.ndim != 2:
             raise ValueError(f"W must be a matrix, got shape {W.shape}")
         self.W = W
@@ -565,17 +575,19 @@ class LayerLP:
         self.b = np.zeros(self.n) if b is None else _np(b)
         if self.b.shape != (self.n,):
             raise ValueError(f"b must have shape ({self.n},), got {self.b.shape}")
-        if patience < 1:
-            raise ValueError(f"patience={patience}: need >= 1 (1 is P2's rule)")
+        self.patience = check_count("patience", patience, minimum=1)
+        if nonneg and slope != 0:
+            raise ValueError("nonneg=True: the unknown of a LeakyReLU layer can be negative")
+        self.nonneg = bool(nonneg)
         self.method, self.c, self.backend = method, float(slope), backend
-        self.patience = int(patience)
         self.ipm, self.fallbacks = None, 0
         if backend == "ipm":
             if method != "linf" or slope != 0 or search != "bisect":
                 raise ValueError(
                     "backend='ipm' solves the ReLU l_inf LP (Alg. 1, search='bisect') only"
                 )
-            self.ipm = BatchLinfLP(W)
+            Wt = W_in if isinstance(W_in, torch.Tensor) else torch.from_numpy(self.W)
+            self.ipm = BatchLinfLP(Wt, nonneg=self.nonneg)  # on the generator's device
             backend = "highs"  # the simplex solves what the interior point does not certify
         n, k, W = self.n, self.k, self.W
         one, I = np.ones((n, 1)), np.eye(n)
@@ -604,14 +616,17 @@ class LayerLP:
             if leaky or backend != "highs":
                 raise ValueError("form='dual' of the l1 LP: ReLU layers and backend='highs' only")
             # min a^T lam s.t. W^T lam = 0, lam_j in [-1, 1] (on), [0, 1] (off), 0 (unobserved)
+            # (z >= 0, a hidden layer: W^T lam >= 0 instead of = 0, z its multiplier)
             self.lp = BoundsLP(W.T.copy(), backend=backend, tol=tol)
-            self.lp.set(row_lo=np.zeros(k), row_hi=np.zeros(k))
+            self.lp.set(row_lo=np.zeros(k), row_hi=np.full(k, np.inf if nonneg else 0.0))
             return
         self.lp = BoundsLP(
             A, backend=backend, tol=tol, form=form, sides=sides, reuse_basis=method == "relax"
         )
         col_lo = np.full(ncols, -np.inf)
         col_lo[k:] = 0.0  # delta >= 0, e_j >= 0
+        if self.nonneg:
+            col_lo[:k] = 0.0  # a hidden layer's values are ReLU outputs: z >= 0
         cost = np.zeros(ncols)
         cost[k:] = 1.0
         self.lp.set(col_lo=col_lo, c=cost)
@@ -729,13 +744,16 @@ class LayerLP:
                 torch.from_numpy(on),
                 torch.from_numpy(np.ascontiguousarray(obs[S])),
             )
+            # one copy to the host per round (the simplex and the search run there)
+            rz, rd = r.z.cpu().numpy(), r.delta.cpu().numpy()
+            rok, rit = r.ok.cpu().numpy(), r.iterations.cpu().numpy()
             for i, s in enumerate(S):
-                if bool(r.ok[i]):
-                    ans = np.r_[r.z[i].numpy(), float(r.delta[i])], "optimal", int(r.iterations[i])
+                if rok[i]:
+                    ans = np.r_[rz[i], float(rd[i])], "optimal", int(rit[i])
                 else:
                     self.fallbacks += 1
                     v, status, it = self._solve_at(X[s], obs[s], float(eps[i]))
-                    ans = v, status, int(r.iterations[i]) + it
+                    ans = v, status, int(rit[i]) + it
                 try:
                     asks[s] = searches[s].send(ans)
                 except StopIteration as stop:
@@ -941,7 +959,8 @@ class LayerLP:
                 self.helper = BoundsLP(A, backend=self.backend)
                 cost = np.zeros(self.k + 1)
                 cost[-1] = 1.0
-                self.helper.set(c=cost, col_lo=np.r_[np.full(self.k, -np.inf), 0.0])
+                zlo = 0.0 if self.nonneg else -np.inf
+                self.helper.set(c=cost, col_lo=np.r_[np.full(self.k, zlo), 0.0])
             self.helper.set(row_hi=np.where(obs, x - self.b, np.inf))
             v, status, it = self.helper.solve()
             solves, iters = 1, it
@@ -977,63 +996,142 @@ def _np(t) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------ the whole network
-@dataclass
-class InversionResult:
-    """Layer-wise inversion of a batch of B signals (P2 Thm 3-5: layers inverted backwards).
+#: relative fit ||G(z_hat) - y||_inf / (1 + ||y||_inf) below which a signal counts as 'exact'
+#: (the LPs are solved to 1e-10; float32 generators round at ~1e-7 per layer)
+EXACT_TOL = 1e-7
 
-    Attributes:
-        z: (B, n_0) latent estimates; a row is NaN when some layer failed (see ``status``).
-        x: estimates of the hidden layers [x_1, ..., x_L], each (B, n_i) (NaN rows on failure).
-        status: per signal, 'optimal' (every layer solved), or the first failure, e.g.
-            'layer 2: infeasible' or 'layer 1: rank 19 < 20' (layers numbered 0..L as W_i).
-        eps: (B, L+1) the threshold each layer stopped at (column i: layer W_i); NaN if unused.
-        objective: (B, L+1) each layer's optimal LP value (Alg. 1: delta*).
-        steps, solves, iterations: (B, L+1) epsilon steps, LPs solved, simplex iterations.
-        seconds: wall time of the whole batch; method: the method's name.
+
+@dataclass
+class LPResult(InversionResult):
+    """Layer-wise inversion of a batch of B signals (P2 Thm 3-5: layers inverted backwards);
+    a :class:`lib.result.InversionResult`.
+
+    ``z`` (B, n_0) latent estimates (a NaN row: some layer's LP had no solution, see status);
+    ``layers`` the estimates [x_1, ..., x_L] of the hidden layers; ``iterations`` the LPs solved
+    per signal (all layers; 0 for the linear equations).
+
+    ``status`` per signal (:data:`lib.result.STATUSES`), decided in this order:
+
+    * 'infeasible' / 'budget' / 'solver_failure': some layer's LP was infeasible, ran past
+      ``max_steps`` thresholds, or the solver failed (z is NaN; ``failure`` says which layer);
+    * 'not_unique': every LP was solved but at some layer the active constraints have rank
+      < k: the rows W_S (observed rows with x_j > eps, P2's condition, Lemma 1 / Thm 3) and, for
+      a hidden layer, the bounds x_i >= 0 the solution sits on (``rank_active``). The layer's
+      preimage is then not a point, so z is one of many (its estimate is kept; it is not the
+      truth in general);
+    * 'exact': G(z_hat) reproduces the observed y (relative l_inf fit <= :data:`EXACT_TOL`);
+    * 'within_noise': a full-rank solution whose fit is not exact: each layer's LP was feasible
+      at its threshold eps (the noise bound the algorithm found, ``eps``); ``residual`` gives
+      the fit per layer.
+
+    Per layer (column i: the layer of W_i, i = 0..L; NaN / -1 where a layer was not reached):
+    ``eps`` the threshold the layer stopped at; ``objective`` its optimal LP value (Alg. 1:
+    delta*); ``steps`` its eps <- alpha eps steps t; ``solves`` its LPs solved;
+    ``solver_iterations`` simplex (or interior-point) iterations; ``rank`` the rank of the
+    active rows W_S (P2's condition); ``rank_active`` the same with the tight bounds x_i = 0
+    of a hidden layer added (= ``rank`` for the latent layer); ``residual``
+    ||act(W_i x_hat_i + b_i) - x_{i+1}||_inf over the observed rows (x_{L+1} = y, the others
+    the estimates); ``fit`` (B,) the relative l_inf fit of
+    G(z_hat) to y; ``failure`` per signal '' or e.g. 'layer 1: infeasible'.
     """
 
-    z: torch.Tensor
-    x: list[torch.Tensor]
-    status: list[str]
-    eps: np.ndarray
-    objective: np.ndarray
-    steps: np.ndarray
-    solves: np.ndarray
-    iterations: np.ndarray
-    seconds: float
-    method: str
-
-    @property
-    def ok(self) -> torch.Tensor:
-        """(B,) bool: every layer of the signal was solved."""
-        return torch.tensor([s == "optimal" for s in self.status])
+    eps: np.ndarray | None = None
+    objective: np.ndarray | None = None
+    steps: np.ndarray | None = None
+    solves: np.ndarray | None = None
+    solver_iterations: np.ndarray | None = None
+    rank: np.ndarray | None = None
+    rank_active: np.ndarray | None = None
+    residual: np.ndarray | None = None
+    fit: np.ndarray | None = None
+    failure: list[str] | None = None
 
 
-def _check_generator(G: Generator, method: str) -> float:
-    acts = {G.hidden, G.output}
+def _check_generator(G: Generator, method: str, caller: str) -> float:
+    """The slope c of G's activation (0: ReLU); ValueError naming what does not fit."""
+    G = require_dense(G, caller)
     if method not in METHODS:
         raise ValueError(f"method={method!r}: choose one of {METHODS}")
-    if acts == {"relu"}:
+    require_hidden(G, ("relu", "leaky_relu"), caller)
+    if G.hidden == "relu":
+        if G.output != "relu":
+            raise ValueError(
+                f"G.output={G.output!r}: {caller} (P2's layer-wise inversion) needs the output "
+                "activation of the hidden layers, here 'relu'; for another output use gradient "
+                "descent (lib.gradient.gradient_descent) or P1's Latent-Pursuit "
+                "(lib.pursuit.latent_pursuit)"
+            )
         slope = 0.0
-    elif acts == {"leaky_relu"}:
-        slope = G.slope
     else:
-        raise ValueError(
-            f"G: P2's layer-wise inversion needs the same ReLU or LeakyReLU activation at every "
-            f"layer including the output; got hidden={G.hidden!r}, output={G.output!r}"
-        )
+        if G.output != "leaky_relu":
+            raise ValueError(
+                f"G.output={G.output!r}: {caller} on a LeakyReLU network needs a LeakyReLU "
+                "output as well (P2 Remarks 1-2, Eq. 5); for another output use gradient "
+                "descent (lib.gradient.gradient_descent)"
+            )
+        slope = G.slope
     if method == "leaky_inverse" and slope == 0:
         raise ValueError("method='leaky_inverse' (P2 Eq. 5) needs a LeakyReLU generator")
     return slope
 
 
 def _check_mask(mask, B: int, n: int) -> np.ndarray:
+    """(B, n) bool numpy array, True = observed (:func:`lib.measurements.check_mask`)."""
     if mask is None:
         return np.ones((B, n), bool)
-    m = np.asarray(mask.detach().cpu() if isinstance(mask, torch.Tensor) else mask)
-    if m.shape not in ((n,), (B, n)):
-        raise ValueError(f"mask must have shape ({n},) or ({B}, {n}), got {m.shape}")
-    return np.broadcast_to(m.astype(bool), (B, n))
+    m = check_mask(np.array(mask) if isinstance(mask, np.ndarray) else mask, n, B)
+    return np.broadcast_to(m.cpu().numpy(), (B, n))
+
+
+def _ranks(W: np.ndarray, rows: np.ndarray, zero: np.ndarray | None = None) -> np.ndarray:
+    """rank W[rows_s] for every signal s (rows: (B, n) bool), batched; with ``zero`` (B, k)
+    bool, the unit rows e_i of the coordinates pinned at their bound x_i = 0 are added."""
+    A = torch.from_numpy(W)[None] * torch.from_numpy(np.ascontiguousarray(rows))[..., None]
+    if zero is not None:
+        A = torch.cat([A, torch.diag_embed(torch.from_numpy(zero).to(A.dtype))], 1)
+    return torch.linalg.matrix_rank(A).numpy()
+
+
+def _act(t: np.ndarray, slope: float) -> np.ndarray:
+    return np.where(t >= 0, t, slope * t)
+
+
+def _statuses(failure, rank, fit, dims_in, tol) -> list[str]:
+    out = []
+    for s, f in enumerate(failure):
+        if f:
+            kind = f.split(": ", 1)[1]
+            out.append(
+                "infeasible"
+                if kind.startswith("infeasible")
+                else "budget"
+                if kind == "max_steps"
+                else "solver_failure"
+            )
+        elif (rank[s] < dims_in).any():
+            out.append("not_unique")
+        elif fit[s] <= tol:
+            out.append("exact")
+        else:
+            out.append("within_noise")
+    return out
+
+
+def _fit(Ws, bs, slope, z, Y, obs) -> np.ndarray:
+    """Relative l_inf fit of G(z) to Y over the observed entries, per signal (float64)."""
+    x = z
+    for W, b in zip(Ws, bs, strict=True):  # P2's nets: the activation at every layer
+        x = _act(x @ W.T + b, slope)
+    r = np.where(obs, np.abs(x - Y), 0.0).max(1)
+    return r / (1 + np.abs(np.where(obs, Y, 0.0)).max(1))
+
+
+def _check_schedule(eps0, alpha, max_steps) -> tuple[float, float, int]:
+    eps0 = check_positive("eps0", eps0)
+    alpha = check_positive("alpha", alpha)
+    if not alpha > 1:
+        raise ValueError(f"alpha={alpha!r}: the threshold's growth factor must be > 1 (P2: 1.2)")
+    return eps0, alpha, check_count("max_steps", max_steps, minimum=1)
 
 
 class LayerwiseLP:
@@ -1042,16 +1140,18 @@ class LayerwiseLP:
     One :class:`LayerLP` per weight matrix W_i is built at construction (the expensive part:
     the LP's constraint matrix, or cvxpy's canonicalisation); :meth:`invert` then solves every
     signal's layers backwards, from the output layer W_L down to W_0, re-using those problems.
+    The unknowns of every layer but the first are hidden-layer values, outputs of a ReLU: their
+    LPs carry the constraint x_i >= 0 (as P2's own code does); the latent z is free.
 
     Args:
         G: a generator with ReLU at every layer (P2 Sec. 2) or LeakyReLU at every layer.
         method: 'linf' (Alg. 1 / Remark 1), 'l1' (Alg. 2 / Remark 2), 'relax' (Alg. 3 / Eq. 9).
         backend: 'highs' (highspy, warm-started; signal by signal), 'cvxpy' (DPP Parameters,
             HiGHS) or 'ipm' ('linf' on ReLU nets: all signals' LPs of a layer solved together
-            by a batched interior-point method with an exact vertex check, see
+            by a batched interior-point method on G's device with an exact vertex check, see
             :meth:`LayerLP.solve_batch`; the fastest when inverting many signals).
         eps0, alpha, max_steps: the epsilon schedule eps_t = eps0 alpha^t (P2: alpha = 1.2).
-        patience: stopping rule of Alg. 2 ('l1'), see :class:`LayerLP` (1 = P2's rule).
+        patience: stopping rule of Alg. 2 ('l1' only), see :class:`LayerLP` (1 = P2's rule).
         form: 'primal', 'dual' or None (each layer's default), see :class:`LayerLP`.
     """
 
@@ -1069,9 +1169,24 @@ class LayerwiseLP:
     ) -> None:
         if method not in LP_METHODS:
             raise ValueError(f"method={method!r}: choose one of {LP_METHODS}")
-        self.slope = _check_generator(G, method)
+        self.slope = _check_generator(G, method, f"LayerwiseLP(method={method!r})")
+        if backend not in BACKENDS + ("ipm",):
+            raise ValueError(f"backend={backend!r}: choose one of {BACKENDS + ('ipm',)}")
+        if backend == "ipm" and (method != "linf" or self.slope != 0):
+            raise ValueError(
+                f"backend='ipm' solves the l_inf LP of a ReLU network only (Alg. 1); "
+                f"got method={method!r} on a {G.hidden} network: use backend='highs'"
+            )
+        patience = check_count("patience", patience, minimum=1)
+        if patience != 1 and method != "l1":
+            raise ValueError(f"patience={patience}: a stopping rule of method='l1' (Alg. 2) only")
+        if form not in (None, "primal", "dual"):
+            raise ValueError(f"form={form!r}: 'primal', 'dual' or None")
+        if form == "dual" and backend != "highs":
+            raise ValueError(f"form='dual' needs backend='highs', got backend={backend!r}")
+        self.eps0, self.alpha, self.max_steps = _check_schedule(eps0, alpha, max_steps)
         self.G, self.method, self.backend = G, method, backend
-        self.eps0, self.alpha, self.max_steps = eps0, alpha, max_steps
+        self.patience = patience
         self.layers = [
             LayerLP(
                 W,
@@ -1081,24 +1196,25 @@ class LayerwiseLP:
                 backend=backend,
                 patience=patience,
                 form=form,
+                nonneg=i > 0 and self.slope == 0,  # x_i = ReLU(...) >= 0; z is free
             )
             for i, W in enumerate(G.weights)
         ]
 
-    def invert(self, y: torch.Tensor, mask: torch.Tensor | np.ndarray | None = None):
-        """Invert y (B, n) (or (n,)); ``mask`` (n,) or (B, n), 1 = observed output pixel.
+    def invert(self, y: torch.Tensor, mask: torch.Tensor | np.ndarray | None = None) -> LPResult:
+        """Invert y (B, n) (or (n,)); ``mask`` (n,) or (B, n), bool, True = observed pixel.
 
-        Returns an :class:`InversionResult`.
+        Returns an :class:`LPResult` (status per signal, rank and residual per layer).
         """
         G = self.G
-        y, _ = check_observation(G, y, None)
+        y, mask = check_observation(G, y, mask)
         B, L1 = y.shape[0], len(self.layers)
         obs_out = _check_mask(mask, B, G.dims[-1])
         Y = _np(y)
         out = {k: np.full((B, L1), np.nan) for k in ("eps", "objective")}
         cnt = {k: np.zeros((B, L1), int) for k in ("steps", "solves", "iterations")}
         xs = [np.full((B, d), np.nan) for d in G.dims[:-1]]  # z, x_1, ..., x_L
-        status = ["optimal"] * B
+        failure = [""] * B
         kw = dict(eps0=self.eps0, alpha=self.alpha, max_steps=self.max_steps)
 
         def record(s: int, i: int, r: LayerSolve) -> bool:
@@ -1106,7 +1222,7 @@ class LayerwiseLP:
             cnt["steps"][s, i], cnt["solves"][s, i] = r.steps, r.solves
             cnt["iterations"][s, i] = r.iterations
             if r.z is None:
-                status[s] = f"layer {i}: {r.status}"
+                failure[s] = f"layer {i}: {r.status}"
                 return False
             xs[i][s] = r.z
             return True
@@ -1131,23 +1247,55 @@ class LayerwiseLP:
                     if not record(s, i, self.layers[i].solve(cur, obs=obs, **kw)):
                         break
                     cur = xs[i][s]
-        for s in range(B):
-            if status[s] != "optimal":
-                for a in xs:
-                    a[s] = np.nan
+        failed = np.array([bool(f) for f in failure])
+        for a in xs:
+            a[failed] = np.nan
+        # per layer: rank of the active rows (P2's condition) and the LP's residual
+        rank = np.full((B, L1), -1)
+        rank_active = np.full((B, L1), -1)
+        residual = np.full((B, L1), np.nan)
+        ok = ~failed
+        targets = xs[1:] + [Y]
+        for i, lay in enumerate(self.layers):
+            obs = obs_out if i == L1 - 1 else np.ones_like(targets[i], bool)
+            if ok.any():
+                tgt = targets[i][ok]
+                on = obs[ok] & (tgt > out["eps"][ok, i][:, None])
+                rank[ok, i] = _ranks(lay.W, on)
+                if lay.nonneg:
+                    v = xs[i][ok]
+                    zero = v <= 1e-9 * (1 + np.abs(v).max(1, keepdims=True))
+                    rank_active[ok, i] = _ranks(lay.W, on, zero)
+                else:
+                    rank_active[ok, i] = rank[ok, i]
+                r = _act(xs[i][ok] @ lay.W.T + lay.b, self.slope) - tgt
+                residual[ok, i] = np.where(obs[ok], np.abs(r), 0.0).max(1)
+        fit = np.full(B, np.nan)
+        if ok.any():
+            Ws, bs = [lay.W for lay in self.layers], [lay.b for lay in self.layers]
+            fit[ok] = _fit(Ws, bs, self.slope, xs[0][ok], Y[ok], obs_out[ok])
+        tol = max(EXACT_TOL, 1e3 * torch.finfo(G.dtype).eps)
+        dims_in = np.array([lay.k for lay in self.layers])
+        status = _statuses(failure, rank_active, fit, dims_in, tol)
         seconds = time.perf_counter() - t0
         to = lambda a: torch.as_tensor(a).to(device=G.device, dtype=G.dtype)  # noqa: E731
-        return InversionResult(
-            to(xs[0]),
-            [to(a) for a in xs[1:]],
-            status,
-            out["eps"],
-            out["objective"],
-            cnt["steps"],
-            cnt["solves"],
-            cnt["iterations"],
-            seconds,
-            self.method,
+        return LPResult(
+            z=to(xs[0]),
+            layers=[to(a) for a in xs[1:]],
+            status=status,
+            iterations=torch.as_tensor(cnt["solves"].sum(1)),
+            seconds=seconds,
+            method=self.method,
+            eps=out["eps"],
+            objective=out["objective"],
+            steps=cnt["steps"],
+            solves=cnt["solves"],
+            solver_iterations=cnt["iterations"],
+            rank=rank,
+            rank_active=rank_active,
+            residual=residual,
+            fit=fit,
+            failure=failure,
         )
 
 
@@ -1162,82 +1310,111 @@ def invert_lp(
     alpha: float = 1.2,
     max_steps: int = 400,
     patience: int = 1,
-) -> InversionResult:
+) -> LPResult:
     """One call: build :class:`LayerwiseLP` for G and invert y (P2 Alg. 1, 2 or 3, layer-wise).
 
     Build a :class:`LayerwiseLP` yourself to re-use the problems across calls.
     """
-    inv = LayerwiseLP(G, method, backend=backend, eps0=eps0, alpha=alpha, max_steps=max_steps)
+    inv = LayerwiseLP(
+        G,
+        method,
+        backend=backend,
+        eps0=eps0,
+        alpha=alpha,
+        max_steps=max_steps,
+        patience=patience,
+    )
     return inv.invert(y, mask)
 
 
 # ------------------------------------------------------------------------ exact (noiseless)
-def _lstsq_rows(W: torch.Tensor, rhs: torch.Tensor, rows: torch.Tensor):
-    """Solve W[rows] z = rhs[rows] in the least-squares sense; returns (z, rank)."""
-    A, r = W[rows], rhs[rows]
-    k = W.shape[1]
-    if A.shape[0] == 0:
-        return torch.full((k,), torch.nan, dtype=W.dtype, device=W.device), 0
-    rank = int(torch.linalg.matrix_rank(A))
-    z = torch.linalg.lstsq(A, r[:, None], driver="gelsd" if A.device.type == "cpu" else None)
-    return z.solution[:, 0], rank
-
-
 def invert_layerwise(
     G: Generator,
     y: torch.Tensor,
     *,
     mask: torch.Tensor | np.ndarray | None = None,
     tol: float = 1e-9,
-) -> InversionResult:
+) -> LPResult:
     """Exact layer-wise inversion of a realizable network by linear equations (P2 Thm 3, Eq. 5).
 
     ReLU network (P2 Thm 3, proof of Lemma 1): for each layer, backwards, take the rows where the
     observed layer is positive (x_j > tol: the support S, where x_S = W_S z + b_S) and solve these
     linear equations; the solution is unique when W_S has full column rank k, which for Gaussian
     W with n = c0 k holds w.h.p. when c0 > 2 (it needs |S| >= k). A signal whose W_S is rank
-    deficient gets NaN and status 'layer i: rank r < k' (the preimage is then not a point).
+    deficient gets status 'not_unique' (the preimage is not a point; the minimum-norm solution
+    is kept as its estimate and the inversion goes on).
 
     LeakyReLU network (P2 Eq. 5): x = LeakyReLU(W z + b) is a bijection when W has full column
     rank; W z + b = LeakyReLU^{-1}(x), solved by least squares on all (observed) rows.
 
+    All signals are solved together (batched pseudo-inverses, on G's device). ``iterations`` is
+    0 (no LP); ``rank`` and ``residual`` per layer as in :class:`LPResult`; status 'exact' when
+    G(z_hat) reproduces y, 'within_noise' when the equations are only fitted in the
+    least-squares sense (noisy y), 'not_unique' as above.
+
     Args:
         G: ReLU-at-every-layer or LeakyReLU-at-every-layer generator; y: (B, n) = G(z).
-        mask: observed output pixels, (n,) or (B, n); only the output layer is masked.
+        mask: observed output pixels, bool (n,) or (B, n); only the output layer is masked.
         tol: support threshold for ReLU layers, relative to ||x||_inf of the layer (an
             estimated layer carries rounding errors ~1e-15 where the true layer is 0).
     """
-    slope = _check_generator(G, "equations")
+    slope = _check_generator(G, "equations", "invert_layerwise")
+    tol = check_positive("tol", tol, allow_zero=True)
     method = "equations" if slope == 0 else "leaky_inverse"
-    y, _ = check_observation(G, y, None)
+    y, mask = check_observation(G, y, mask)
     B, L1 = y.shape[0], len(G.weights)
-    obs_out = torch.as_tensor(_check_mask(mask, B, G.dims[-1]).copy(), device=G.device)
-    xs = [torch.full((B, d), torch.nan, dtype=G.dtype, device=G.device) for d in G.dims[:-1]]
-    status = []
+    n_out = G.dims[-1]
+    obs_out = (
+        torch.ones(B, n_out, dtype=torch.bool, device=G.device)
+        if mask is None
+        else mask.expand(B, n_out)
+    )
+    xs: list[torch.Tensor] = [torch.empty(0)] * L1
+    rank = np.zeros((B, L1), int)
+    residual = np.zeros((B, L1))
     t0 = time.perf_counter()
-    for s in range(B):
-        cur, st = y[s], "optimal"
-        for i in range(L1 - 1, -1, -1):
-            W, b = G.weights[i], G.bias(i)
-            obs = obs_out[s] if i == L1 - 1 else torch.ones_like(cur, dtype=torch.bool)
-            if slope == 0:
-                rows, rhs = obs & (cur > tol * cur.abs().max()), cur - b
-            else:
-                rows, rhs = obs, torch.where(cur >= 0, cur, cur / slope) - b
-            z, rank = _lstsq_rows(W, rhs, rows)
-            if rank < W.shape[1]:
-                st = f"layer {i}: rank {rank} < {W.shape[1]}"
-                break
-            xs[i][s] = cur = z
-        if st != "optimal":
-            for a in xs:
-                a[s] = torch.nan
-        status.append(st)
+    cur = y.to(torch.float64)
+    for i in range(L1 - 1, -1, -1):
+        W, b = G.weights[i].to(torch.float64), G.bias(i).to(torch.float64)
+        obs = obs_out if i == L1 - 1 else torch.ones_like(cur, dtype=torch.bool)
+        if slope == 0:
+            rows = obs & (cur > tol * cur.abs().amax(1, keepdim=True))
+            rhs = cur - b
+        else:
+            rows, rhs = obs, torch.where(cur >= 0, cur, cur / slope) - b
+        A = W[None] * rows[..., None].to(W.dtype)  # (B, n, k): the rows of S, others zeroed
+        z = (torch.linalg.pinv(A) @ (rhs * rows)[..., None])[..., 0]
+        rank[:, i] = torch.linalg.matrix_rank(A).cpu().numpy()
+        t = z @ W.T + b
+        r = torch.where(t >= 0, t, slope * t) - cur
+        residual[:, i] = torch.where(obs, r.abs(), 0.0).amax(1).cpu().numpy()
+        xs[i] = cur = z
+    Ws = [_np(W) for W in G.weights]
+    bs = [_np(G.bias(i)) for i in range(L1)]
+    Y, obs_np = _np(y), obs_out.cpu().numpy()
+    fit = _fit(Ws, bs, slope, _np(xs[0]), Y, obs_np)
+    dims_in = np.array(G.dims[:-1])
+    tol_fit = max(EXACT_TOL, 1e3 * torch.finfo(G.dtype).eps)
+    status = _statuses([""] * B, rank, fit, dims_in, tol_fit)
     seconds = time.perf_counter() - t0
-    nan = np.full((B, L1), np.nan)
-    zeros = np.zeros((B, L1), int)
-    return InversionResult(
-        xs[0], xs[1:], status, nan, nan.copy(), zeros, zeros.copy(), zeros.copy(), seconds, method
+    zero = np.zeros((B, L1), int)
+    return LPResult(
+        z=xs[0].to(G.dtype),
+        layers=[a.to(G.dtype) for a in xs[1:]],
+        status=status,
+        iterations=torch.zeros(B, dtype=torch.long),
+        seconds=seconds,
+        method=method,
+        eps=np.full((B, L1), np.nan),
+        objective=np.full((B, L1), np.nan),
+        steps=zero,
+        solves=zero.copy(),
+        solver_iterations=zero.copy(),
+        rank=rank,
+        rank_active=rank.copy(),
+        residual=residual,
+        fit=fit,
+        failure=[""] * B,
     )
 
 

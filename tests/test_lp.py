@@ -35,9 +35,10 @@ def test_exact_recovery_of_realizable_three_layer_nets(act, method):
         assert res.method == ("equations" if act == "relu" else "leaky_inverse")
     else:
         res = lp.invert_lp(G, y, method, eps0=1e-12)
-    assert res.status == ["optimal"] * 4
+    assert res.status == ["exact"] * 4 and bool(res.ok.all())
+    assert (res.rank == np.array(DIMS[:-1])).all()
     assert relative_error(z, res.z).max() < 1e-8
-    for x_true, x_est in zip(G.forward(z).x, res.x, strict=True):
+    for x_true, x_est in zip(G.forward(z).x, res.layers, strict=True):
         assert relative_error(x_true, x_est).max() < 1e-8
 
 
@@ -327,13 +328,17 @@ def test_failures_are_reported_not_silent():
     gen = torch.Generator().manual_seed(0)
     y = G(z) + 0.05 * torch.rand(2, 40, generator=gen, dtype=torch.float64)
     res = lp.invert_lp(G, y, "linf", eps0=1e-9, max_steps=3)
-    assert all(s.startswith("layer 1: max_steps") for s in res.status)
+    assert res.status == ["budget"] * 2
+    assert all(s.startswith("layer 1: max_steps") for s in res.failure)
     assert torch.isnan(res.z).all() and not res.ok.any()
     # a layer with too few active rows: the linear equations are rank deficient
     W = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
     G2 = Generator([W], output="relu")
-    r2 = lp.invert_layerwise(G2, torch.tensor([[1.0, 0.0, 0.0]], dtype=torch.float64))
-    assert r2.status == ["layer 0: rank 1 < 2"] and torch.isnan(r2.z).all()
+    y2 = torch.tensor([[1.0, 0.0, 0.0]], dtype=torch.float64)
+    r2 = lp.invert_layerwise(G2, y2)
+    assert r2.status == ["not_unique"] and r2.rank.tolist() == [[1]] and not r2.ok.any()
+    r3 = lp.invert_lp(G2, y2, eps0=1e-12)  # the LP finds a preimage, but not a unique one
+    assert r3.status == ["not_unique"] and r3.rank.tolist() == [[1]] and not r3.ok.any()
 
 
 def test_bad_input_is_rejected():
@@ -343,7 +348,7 @@ def test_bad_input_is_rejected():
     with pytest.raises(ValueError, match="y must have shape"):
         lp.invert_lp(relu, torch.zeros(1, 7))
     tanh = Generator.random(DIMS, seed=0, output="tanh")
-    with pytest.raises(ValueError, match="same ReLU or LeakyReLU"):
+    with pytest.raises(ValueError, match="G.output='tanh'"):
         lp.invert_lp(tanh, torch.zeros(1, DIMS[-1]))
     with pytest.raises(ValueError, match="eps0"):
         lp.LayerLP(np.eye(3)).solve(np.ones(3), eps0=0.0)
@@ -363,3 +368,118 @@ def test_relaxation_reusing_the_basis_equals_solving_every_step(slope):
         assert (a.eps, a.steps, a.solves) == (b.eps, b.steps, b.solves)
         np.testing.assert_allclose(a.z, b.z, atol=1e-9)
         assert fast.lp.basis_reuses > 0 and slow.lp.basis_reuses == 0
+
+
+# ------------------------------------------------------------------ hidden layers are >= 0
+def _net_with_a_free_direction():
+    """A 1-3-5 ReLU net whose output layer, for z = 1 (x_1 = (1, 0, 0)), has active rows of
+    rank 2: the line x_1 + t (0, 1, -1) fits y exactly for every |t| <= 5 (the two inactive
+    rows stop it at t = -2 and t = 5). Only x_1 >= 0 (x_1 is a ReLU output) pins t = 0."""
+    d = torch.float64
+    W0 = torch.tensor([[1.0], [-1.0], [-1.0]], dtype=d)
+    W1 = torch.tensor([[1, 0, 0], [0, 1, 1], [1, 1, 1], [0, 1, 0], [0, -1, 0]], dtype=d)
+    b1 = torch.tensor([0, 1, 0, -5, -2], dtype=d)
+    G = Generator([W0, W1], [torch.zeros(3, dtype=d), b1], output="relu")
+    z = torch.ones(1, 1, dtype=d)
+    return G, z, G(z)
+
+
+@pytest.mark.parametrize(
+    "method, backend",
+    [("linf", "ipm"), ("relax", "highs"), ("relax", "cvxpy")],
+)
+def test_unconstrained_hidden_layer_fails_where_the_constrained_one_is_exact(method, backend):
+    """Issue 13: without x_1 >= 0 the output layer's LP returns a hidden layer with negative
+    entries (a vertex of the unconstrained preimage, t = 5 or -2), and the next layer's LP then
+    returns a wrong z; with the constraint (what invert_lp does) z is recovered exactly."""
+    G, z, y = _net_with_a_free_direction()
+    W0, W1, b1 = G.weights[0], G.weights[1], G.biases[1]
+    free = lp.LayerLP(W1, b1, method=method, backend=backend).solve(y[0].numpy(), eps0=1e-12)
+    assert free.z.min() < -1  # a negative "ReLU output"
+    z_free = lp.LayerLP(W0, method=method, backend=backend).solve(free.z, eps0=1e-12).z
+    assert abs(z_free[0] - 1) > 0.05
+    res = lp.invert_lp(G, y, method, backend=backend, eps0=1e-12)
+    assert res.status == ["exact"]
+    assert relative_error(z, res.z).max() < 1e-8
+    assert res.rank.tolist() == [[1, 2]]  # P2's condition fails at the output layer...
+    assert res.rank_active.tolist() == [[1, 3]]  # ...the bounds x_1 >= 0 pin the vertex
+
+
+@pytest.mark.parametrize("method", ["linf", "l1", "relax"])
+@pytest.mark.parametrize("backend", ["highs", "cvxpy"])
+def test_every_lp_of_a_hidden_layer_keeps_it_nonnegative(method, backend):
+    G, z, y = _net_with_a_free_direction()
+    res = lp.invert_lp(G, y, method, backend=backend, eps0=1e-12)
+    assert res.status == ["exact"] and bool((res.layers[0] >= 0).all())
+    assert relative_error(z, res.z).max() < 1e-8
+    layer = lp.LayerLP(G.weights[1], G.biases[1], method=method, backend=backend, nonneg=True)
+    assert layer.solve(y[0].numpy(), eps0=1e-12).z.min() >= 0
+    with pytest.raises(ValueError, match="nonneg"):
+        lp.LayerLP(G.weights[1], method=method, slope=0.2, nonneg=True)
+
+
+def test_patience_reaches_the_l1_layers():
+    """Issue 11: invert_lp dropped ``patience`` (patience 8 ran as many LPs as patience 1)."""
+    G = Generator.random([5, 30, 120], seed=4, std="fan_out", output="relu")
+    z = G.sample_latent(3, seed=2)
+    gen = torch.Generator().manual_seed(1)
+    y = G(z) + 1e-2 * (2 * torch.rand(3, 120, generator=gen, dtype=torch.float64) - 1)
+    one = lp.invert_lp(G, y, "l1", patience=1)
+    eight = lp.invert_lp(G, y, "l1", patience=8)
+    ref = lp.LayerwiseLP(G, "l1", patience=8).invert(y)
+    assert (eight.solves == ref.solves).all()
+    assert int(eight.iterations.sum()) > int(one.iterations.sum())
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(eps0=0.0), "eps0"),
+        (dict(eps0=float("nan")), "eps0"),
+        (dict(alpha=1.0), "alpha"),
+        (dict(alpha=0.5), "alpha"),
+        (dict(max_steps=0), "max_steps"),
+        (dict(max_steps=2.5), "max_steps"),
+        (dict(patience=0), "patience"),
+        (dict(patience=3), "patience"),  # linf: patience is a rule of Alg. 2 only
+        (dict(backend="gurobi"), "backend"),
+        (dict(method="l1", backend="ipm"), "backend='ipm'"),
+        (dict(method="relax", backend="ipm"), "backend='ipm'"),
+    ],
+)
+def test_parameters_are_checked_with_errors_naming_them(kw, match):
+    relu, _ = _nets()
+    y = relu(relu.sample_latent(1, seed=0))
+    with pytest.raises(ValueError, match=match):
+        lp.invert_lp(relu, y, **kw)
+
+
+def test_activation_errors_name_the_output_and_a_method_that_works():
+    leaky_out = Generator.random(DIMS, seed=0, hidden="relu", output="leaky_relu", slope=0.1)
+    y = torch.zeros(1, DIMS[-1], dtype=torch.float64)
+    for call in (lambda: lp.invert_lp(leaky_out, y), lambda: lp.invert_layerwise(leaky_out, y)):
+        with pytest.raises(ValueError, match=r"G.output='leaky_relu'.*gradient"):
+            call()
+    relu_out = Generator.random(DIMS, seed=0, hidden="leaky_relu", output="relu", slope=0.1)
+    with pytest.raises(ValueError, match="G.output='relu'"):
+        lp.invert_lp(relu_out, y)
+    with pytest.raises(ValueError, match="mask"):
+        lp.invert_lp(_nets()[0], y, mask=torch.full((DIMS[-1],), 0.5))
+
+
+def test_linear_equations_are_batched_and_match_one_signal_at_a_time():
+    G = Generator.random(DIMS, seed=6, std="fan_out", output="relu", bias=True)
+    z = G.sample_latent(12, seed=3)
+    y = G(z)
+    mask = torch.rand(DIMS[-1], generator=torch.Generator().manual_seed(0)) > 0.2
+    res = lp.invert_layerwise(G, y, mask=mask)
+    for s in range(12):
+        one = lp.invert_layerwise(G, y[s : s + 1], mask=mask)
+        assert one.status == [res.status[s]]
+        assert (one.rank == res.rank[s]).all()
+        if res.status[s] == "exact":
+            assert relative_error(z[s : s + 1], one.z).max() < 1e-8
+    assert "exact" in res.status
+    for s, st in enumerate(res.status):
+        ok = relative_error(z[s : s + 1], res.z[s : s + 1]).item() < 1e-8
+        assert st in ("exact", "not_unique") and (st != "exact" or ok)
