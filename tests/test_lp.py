@@ -483,3 +483,54 @@ def test_linear_equations_are_batched_and_match_one_signal_at_a_time():
     for s, st in enumerate(res.status):
         ok = relative_error(z[s : s + 1], res.z[s : s + 1]).item() < 1e-8
         assert st in ("exact", "not_unique") and (st != "exact" or ok)
+
+
+# ------------------------------------------------------------------ as an outsider would
+def _alg1_from_the_paper(W, b, x, obs, nonneg, eps0, alpha=1.2):
+    """P2 Algorithm 1 written from the paper with scipy's linprog, independent of lib.lp:
+    eps <- alpha eps until min delta s.t. |w_j z + b_j - x_j| <= delta (x_j > eps),
+    w_j z + b_j - x_j <= delta (x_j <= eps), delta <= eps is feasible (z >= 0 on a hidden
+    layer, as P2's code; unobserved rows dropped). Returns (z, eps, delta)."""
+    from scipy.optimize import linprog
+
+    k = W.shape[1]
+    eps = eps0
+    for _ in range(400):
+        on = (x > eps) & obs
+        A = np.vstack([np.c_[W[obs], -np.ones(obs.sum())], np.c_[-W[on], -np.ones(on.sum())]])
+        rhs = np.r_[x[obs] - b[obs], b[on] - x[on]]
+        bounds = [(0 if nonneg else None, None)] * k + [(0, eps)]
+        r = linprog(np.r_[np.zeros(k), 1.0], A_ub=A, b_ub=rhs, bounds=bounds, method="highs")
+        if r.status == 0:
+            return r.x[:k], eps, r.x[k]
+        eps *= alpha
+    raise AssertionError("Alg. 1 did not stop")
+
+
+@pytest.mark.parametrize("backend", ["highs", "ipm"])
+def test_linf_lp_matches_an_independent_alg1_on_a_decoder_we_did_not_build(backend):
+    """A ReLU decoder with biases, float32 weights and input, noise and a mask: invert_lp
+    returns Alg. 1's z, threshold and delta* of a plain linprog implementation of the paper."""
+    G = Generator.random(
+        [4, 24, 90], seed=11, std=0.3, bias=True, output="relu", dtype=torch.float32
+    )
+    z = G.sample_latent(4, seed=12).float()
+    gen = torch.Generator().manual_seed(13)
+    y = G(z) + 1e-3 * (2 * torch.rand(4, 90, generator=gen) - 1)
+    mask = torch.rand(90, generator=gen) > 0.2
+    res = lp.invert_lp(G, y, "linf", mask=mask, backend=backend, eps0=1e-6)
+    assert res.z.dtype == torch.float32 and res.status.count("within_noise") >= 3
+    Ws = [W.double().numpy() for W in G.weights]
+    bs = [b.double().numpy() for b in G.biases]
+    for s in range(4):
+        x, obs = y[s].double().numpy(), mask.numpy()
+        for i in (1, 0):
+            x, eps, delta = _alg1_from_the_paper(Ws[i], bs[i], x, obs, i > 0, 1e-6)
+            obs = np.ones(len(x), bool)
+            assert res.eps[s, i] == pytest.approx(eps, rel=1e-12)
+            assert res.objective[s, i] == pytest.approx(delta, rel=1e-6, abs=1e-12)
+        np.testing.assert_allclose(res.z[s].double().numpy(), x, rtol=1e-5, atol=1e-6)
+    # the interior point lives where the generator lives
+    inv = lp.LayerwiseLP(G, "linf", backend="ipm")
+    assert all(layer.ipm.W.device == G.device for layer in inv.layers)
+    assert [layer.ipm.nonneg for layer in inv.layers] == [False, True]
