@@ -197,8 +197,8 @@ def collect(book: Path = BOOK) -> dict[str, dict]:
         for tid, t in targets.items()
     }
     for e in card.values():
-        if not e["paper"]:
-            e["paper"] = "(beyond the papers)"
+        # the paper's own claim; TARGETS.md sometimes prefixes it with "paper: "
+        e["paper"] = e["paper"].removeprefix("paper: ") or "(beyond the papers)"
     for tid, why in NOT_REPRODUCIBLE.items():
         card[tid].update(status="not reproducible here", measured=why)
     by_id: dict[str, list[dict]] = {}
@@ -237,7 +237,23 @@ STATUS_MARK = {
 }
 
 
-def render_markdown(card: dict[str, dict]) -> str:
+def chapter_title(name: str, book: Path = BOOK) -> str:
+    """A chapter's title: the first level-1 heading of ``book/<name>.ipynb`` (or ``.md``);
+    the file name when there is none."""
+    nb, md = book / f"{name}.ipynb", book / f"{name}.md"
+    if nb.exists():
+        cells = json.loads(nb.read_text()).get("cells", [])
+        texts = ["".join(c["source"]) for c in cells if c.get("cell_type") == "markdown"]
+    else:
+        texts = [md.read_text()] if md.exists() else []
+    for text in texts:
+        for line in text.splitlines():
+            if line.startswith("# "):
+                return line[2:].strip()
+    return name
+
+
+def render_markdown(card: dict[str, dict], book: Path = BOOK) -> str:
     """The scorecard page: a summary, then one table per paper (sections of TARGETS.md)."""
     counts = {s: sum(e["status"] == s for e in card.values()) for s in STATUSES}
     lines = [
@@ -267,7 +283,11 @@ def render_markdown(card: dict[str, dict]) -> str:
         ]
         for tid in ids:
             e = card[tid]
-            links = ", ".join(f"[{nb}]({nb}.ipynb)" for nb in e["notebook"].split(", ") if nb)
+            links = ", ".join(
+                f"[{chapter_title(nb, book).replace('[', '(').replace(']', ')')}]({nb}.ipynb)"
+                for nb in e["notebook"].split(", ")
+                if nb
+            )
             cells = [
                 f"**{tid}**: {e['what']}",
                 STATUS_MARK[e["status"]],

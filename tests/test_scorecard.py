@@ -89,3 +89,19 @@ def test_report_displays_html_plain_and_the_payload(monkeypatch):
     assert set(data) == {"text/plain", "text/html", scorecard.MIME}
     assert "<table" in data["text/html"]
     assert data[scorecard.MIME][scorecard.MARKER][0]["id"] == "P2-ex1"
+
+
+def test_scorecard_names_chapters_by_their_titles(tmp_path):
+    _notebook(tmp_path, "a", [claim("P2-ex1", "a")])
+    nb = json.loads((tmp_path / "a.ipynb").read_text())
+    nb["cells"].insert(0, {"cell_type": "markdown", "source": ["(a-label)=\n", "# The title\n"]})
+    (tmp_path / "a.ipynb").write_text(json.dumps(nb))
+    assert scorecard.chapter_title("a", tmp_path) == "The title"
+    assert scorecard.chapter_title("missing", tmp_path) == "missing"
+    page = scorecard.render_markdown(scorecard.collect(tmp_path), tmp_path)
+    assert "[The title](a.ipynb)" in page
+
+
+def test_paper_column_holds_the_claim_not_a_prefix():
+    card = scorecard.collect(scorecard.BOOK)
+    assert not any(e["paper"].startswith("paper:") for e in card.values())
