@@ -58,10 +58,10 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "n": 625,
         "n0": (100, 200),
         "n1": Scaled(
-            book=(50, 150, 250, 400, 600, 800, 1000),
+            book=(50, 150, 200, 250, 400, 600, 800, 1000),  # 200 and 400: n1 = 2 n0
             paper=tuple(range(50, 1001, 50)),
         ),
-        "signals": Scaled(book=24, paper=512),
+        "signals": Scaled(book=64, paper=512),
         "weight_std": "fan_in",  # W_i ~ N(0, 1/n_i): keeps tanh out of saturation (see chapter)
         "gd_steps": Scaled(book=800, paper=10_000),
         "gd_lrs": Scaled(book=(1e-1,), paper=(1e-1, 1e0, 1e1, 1e2, 1e3, 1e4)),
@@ -167,6 +167,27 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "seed": 6,
     },
     # --- end MNIST -------------------------------------------------------------------------------
+    # --- Beyond the papers (issue 15): chapter x_bench (lib.bench, lib.hybrid) -------------------
+    "x_bench": {
+        "seed": 2015,
+        "signals": Scaled(book=8, paper=128),  # the same latents for every method
+        "noise_levels": (1e-3, 1e-2),  # Gaussian noise std / RMS of the clean outputs
+        "random_hidden": 0.45,  # P1 Sec. 6.2: 45 % of the pixels hidden at random
+        "block_hidden": 0.25,  # the first quarter of the output (an image's top rows) hidden
+        "clean_db": 60.0,  # success: z-SNR >= 60 dB (P1's exact recovery; P2's 1e-3)
+        "margin_db": 20.0,  # noisy: z-SNR >= noise SNR - 20 dB (noise 1e-2: 40 - 20 = 20 dB)
+        # P1 Sec. 6.1 settings (as the p1_random_sweep section)
+        "max_iter": Scaled(book=500, paper=10_000),
+        "tol": 1e-8,
+        "lbp_lams": Scaled(book=(1e-5, 0.0), paper=(1e-5, 7e-6, 3e-6, 1e-6, 0.0)),
+        "lp_rho": 1e-2,
+        "lp_alpha": 1.2,  # P2's epsilon schedule
+        "lp_eps0": 1e-10,
+        "gd_steps": Scaled(book=800, paper=10_000),
+        "restarts": Scaled(book=2, paper=4),
+        # the generators (architectures, GD step sizes) are lib.bench.GENERATORS
+    },
+    # --- end Beyond the papers ------------------------------------------------------------------
 }
 
 

@@ -1,0 +1,232 @@
+"""X-hybrid: the layered pursuit where it works, gradient descent where it does not.
+
+P1 Sec. 6.1 (Fig. 4) finds the layered methods (Layered Basis-Pursuit, Latent-Pursuit) exact where
+the hidden layer is moderately expansive and failing where it is much larger than the image
+(n_1 >> n: then s_1 > n and the last layer cannot be inverted), while gradient descent keeps
+succeeding there; P1 leaves a method combining the two for future work. :func:`hybrid` is one such
+method, per signal:
+
+1. the *layered estimate* z_L: P1 Latent-Pursuit (Algorithm 5, debiased) on a generator with ReLU
+   hidden layers and an invertible output, or P2's layer-wise linear equations (Thm 3 / Eq. 5) on
+   a generator with ReLU (LeakyReLU) at every layer;
+2. *polish*: gradient descent started at z_L (P1's step-size rule), which turns an almost-right
+   layered estimate into a local minimiser of the data term (and keeps an exact one exact);
+3. *the rule*: the polished estimate is accepted when it fits the data (relative residual
+   ||M (G(z) - y)|| / ||M y|| <= ``fit_tol``) and its supports determine it
+   (:func:`support_certificate`); every other signal also gets gradient descent from a random
+   start (P1's baseline), and keeps whichever candidate fits the data better.
+
+The rule uses only what is observed (y, the mask, G): never the unknown z.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from .generator import Generator
+from .gradient import gd_step_search
+from .measurements import check_observation
+from .result import InversionResult, check_count, check_positive
+
+#: output activations P1's pursuit can invert (phi^{-1} exists and is smooth or piecewise linear)
+INVERTIBLE_OUTPUTS = ("identity", "tanh", "sigmoid", "plu", "leaky_relu")
+
+
+def relative_residual(G, z: torch.Tensor, y: torch.Tensor, mask=None) -> torch.Tensor:
+    """||M (G(z) - y)|| / ||M y|| per signal (B,); +inf for a NaN estimate."""
+    with torch.no_grad():
+        r = G(torch.nan_to_num(z)) - y
+        yy = y
+        if mask is not None:
+            r, yy = r * mask, y * mask
+        out = torch.linalg.vector_norm(r, dim=1) / torch.linalg.vector_norm(yy, dim=1).clamp_min(
+            1e-300
+        )
+    bad = torch.isnan(z).any(dim=1) | torch.isnan(out)
+    return torch.where(bad, torch.full_like(out, float("inf")), out)
+
+
+def support_certificate(G: Generator, z: torch.Tensor, mask=None) -> torch.Tensor:
+    """Do the supports of G(z) determine z?  (B,) bool on the CPU.
+
+    Layer by layer from the output down: the rows that carry an equation (observed outputs;
+    for a ReLU output only the active ones, for a hidden ReLU layer its support S_{i+1}) must give
+    the unknowns of the layer below (its support S_i, or all of z) a full-column-rank system:
+    rank W_i[R_{i+1}, S_i] = |S_i|. This is the condition under which the Oracle (P1 Alg. 1) and
+    P2's linear equations (Thm 3) have one answer; it is a *local* test, weaker than P1's
+    spark-based Theorem 1 (which also excludes other supports). The sizes s_i = |S_i| are the
+    cardinalities of P1's certificate; s_1 >= n_0 is necessary for the first layer.
+    """
+    if not isinstance(G, Generator):
+        raise TypeError("G: support_certificate needs a dense lib.generator.Generator")
+    with torch.no_grad():
+        fw = G.forward(torch.nan_to_num(z))
+        B = fw.z.shape[0]
+        rows = torch.ones(B, G.dims[-1], dtype=torch.bool, device=G.device)
+        if mask is not None:
+            rows = rows & torch.as_tensor(mask, device=G.device).bool()
+        if G.output == "relu":
+            rows = rows & (fw.pre[-1] > 0)
+        ok = torch.ones(B, dtype=torch.bool, device=G.device)
+        for i in range(G.L, -1, -1):
+            W = G.weights[i]
+            if i > 0 and G.hidden == "relu":
+                cols = fw.supports[i - 1]
+            else:
+                cols = torch.ones(B, W.shape[1], dtype=torch.bool, device=G.device)
+            A = W[None] * rows[:, :, None].to(W.dtype) * cols[:, None, :].to(W.dtype)
+            ok &= torch.linalg.matrix_rank(A) == cols.sum(1)
+            rows = cols
+    return ok.cpu() & ~torch.isnan(z).any(dim=1).cpu()
+
+
+@dataclass
+class HybridResult(InversionResult):
+    """:class:`lib.result.InversionResult` of :func:`hybrid`, plus per signal:
+
+    choice: where the returned z comes from: 'layered' (the layered estimate itself), 'polished'
+        (gradient descent started at it) or 'gd' (gradient descent from a random start, run
+        because the rule rejected the first two, and fitting the data better).
+    accepted: (B,) bool, the rule accepted the layered or polished estimate (no random start).
+    residual: (B,) relative residual of the returned z; certified: (B,) support certificate.
+    seconds_parts: wall time of the layered stage, the polish and the random-start GD.
+    """
+
+    choice: list[str] = field(default_factory=list)
+    accepted: torch.Tensor | None = None
+    residual: torch.Tensor | None = None
+    certified: torch.Tensor | None = None
+    seconds_parts: dict = field(default_factory=dict)
+
+
+def layered_parent(G) -> str | None:
+    """Which layered method the hybrid starts from on G: 'latent_pursuit' (P1: ReLU hidden
+    layers, invertible output), 'equations' (P2: ReLU or LeakyReLU at every layer), or None."""
+    if not isinstance(G, Generator):
+        return None
+    if G.hidden == "relu" and G.output in INVERTIBLE_OUTPUTS:
+        return "latent_pursuit"
+    if {G.hidden, G.output} in ({"relu"}, {"leaky_relu"}):
+        return "equations"
+    return None
+
+
+def hybrid(
+    G: Generator,
+    y: torch.Tensor,
+    *,
+    mask=None,
+    fit_tol: float = 1e-6,
+    lrs: tuple[float, ...] = (1e-1,),
+    steps: int = 1000,
+    grad_tol: float = 1e-9,
+    max_iter: int = 1000,
+    tol: float = 1e-8,
+    rho: float = 1e-2,
+    seed: int = 0,
+) -> HybridResult:
+    """The X-hybrid (see the module docstring): layered estimate, gradient polish, and per signal
+    gradient descent from a random start where the polished estimate does not fit the data or
+    is not determined by its supports.
+
+    Args:
+        G: a dense generator on which a layered parent exists (:func:`layered_parent`).
+        y, mask: the observation and its mask (True = observed).
+        fit_tol: accept a polished estimate whose relative residual is at most this (on noisy
+            data: about twice the relative noise level).
+        lrs, steps, grad_tol: P1's gradient-descent rule (:func:`lib.gradient.gd_step_search`),
+            used for the polish (started at z_L) and for the random start.
+        max_iter, tol, rho: Latent-Pursuit's iteration cap, tolerance and ADMM penalty (P1).
+    ``iterations`` counts the gradient steps of both gradient runs (not the pursuit's).
+    """
+    from .lp import invert_layerwise
+    from .pursuit import latent_pursuit
+
+    fit_tol = check_positive("fit_tol", fit_tol)
+    steps = check_count("steps", steps, minimum=1)
+    parent = layered_parent(G)
+    if parent is None:
+        raise ValueError(
+            f"G: the hybrid needs a layered parent (ReLU hidden layers with an invertible output, "
+            f"or ReLU/LeakyReLU at every layer); got {type(G).__name__} with "
+            f"hidden={getattr(G, 'hidden', None)!r}, output={getattr(G, 'output', None)!r}"
+        )
+    y, mask = check_observation(G, y, mask)
+    t0 = time.perf_counter()
+    if parent == "latent_pursuit":
+        zl = latent_pursuit(G, y, mask=mask, rho=rho, max_iter=max_iter, tol=tol, seed=seed).z
+    else:
+        zl = invert_layerwise(G, y, mask=mask).z
+    t1 = time.perf_counter()
+    # polish: P1's gradient rule started at the layered estimate (a NaN row starts at 0)
+    z0 = torch.nan_to_num(zl.detach().clone())
+    pol = _gd_from(G, y, mask, z0, lrs, steps, grad_tol, seed)
+    zp = pol.z
+    rl, rp = relative_residual(G, zl, y, mask), relative_residual(G, zp, y, mask)
+    better = rp <= rl
+    z = torch.where(better[:, None], zp, torch.nan_to_num(zl, nan=0.0))
+    res = torch.minimum(rp, rl)
+    iters = pol.iterations.clone()
+    cert = support_certificate(G, z, mask)
+    accept = (res.cpu() <= fit_tol) & cert
+    choice = ["polished" if b else "layered" for b in better.cpu().tolist()]
+    t2 = time.perf_counter()
+    todo = (~accept).nonzero().flatten()
+    if len(todo):
+        m = mask if mask is None or mask.ndim == 1 else mask[todo.to(mask.device)]
+        idx = todo.to(y.device)
+        g = gd_step_search(G, y[idx], lrs=lrs, steps=steps, grad_tol=grad_tol, mask=m, seed=seed)
+        rg = relative_residual(G, g.z, y[idx], m)
+        for j, b in enumerate(todo.tolist()):
+            iters[b] += int(g.iterations[j])
+            if rg[j] < res[b]:
+                z[b], res[b], choice[b] = g.z[j], rg[j], "gd"
+        cert = support_certificate(G, z, mask)
+    t3 = time.perf_counter()
+    status = []
+    for r in res.tolist():
+        status.append("within_noise" if r <= fit_tol else "budget")
+    return HybridResult(
+        z=z,
+        layers=G.forward(z).x,
+        status=status,
+        iterations=iters,
+        seconds=t3 - t0,
+        method=f"hybrid ({parent} + gradient descent)",
+        choice=choice,
+        accepted=accept,
+        residual=res.cpu(),
+        certified=cert,
+        seconds_parts={"layered": t1 - t0, "polish": t2 - t1, "gd": t3 - t2},
+    )
+
+
+def _gd_from(G, y, mask, z0, lrs, steps, grad_tol, seed):
+    """P1's step-size rule started at z0 (gd_step_search draws its own start; this one is given)."""
+    from .gradient import gradient_descent
+
+    best = None
+    B = y.shape[0]
+    todo = torch.arange(B)
+    for lr in sorted(lrs):
+        idx = todo.to(y.device)
+        m = mask if mask is None or mask.ndim == 1 else mask[idx]
+        r = gradient_descent(
+            G, y[idx], mask=m, z0=z0[idx], lr=lr, steps=steps, grad_tol=grad_tol, seed=seed
+        )
+        if best is None:
+            best = r
+        else:
+            conv = r.converged.cpu()
+            for j, b in enumerate(todo.tolist()):
+                if conv[j] or r.loss[j] < best.loss[b]:
+                    best.z[b], best.loss[b] = r.z[j], r.loss[j]
+                    best.converged[b] = conv[j]
+                best.iterations[b] += int(r.iterations[j])
+        todo = torch.arange(B)[~best.converged.cpu()]
+        if len(todo) == 0:
+            break
+    return best

@@ -1,0 +1,121 @@
+"""X-bench runner (lib.bench) on a tiny configuration: every method, one condition."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from lib import bench
+from lib.generator import Generator
+
+
+def tiny_cfg(**over) -> dict:
+    """Two tiny generators (a P1 tanh net and a P2 ReLU net) so that every method runs on one."""
+    cfg = {
+        "seed": 5,
+        "signals": 4,
+        "noise_levels": (1e-3, 1e-2),
+        "random_hidden": 0.45,
+        "block_hidden": 0.25,
+        "clean_db": 60.0,
+        "margin_db": 20.0,
+        "max_iter": 200,
+        "tol": 1e-8,
+        "lbp_lams": (1e-5, 0.0),
+        "lp_rho": 1e-2,
+        "lp_alpha": 1.2,
+        "lp_eps0": 1e-10,
+        "gd_steps": 200,
+        "restarts": 2,
+        "generators": {
+            "p1": {
+                "kind": "p1_random",
+                "dims": (4, 12, 30),
+                "seed_offset": 1,
+                "label": "P1",
+                "gd_lrs": (1e-1,),
+                "adam_lr": 0.05,
+            },
+            "p2": {
+                "kind": "p2_random",
+                "dims": (4, 12, 30),
+                "seed_offset": 2,
+                "label": "P2",
+                "gd_lrs": (1.0,),
+                "adam_lr": 0.05,
+            },
+        },
+    }
+    cfg.update(over)
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def results():
+    torch.set_num_threads(1)
+    return bench.run("book", cfg=tiny_cfg(), conditions=["clean"])
+
+
+def test_every_method_has_a_cell_on_every_generator(results):
+    methods = [m for m, _ in bench.METHODS]
+    for g in ("p1", "p2"):
+        for m in methods:
+            c = bench.cell(results, g, "clean", m)
+            if not c["applicable"]:
+                assert c["reason"].startswith("not applicable")
+    # every method ran somewhere
+    ran = {c["method"] for c in results["cells"] if c["applicable"]}
+    assert ran == set(methods)
+    json.dumps(results)  # the results are JSON as they are (no inf, no tensors)
+
+
+def test_applicability_follows_the_papers(results):
+    for m in bench.P1_METHODS:
+        assert bench.cell(results, "p1", "clean", m)["applicable"]
+        assert "invertible output" in bench.cell(results, "p2", "clean", m)["reason"]
+    for m in bench.P2_METHODS:
+        assert bench.cell(results, "p2", "clean", m)["applicable"]
+        assert "every layer" in bench.cell(results, "p1", "clean", m)["reason"]
+    leaky = Generator.random([3, 8, 9], seed=0, hidden="leaky_relu", output="tanh", slope=0.2)
+    assert "ReLU hidden" in bench.applicability("latent_pursuit", leaky)
+    assert bench.applicability("linf", leaky) is not None
+    assert bench.applicability("hybrid", leaky) is not None
+    assert bench.applicability("adam", leaky) is None
+
+
+def test_exact_methods_succeed_on_clean_data(results):
+    # the Oracle knows the supports: exact exactly where the supports determine z
+    cert = results["certificates"]["p1/clean"]
+    assert bench.cell(results, "p1", "clean", "oracle")["successes"] == cert["certified"] >= 2
+    # the linear equations and the l_inf LP (P2 Thm 3) likewise on a realizable ReLU net
+    cert = results["certificates"]["p2/clean"]
+    for m in ("equations", "linf"):
+        c = bench.cell(results, "p2", "clean", m)
+        assert c["successes"] == cert["certified"] >= 2, (m, c)
+        assert c["z_snr_median"] >= 60
+        assert 0 <= c["lo"] <= c["rate"] <= c["hi"] <= 1
+
+
+def test_same_signals_for_every_method():
+    cfg = tiny_cfg()
+    a = bench.make_problem("p1", "random_mask", cfg)
+    b = bench.make_problem("p1", "random_mask", cfg)
+    assert torch.equal(a.z, b.z) and torch.equal(a.y, b.y) and torch.equal(a.mask, b.mask)
+    n = bench.make_problem("p1", "noise_hi", cfg)
+    assert torch.equal(n.z, a.z) and not torch.equal(n.y, n.x)
+    assert n.threshold_db == pytest.approx(20.0)  # 40 dB noise SNR - 20 dB margin
+    blk = bench.make_problem("p1", "block_mask", cfg)
+    assert not blk.mask[:8].any() and blk.mask[8:].all()  # round(0.25 * 30) = 8 hidden
+
+
+def test_wilson_interval():
+    # reference values (Wilson 1927; e.g. statsmodels proportion_confint(method='wilson'))
+    lo, hi = bench.wilson(0, 10)
+    assert lo == 0 and hi == pytest.approx(1.96**2 / (10 + 1.96**2))  # closed form at k = 0
+    lo, hi = bench.wilson(5, 10)
+    assert lo == pytest.approx(0.23659, abs=1e-5) and hi == pytest.approx(0.76341, abs=1e-5)
+    assert bench.wilson(8, 8)[1] == 1.0
+    assert math.isclose(sum(bench.wilson(3, 7)), 2 * ((3 + 1.96**2 / 2) / (7 + 1.96**2)))
