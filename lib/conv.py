@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from .generator import WEIGHT_DISTRIBUTIONS, Generator, _draw, activation, check_latent
+from .generator import WEIGHT_DISTRIBUTIONS, Generator, _draw, _std, activation, check_latent
 from .gradient import gradient_descent, latent_loss
-from .measurements import make_masks
+from .measurements import check_observation, make_masks
+from .result import InversionResult, check_count, check_positive
 
 CONV_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
 
@@ -171,8 +172,8 @@ def filter_block(weight: torch.Tensor) -> torch.Tensor:
 # --------------------------------------------------------------------------- generators
 @dataclass
 class ConvGenerator:
-    """A transposed-convolutional generator G(z) = phi(W_L act(... act(W_1 z))) (P3 Eq. 2, any
-    depth), batched over networks.
+    """A transposed-convolutional generator G(z) = phi(W_L act(... act(W_1 z + b_1)) + b_L)
+    (P3 Eq. 2, any depth, with biases), batched over networks.
 
     Args:
         kernels: one weight per layer, torch's conv_transpose layout (C_in, C_out, *k), or with a
@@ -181,11 +182,20 @@ class ConvGenerator:
         stride, padding: per layer (int each, the same in every spatial dimension).
         hidden: activation after every layer but the last ('relu', 'leaky_relu', 'sigmoid',
             'tanh', 'identity'); output: activation after the last layer (P3 uses the same one
-            everywhere: Eq. 2 has ReLU after both layers).
+            everywhere: Eq. 2 has ReLU after both layers; its trained MNIST generator has
+            LeakyReLU hidden layers and a tanh output).
         slope: negative slope of LeakyReLU.
+        biases: None (no biases, P3's theory), or one entry per layer, each None or a tensor
+            added to the layer's transposed convolution before its activation: (C_out,) (one
+            bias per channel), (C_out, *D_out) (a full map, e.g. the label's bias in a
+            conditional generator, or batch-norm folded in), or either with a leading network
+            axis (N, C_out, *D_out) / (N, C_out, 1, ...) (one bias per network: e.g. one label
+            per row with shared kernels, see :meth:`lib.models.P3Generator.conv_generator`).
 
-    Latents z are rows (B, n_0) with n_0 = prod(in_shape), outputs rows (B, n_L) flattened
-    channels-first, as :class:`lib.generator.Generator`.
+    The generator is *batched* when any kernel or bias has the network axis; each row of z then
+    goes through its own network (shared tensors are shared by all rows). Latents z are rows
+    (B, n_0) with n_0 = prod(in_shape), outputs rows (B, n_L) flattened channels-first, as
+    :class:`lib.generator.Generator`.
     """
 
     kernels: list[torch.Tensor]
@@ -196,6 +206,7 @@ class ConvGenerator:
     output: str = "relu"
     slope: float = 0.2
     meta: dict = field(default_factory=dict)
+    biases: list[torch.Tensor | None] | None = None
 
     def __post_init__(self) -> None:
         if not self.kernels:
@@ -210,15 +221,17 @@ class ConvGenerator:
         for name in (self.hidden, self.output):
             if name not in CONV_ACTIVATIONS:
                 raise ValueError(f"activation {name!r}: choose one of {CONV_ACTIVATIONS}")
-        self.batched = self.kernels[0].ndim == self.d + 3
+        if "leaky_relu" in (self.hidden, self.output) and not self.slope > 0:
+            raise ValueError(f"slope={self.slope!r}: LeakyReLU needs a positive slope")
+        self.kernel_batched = self.kernels[0].ndim == self.d + 3
         shapes = [self.in_shape]
         for l_, K in enumerate(self.kernels):
-            if K.ndim != self.d + 2 + self.batched:
+            if K.ndim != self.d + 2 + self.kernel_batched:
                 raise ValueError(
                     f"kernels[{l_}] has shape {tuple(K.shape)}: expected "
-                    f"{'(N, ' if self.batched else '('}C_in, C_out, k...)"
+                    f"{'(N, ' if self.kernel_batched else '('}C_in, C_out, k...)"
                 )
-            C_in, C_out, *k = K.shape[self.batched :]
+            C_in, C_out, *k = K.shape[self.kernel_batched :]
             if C_in != shapes[-1][0]:
                 raise ValueError(
                     f"kernels[{l_}] has {C_in} input channels, expected {shapes[-1][0]}"
@@ -228,8 +241,51 @@ class ConvGenerator:
             )
             shapes.append((C_out, *D))
         self.shapes = shapes
-        if self.batched and len({K.shape[0] for K in self.kernels}) != 1:
-            raise ValueError("kernels: every layer needs the same number of networks N")
+        self.biases = self._check_biases(self.biases)
+        sizes = {K.shape[0] for K in self.kernels} if self.kernel_batched else set()
+        sizes |= {b.shape[0] for b in self.biases if b is not None and self._bias_batched(b)}
+        if len(sizes) > 1:
+            raise ValueError(
+                f"kernels/biases: every batched tensor needs the same number of networks N, "
+                f"got {sorted(sizes)}"
+            )
+        self.batched = bool(sizes)
+        self._N = sizes.pop() if sizes else 1
+
+    def _bias_batched(self, b: torch.Tensor) -> bool:
+        return b.ndim == self.d + 2
+
+    def _check_biases(self, biases) -> list[torch.Tensor | None]:
+        """Each bias as a tensor of ndim d + 1 (shared) or d + 2 (per network) that broadcasts
+        to the layer's (C_out, *D_out), in the kernels' dtype and device."""
+        L = len(self.kernels)
+        if biases is None:
+            return [None] * L
+        biases = list(biases)
+        if len(biases) != L:
+            raise ValueError(f"biases: expected {L} entries (one per layer), got {len(biases)}")
+        out = []
+        for l_, b in enumerate(biases):
+            if b is None:
+                out.append(None)
+                continue
+            b = torch.as_tensor(b).to(dtype=self.dtype, device=self.device)
+            C, *D = self.shapes[l_ + 1]
+            if b.ndim == 1:  # (C_out,): one bias per channel
+                b = b.reshape(-1, *[1] * self.d)
+            lead = b.shape[: b.ndim - self.d - 1]
+            tail = tuple(b.shape[len(lead) :])
+            ok = len(lead) <= 1 and len(tail) == self.d + 1 and tail[0] == C
+            ok = ok and all(t in (1, s) for t, s in zip(tail[1:], D, strict=True))
+            if not ok:
+                raise ValueError(
+                    f"biases[{l_}] has shape {tuple(b.shape)}: expected ({C},), "
+                    f"({C}, {', '.join(map(str, D))}) or with a leading network axis (N, ...)"
+                )
+            if torch.isnan(b).any() or torch.isinf(b).any():
+                raise ValueError(f"biases[{l_}] contains NaN or inf")
+            out.append(b)
+        return out
 
     # ------------------------------------------------------------- the Generator interface
     @property
@@ -244,8 +300,8 @@ class ConvGenerator:
 
     @property
     def n_networks(self) -> int:
-        """Number of networks N (1 when all rows share the weights)."""
-        return self.kernels[0].shape[0] if self.batched else 1
+        """Number of networks N (1 when all rows share the weights and biases)."""
+        return self._N
 
     @property
     def device(self) -> torch.device:
@@ -273,8 +329,8 @@ class ConvGenerator:
         conv = F.conv_transpose1d if self.d == 1 else F.conv_transpose2d
         h = z.reshape(B, *self.in_shape)
         out = []
-        for l_, K in enumerate(self.kernels):
-            if self.batched:  # one group per network: row b through network b
+        for l_, (K, b) in enumerate(zip(self.kernels, self.biases, strict=True)):
+            if self.kernel_batched:  # one group per network: row b through network b
                 Kb = K.reshape(-1, *K.shape[2:])
                 a = conv(
                     h.reshape(1, -1, *h.shape[2:]),
@@ -286,6 +342,8 @@ class ConvGenerator:
                 a = a.reshape(B, -1, *a.shape[2:])
             else:
                 a = conv(h, K, stride=self.stride[l_], padding=self.padding[l_])
+            if b is not None:
+                a = a + b
             act = self.output if l_ == len(self.kernels) - 1 else self.hidden
             h = activation(act, a, self.slope)
             out.append(h)
@@ -296,21 +354,44 @@ class ConvGenerator:
         x = self.layers(z)[-1]
         return x.reshape(x.shape[0], -1)
 
+    #: B latents z ~ N(0, std^2 I), seeded, on the generator's device and dtype (the same rule
+    #: as :meth:`lib.generator.Generator.sample_latent`, shared)
+    sample_latent = Generator.sample_latent
+
     # ------------------------------------------------------------- conversions
+    def _batched_tensors(self) -> tuple[list[bool], list[bool]]:
+        kb = [self.kernel_batched] * len(self.kernels)
+        bb = [b is not None and self._bias_batched(b) for b in self.biases]
+        return kb, bb
+
     def select(self, rows: torch.Tensor) -> ConvGenerator:
         """The sub-batch of networks ``rows`` (a batched generator), or self (shared weights)."""
         if not self.batched:
             return self
-        return self._with_kernels([K[rows] for K in self.kernels])
+        kb, bb = self._batched_tensors()
+        return self._with(
+            [K[rows] if f else K for K, f in zip(self.kernels, kb, strict=True)],
+            [b[rows] if f else b for b, f in zip(self.biases, bb, strict=True)],
+        )
 
     def repeat(self, times: int) -> ConvGenerator:
         """Each network repeated ``times`` times consecutively (rows b*times .. b*times+times-1
-        use network b), e.g. to run one network under several masks in one batch."""
-        Ks = [K[None] if not self.batched else K for K in self.kernels]
-        return self._with_kernels([K.repeat_interleave(times, dim=0) for K in Ks])
+        use network b), e.g. to run one network under several masks in one batch. A generator
+        whose rows share everything is returned as it is."""
+        if not self.batched:
+            return self
+        kb, bb = self._batched_tensors()
 
-    def _with_kernels(self, kernels: list[torch.Tensor]) -> ConvGenerator:
-        """This generator's geometry, activations and metadata with other kernels."""
+        def rep(t, f):
+            return t.repeat_interleave(times, dim=0) if f else t
+
+        return self._with(
+            [rep(K, f) for K, f in zip(self.kernels, kb, strict=True)],
+            [rep(b, f) for b, f in zip(self.biases, bb, strict=True)],
+        )
+
+    def _with(self, kernels: list[torch.Tensor], biases: list) -> ConvGenerator:
+        """This generator's geometry, activations and metadata with other kernels and biases."""
         return ConvGenerator(
             kernels,
             self.in_shape,
@@ -320,23 +401,37 @@ class ConvGenerator:
             self.output,
             self.slope,
             dict(self.meta),
+            biases,
         )
 
     def matrices(self, network: int = 0) -> list[torch.Tensor]:
         """The sparse matrices [W_1, ..., W_L] of one network (:func:`conv_transpose_matrix`)."""
         Ws = []
         for l_, K in enumerate(self.kernels):
-            Kn = K[network] if self.batched else K
+            Kn = K[network] if self.kernel_batched else K
             Ws.append(
                 conv_transpose_matrix(Kn, self.shapes[l_][1:], self.stride[l_], self.padding[l_])
             )
         return Ws
 
+    def bias_vectors(self, network: int = 0) -> list[torch.Tensor | None]:
+        """The biases [b_1, ..., b_L] of one network as flat vectors (n_l,) (None: no bias),
+        in the order of :meth:`matrices`: layer l is act(W_l x_{l-1} + b_l)."""
+        out = []
+        for l_, b in enumerate(self.biases):
+            if b is None:
+                out.append(None)
+                continue
+            bn = b[network] if self._bias_batched(b) else b
+            out.append(bn.expand(self.shapes[l_ + 1]).reshape(-1).clone())
+        return out
+
     def to_generator(self, network: int = 0) -> Generator:
         """The same map as a dense layered :class:`lib.generator.Generator` (P1 notation: its
-        weights [W_0, ..., W_L] are this network's W_1, ..., W_L), so that the other chapters'
-        methods run on it. Needs a hidden activation the Generator supports ('relu' or
-        'leaky_relu'); the output activation must be one of its output activations."""
+        weights [W_0, ..., W_L] and biases are this network's W_1, ..., W_L and b_1, ..., b_L),
+        so that the other chapters' methods run on it. Needs a hidden activation the Generator
+        supports ('relu' or 'leaky_relu'); the output activation must be one of its output
+        activations."""
         if self.hidden not in ("relu", "leaky_relu") and len(self.kernels) > 1:
             raise ValueError(
                 f"hidden={self.hidden!r}: lib.generator.Generator supports only 'relu' and "
@@ -347,7 +442,7 @@ class ConvGenerator:
         meta = dict(self.meta, conv_shapes=self.shapes)
         return Generator(
             Ws,
-            None,
+            self.bias_vectors(network),
             hidden,
             self.output,
             self.slope if "leaky_relu" in (hidden, self.output) else 0.0,
@@ -355,6 +450,37 @@ class ConvGenerator:
         )
 
     # ------------------------------------------------------------- construction
+    @classmethod
+    def from_layers(
+        cls, layers: Sequence[dict], in_shape: Sequence[int], meta: dict | None = None
+    ) -> ConvGenerator:
+        """A generator from a list of layers, each a dict with ``weight`` ((C_in, C_out, *k),
+        or (N, ...)), ``bias`` (None or as in the class docstring), ``stride``, ``padding``,
+        ``activation`` and (for LeakyReLU) ``slope`` -- the form of
+        :meth:`lib.models.P3Generator.folded` (batch-norm already folded in). Every layer but
+        the last must have the same activation (and slope)."""
+        if not layers:
+            raise ValueError("layers: need at least one layer")
+        hidden = {lay["activation"] for lay in layers[:-1]} or {layers[-1]["activation"]}
+        if len(hidden) != 1:
+            raise ValueError(f"layers: the hidden activations differ: {sorted(hidden)}")
+        slopes = {
+            float(lay.get("slope", 0.2)) for lay in layers if lay["activation"] == "leaky_relu"
+        }
+        if len(slopes) > 1:
+            raise ValueError(f"layers: the LeakyReLU slopes differ: {sorted(slopes)}")
+        return cls(
+            [lay["weight"] for lay in layers],
+            tuple(in_shape),
+            [int(lay["stride"]) for lay in layers],
+            [int(lay["padding"]) for lay in layers],
+            hidden.pop(),
+            layers[-1]["activation"],
+            slopes.pop() if slopes else 0.2,
+            dict(meta or {}),
+            [lay.get("bias") for lay in layers],
+        )
+
     @classmethod
     def random(
         cls,
@@ -383,9 +509,11 @@ class ConvGenerator:
             n_networks: None for one network shared by all rows, else N independent networks.
             dist: 'gaussian', 'uniform' (zero mean), 'rademacher' (+-std), 'uniform01' (U[0, 1],
                 P3 Fig. 4d), as :meth:`lib.generator.Generator.random`.
-            std: 'fan_out' = 1/sqrt(C_i l), the N(0, 1/(C_i l)) of P3 Thm. 1 (C_i the layer's
-                output channels, l = k^d the number of taps, as in the authors' code); 'unit' = 1
-                (P3 Sec. 4.2: N(0, 1)); or a number.
+            std: the rule of :meth:`lib.generator.Generator.random` with a layer's fan-in
+                C_{i-1} l and fan-out C_i l (l = k^d taps): 'fan_out' = 1/sqrt(C_i l), the
+                N(0, 1/(C_i l)) of P3 Thm. 1 (C_i the layer's output channels, as in the
+                authors' code); 'fan_in' = 1/sqrt(C_{i-1} l); 'unit' = 1 (P3 Sec. 4.2:
+                N(0, 1)); or a number.
             hidden, output: activations (output defaults to hidden, as in P3).
         """
         if dist not in WEIGHT_DISTRIBUTIONS:
@@ -396,14 +524,7 @@ class ConvGenerator:
         kernels = []
         for C_in, C_out in zip(channels[:-1], channels[1:], strict=True):
             l = kernel**d
-            if std == "fan_out":
-                s = (C_out * l) ** -0.5
-            elif std == "unit":
-                s = 1.0
-            elif isinstance(std, str):
-                raise ValueError(f"std={std!r}: a number, 'fan_out' or 'unit'")
-            else:
-                s = float(std)
+            s = _std(std, C_in * l, C_out * l)
             shape = (C_in, C_out) + (kernel,) * d
             if n_networks is not None:
                 shape = (n_networks, *shape)
@@ -430,37 +551,49 @@ class ConvGenerator:
             meta,
         )
 
-    def sample_latent(self, B: int, *, seed: int, std: float = 1.0) -> torch.Tensor:
-        """B latents z ~ N(0, std^2 I), seeded, on the generator's device and dtype."""
-        gen = torch.Generator().manual_seed(seed)
-        z = torch.randn(B, self.dims[0], generator=gen, dtype=self.dtype) * std
-        return z.to(self.device)
-
 
 # --------------------------------------------------------------------------- recovery
 @dataclass
-class RecoveryResult:
-    """Latent recovery under a mask (P3 Eq. 3), with the negation restart.
+class RecoveryResult(InversionResult):
+    """Latent recovery under a mask (P3 Eq. 3), with the negation restart: a
+    :class:`lib.result.InversionResult`.
 
-    Attributes:
-        z: (B, n_0) recovered latents (the better of the two runs per row).
+    ``iterations`` counts the gradient steps of both runs per signal; ``layers`` are the hidden
+    layers of G(z_hat). Per signal ``status`` is 'converged' when the relative residual
+    ||A (G(z) - y)|| / ||A y|| is at most sqrt(``loss_tol``) (see :func:`recover`: it fits the
+    observed pixels, which for an injective network means z = z*), 'diverged' when the kept run
+    became non-finite (z is then its last finite iterate), else 'budget'.
+
+    Extra attributes:
         loss: (B,) J(z) = 1/2 ||A (G(z) - y)||^2 at z.
+        rel_residual: (B,) ||A (G(z) - y)|| / ||A y||.
         first_z: (B, n_0) end points of the first run (before any restart).
         first_loss: (B,) J after the first run.
         restarted: (B,) bool, the row was restarted from -z_1 (its first run ended with a relative
-            cost above ``loss_tol``, see :func:`recover`).
-        rescued: (B,) bool, the restart brought J below that threshold where the first run had
-            not.
-        seconds: wall time.
+            residual above sqrt(``loss_tol``)).
+        rescued: (B,) bool, the restart brought the residual below that threshold where the
+            first run had not.
     """
 
-    z: torch.Tensor
-    loss: torch.Tensor
-    first_z: torch.Tensor
-    first_loss: torch.Tensor
-    restarted: torch.Tensor
-    rescued: torch.Tensor
-    seconds: float
+    loss: torch.Tensor | None = None
+    rel_residual: torch.Tensor | None = None
+    first_z: torch.Tensor | None = None
+    first_loss: torch.Tensor | None = None
+    restarted: torch.Tensor | None = None
+    rescued: torch.Tensor | None = None
+
+    @property
+    def steps(self) -> torch.Tensor:
+        """(B,) gradient steps per signal, both runs (= ``iterations``)."""
+        return self.iterations
+
+
+def _hidden_layers(G, z: torch.Tensor) -> list[torch.Tensor]:
+    """The hidden layers of G(z), flattened to (B, n_i) (dense or convolutional G)."""
+    with torch.no_grad():
+        if isinstance(G, Generator):
+            return G.forward(z).x
+        return [x.reshape(x.shape[0], -1) for x in G.layers(z)[:-1]]
 
 
 def recover(
@@ -483,57 +616,77 @@ def recover(
     P3 Thm. 1 guarantees a descent direction everywhere except near z* and near -rho z*: gradient
     descent can stall only there. The negation restart (the authors' code, and Hand & Voroninski's
     algorithm) handles the second case: a row whose first run ends with
-    J > ``loss_tol`` * 1/2 ||y||^2 (relative residual above sqrt(loss_tol)) is run again from the
-    negation of its end point, and the better end point (lower J) is kept.
+    J > ``loss_tol`` * 1/2 ||A y||^2 (relative residual above sqrt(``loss_tol``)) is run again
+    from the negation of its end point, and the better end point (lower J) is kept.
 
-    Runs :func:`lib.gradient.gradient_descent` ('gd' or 'adam') for both passes.
+    Args:
+        G: a :class:`ConvGenerator` (e.g. the trained P3 generator,
+            :meth:`lib.models.P3Generator.conv_generator`) or a dense Generator.
+        y: (B, n) or (n,) observations (entries outside the mask are ignored).
+        mask: True = observed pixel, (n,) or (B, n) (:func:`lib.measurements.check_mask`).
+        optimizer, lr, steps, grad_tol: of :func:`lib.gradient.gradient_descent` (P3 Sec. 4.3:
+            'adam', lr 0.1, ~500 steps), for each of the two runs.
+        seed: seeds z0 ~ N(0, I) when ``z0`` is None.
+        loss_tol: the success threshold on J relative to 1/2 ||A y||^2 (see above).
+
+    Runs :func:`lib.gradient.gradient_descent` for both passes.
     """
     import time
 
     t0 = time.perf_counter()
-    res = gradient_descent(
-        G,
-        y,
-        mask=mask,
-        z0=z0,
-        seed=seed,
-        lr=lr,
-        steps=steps,
-        optimizer=optimizer,
-        grad_tol=grad_tol,
-    )
+    lr = check_positive("lr", lr)
+    steps = check_count("steps", steps)
+    loss_tol = check_positive("loss_tol", loss_tol)
+    grad_tol = check_positive("grad_tol", grad_tol, allow_zero=True)
+    y, mask = check_observation(G, y, mask)
+    if mask is not None:
+        y = y * mask.to(y.dtype)  # hidden entries play no part (they may hold anything finite)
+    kw = dict(lr=lr, steps=steps, optimizer=optimizer, grad_tol=grad_tol)
+    res = gradient_descent(G, y, mask=mask, z0=z0, seed=seed, **kw)
     z, loss = res.z.clone(), res.loss.clone()
     first = res.loss.clone()
+    iters = res.steps.detach().cpu().clone()
+    diverged = torch.tensor([s == "diverged" for s in res.status], dtype=torch.bool)
     restarted = torch.zeros_like(first, dtype=torch.bool)
-    yt = torch.as_tensor(y)
-    yt = yt[None] if yt.ndim == 1 else yt
-    ym = yt if mask is None else yt * torch.as_tensor(mask).to(yt.dtype)
-    thresh = loss_tol * 0.5 * (ym * ym).sum(1).to(first.device)
+    thresh = loss_tol * 0.5 * (y * y).sum(1).to(first.device)
     if negation_restart:
         restarted = first > thresh
         idx = restarted.nonzero().flatten()
         if len(idx):
-            m = mask
-            if mask is not None and torch.as_tensor(mask).ndim == 2:
-                m = torch.as_tensor(mask)[idx.to(torch.as_tensor(mask).device)]
+            m = mask if mask is None or mask.ndim == 1 else mask[idx]
             Gs = G.select(idx) if isinstance(G, ConvGenerator) else G
-            y2 = torch.as_tensor(y)
-            y2 = (y2[None] if y2.ndim == 1 else y2)[idx.to(y2.device)]
-            res2 = gradient_descent(
-                Gs,
-                y2,
-                mask=m,
-                z0=-res.z[idx],
-                lr=lr,
-                steps=steps,
-                optimizer=optimizer,
-                grad_tol=grad_tol,
-            )
+            res2 = gradient_descent(Gs, y[idx], mask=m, z0=-res.z[idx], **kw)
+            idx_c = idx.cpu()
+            iters[idx_c] += res2.steps.detach().cpu()
             better = res2.loss < loss[idx]
             z[idx[better]] = res2.z[better]
             loss[idx[better]] = res2.loss[better]
-    rescued = restarted & (loss <= thresh)
-    return RecoveryResult(z, loss, res.z, first, restarted, rescued, time.perf_counter() - t0)
+            div2 = torch.tensor([s == "diverged" for s in res2.status], dtype=torch.bool)
+            b_c = better.cpu()
+            diverged[idx_c[b_c]] = div2[b_c]
+    ok = (loss <= thresh).cpu()
+    rescued = restarted.cpu() & ok
+    status = [
+        "converged" if o else "diverged" if d or not math.isfinite(v) else "budget"
+        for o, d, v in zip(ok.tolist(), diverged.tolist(), loss.tolist(), strict=True)
+    ]
+    rel = (2 * loss).sqrt() / (y * y).sum(1).sqrt().clamp_min(torch.finfo(y.dtype).tiny)
+    return RecoveryResult(
+        z,
+        _hidden_layers(G, z),
+        status,
+        iters,
+        time.perf_counter() - t0,
+        f"P3 recovery ({optimizer}, negation restart)"
+        if negation_restart
+        else f"P3 recovery ({optimizer})",
+        loss=loss,
+        rel_residual=rel,
+        first_z=res.z,
+        first_loss=first,
+        restarted=restarted,
+        rescued=rescued.to(restarted.device),
+    )
 
 
 # --------------------------------------------------------------------------- landscapes (Fig. 4)

@@ -14,7 +14,9 @@ conversion of a trained fully connected generator to the book's layered :class:`
   bias.
 
 Every generator is a plain ``torch.nn.Module``; :func:`generator_from_torch` turns the two fully
-connected ones into :class:`lib.generator.Generator` (P1 Eq. 3) with batch-norm folded exactly.
+connected ones into :class:`lib.generator.Generator` (P1 Eq. 3) with batch-norm folded exactly,
+and :meth:`P3Generator.conv_generator` turns the conditional DCGAN with a known label into a
+:class:`lib.conv.ConvGenerator` (batch-norm folded exactly, the label a first-layer bias).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from .conv import ConvGenerator
 from .generator import Generator, plu
 
 LATENT = {"p1": 20, "p2": 20, "p3": 10}
@@ -192,6 +195,44 @@ class P3Generator(nn.Module):
                 }
             )
         return out
+
+    def conv_generator(
+        self,
+        label: int | torch.Tensor,
+        dtype: torch.dtype = torch.float64,
+        device: str | torch.device | None = None,
+    ) -> ConvGenerator:
+        """The generator with its label known, as a :class:`lib.conv.ConvGenerator` of z alone
+        (batch-norm folded in exactly, :meth:`folded`), so that ``lib.conv.recover`` and
+        ``lib.gradient`` invert it (P3 Sec. 4.3): G(z) = tanh(W_4 LReLU(... LReLU(W_1 z + b_1
+        (label)) ...) + b_4), outputs (B, 1024) in [-1, 1].
+
+        Args:
+            label: an int (every row has this label: shared weights), or a (B,) tensor of labels
+                (row b has label b: the kernels are shared, the first layer's bias -- the only
+                place the label enters -- is one per row, so the generator is batched with
+                B networks).
+            dtype, device: of the returned generator (float64 by default).
+        """
+        labels = torch.as_tensor(label)
+        if labels.ndim > 1 or labels.is_floating_point():
+            raise ValueError(f"label: an int or a (B,) tensor of ints, got {label!r}")
+        if labels.ndim == 0:
+            layers = self.folded(int(labels), dtype)
+        else:
+            if len(labels) == 0:
+                raise ValueError("label: an empty tensor of labels")
+            per = [self.folded(int(k), dtype) for k in range(self.n_classes)]
+            if not bool(((labels >= 0) & (labels < self.n_classes)).all()):
+                raise ValueError(f"label: values must be in 0..{self.n_classes - 1}")
+            layers = per[0]
+            first = torch.stack([p[0]["bias"] for p in per])  # (10, C_1, 4, 4)
+            layers[0] = dict(layers[0], bias=first[labels.long().cpu()])
+        for lay in layers:
+            for k in ("weight", "bias"):
+                lay[k] = lay[k].to(device)
+        meta = {"from_torch": "P3Generator", "label": labels.tolist()}
+        return ConvGenerator.from_layers(layers, (self.latent, 1, 1), meta)
 
     def for_label(self, label: int) -> LabelledGenerator:
         """z -> G(z | label) flattened to (B, 1024): a module of z alone, for gradient-based

@@ -227,3 +227,184 @@ def test_recovery_sweep_shapes_and_masks():
     # the full output (r = 1) of an expansive network is always recovered
     assert sw.success[:, :, 1].all()
     assert set(sw.transitions()) == {"random", "top"}
+
+
+# ----------------------------------------------------------------------------- biases (issue 13)
+def _brute_force(G, z):
+    """G(z) layer by layer with torch's conv_transpose2d, one network at a time."""
+    out = []
+    for b in range(z.shape[0]):
+        h = z[b].reshape(1, *G.in_shape)
+        for l_, K in enumerate(G.kernels):
+            Kb = K[b] if G.kernel_batched else K
+            a = F.conv_transpose2d(h, Kb, stride=G.stride[l_], padding=G.padding[l_])
+            bias = G.biases[l_]
+            if bias is not None:
+                bias = bias[b] if bias.ndim == 4 else bias
+                a = a + bias.expand(a.shape[1:])
+            act = G.output if l_ == len(G.kernels) - 1 else G.hidden
+            h = conv.activation(act, a, G.slope)
+        out.append(h.reshape(-1))
+    return torch.stack(out)
+
+
+@pytest.mark.parametrize("kernel_batched", [False, True])
+def test_biases_per_channel_map_and_per_network(kernel_batched):
+    gen = torch.Generator().manual_seed(20)
+    N = 3
+    base = conv.ConvGenerator.random(
+        [3, 4, 2],
+        in_size=(2, 2),
+        kernel=3,
+        stride=2,
+        padding=1,
+        seed=21,
+        n_networks=N if kernel_batched else None,
+        hidden="leaky_relu",
+        output="tanh",
+    )
+    C1, *D1 = base.shapes[1]
+    biases = [
+        torch.randn(N, C1, *D1, generator=gen, dtype=F64),  # per network, full map
+        torch.randn(2, generator=gen, dtype=F64),  # per channel, shared
+    ]
+    G = conv.ConvGenerator(
+        base.kernels,
+        base.in_shape,
+        base.stride,
+        base.padding,
+        "leaky_relu",
+        "tanh",
+        0.2,
+        {},
+        biases,
+    )
+    assert G.batched and G.n_networks == N and G.kernel_batched == kernel_batched
+    z = G.sample_latent(N, seed=22)
+    assert torch.allclose(G(z), _brute_force(G, z), rtol=0, atol=1e-14)
+    # the dense layered Generator (explicit matrices and flat bias vectors): the same map
+    for b in range(N):
+        Gd = G.to_generator(network=b)
+        assert Gd.hidden == "leaky_relu" and Gd.output == "tanh" and Gd.slope == 0.2
+        assert torch.allclose(Gd(z[b]), G(z)[b : b + 1], rtol=0, atol=1e-13)
+    # select / repeat keep each row with its own bias
+    sub = G.select(torch.tensor([2, 0]))
+    assert torch.allclose(sub(z[[2, 0]]), G(z)[[2, 0]], atol=1e-15)
+    rep = G.repeat(2)
+    assert rep.n_networks == 2 * N
+    assert torch.allclose(rep(z.repeat_interleave(2, 0)), G(z).repeat_interleave(2, 0))
+
+
+def test_bias_shapes_checked():
+    G = conv.ConvGenerator.random([2, 3, 1], in_size=(1, 1), kernel=4, stride=2, seed=0)
+    K, s, p = G.kernels, G.stride, G.padding
+    with pytest.raises(ValueError, match=r"biases\[0\]"):
+        conv.ConvGenerator(K, G.in_shape, s, p, biases=[torch.zeros(5), None])
+    with pytest.raises(ValueError, match=r"biases\[1\]"):
+        conv.ConvGenerator(K, G.in_shape, s, p, biases=[None, torch.zeros(1, 9, 9)])
+    with pytest.raises(ValueError, match="biases: expected 2"):
+        conv.ConvGenerator(K, G.in_shape, s, p, biases=[None])
+    with pytest.raises(ValueError, match="same number of networks"):
+        conv.ConvGenerator(
+            K, G.in_shape, s, p, biases=[torch.zeros(4, 3, 4, 4), torch.zeros(5, 1, 10, 10)]
+        )
+    with pytest.raises(ValueError, match="NaN"):
+        conv.ConvGenerator(K, G.in_shape, s, p, biases=[torch.full((3,), float("nan")), None])
+
+
+def test_sample_latent_and_weight_scale_shared_with_generator():
+    """One rule for latents and weight scales (issue 11 item 7): ConvGenerator reuses
+    lib.generator's."""
+    from lib.generator import Generator
+
+    assert conv.ConvGenerator.sample_latent is Generator.sample_latent
+    G = conv.ConvGenerator.random([2, 4, 1], in_size=(1, 1), kernel=5, stride=3, seed=6)
+    Gd = G.to_generator()
+    assert torch.equal(G.sample_latent(4, seed=3, std=2.0), Gd.sample_latent(4, seed=3, std=2.0))
+    # the scale rules: fan_out 1/sqrt(C_i l) (P3 Thm. 1), fan_in 1/sqrt(C_{i-1} l), numbers
+    for std, want in (("fan_out", 16 * 9), ("fan_in", 8 * 9)):
+        K = conv.ConvGenerator.random(
+            [8, 16], in_size=(1, 1), kernel=3, stride=3, seed=8, n_networks=50, std=std
+        ).kernels[0]
+        assert abs(K.var().item() * want - 1) < 0.05
+    with pytest.raises(ValueError, match="std="):
+        conv.ConvGenerator.random([2, 3], in_size=(1,), kernel=3, stride=1, seed=0, std="big")
+
+
+# ----------------------------------------------------------------------------- the result type
+def test_recovery_result_is_an_inversion_result():
+    from lib.result import InversionResult
+
+    G = conv.ConvGenerator.random(
+        [4, 16, 4], in_size=(1, 1), kernel=2, stride=2, seed=9, n_networks=6
+    )
+    z = G.sample_latent(6, seed=10)
+    mask = measurements.make_masks("random", G.out_shape, 0.5, B=6, seed=1)
+    res = conv.recover(G, G(z) * mask, mask=mask, lr=0.05, steps=1500, seed=11)
+    assert isinstance(res, InversionResult) and res.method.startswith("P3 recovery")
+    assert len(res.status) == 6 and res.iterations.dtype == torch.long
+    assert [x.shape for x in res.layers] == [(6, G.dims[1])]
+    # status: converged exactly where the relative residual is below sqrt(loss_tol) = 1e-4
+    conv_ = torch.tensor([s == "converged" for s in res.status])
+    assert torch.equal(conv_, (res.rel_residual <= 1e-4).cpu())
+    assert torch.equal(res.ok, conv_)
+    err = (res.z - z).norm(dim=1) / z.norm(dim=1)
+    assert (err[conv_] < 1e-3).all()
+    # a tiny budget ends in 'budget', with the steps of both runs counted
+    short = conv.recover(G, G(z) * mask, mask=mask, lr=0.05, steps=3, seed=11)
+    assert set(short.status) == {"budget"} and (short.iterations == 6).all()
+
+
+def test_recover_reports_divergence():
+    """Plain gradient descent with an absurd step size: the loss becomes inf; both runs
+    diverge and the signal says so (not 'budget', not 'converged')."""
+    G = conv.ConvGenerator.random(
+        [2, 8, 1],
+        in_size=(1, 1),
+        kernel=3,
+        stride=3,
+        seed=5,
+        hidden="leaky_relu",
+        output="identity",
+    )
+    z = G.sample_latent(2, seed=1)
+    res = conv.recover(G, G(z), optimizer="gd", lr=1e200, steps=20, seed=2)
+    assert res.status == ["diverged", "diverged"]
+    assert torch.isfinite(res.z).all()
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(lr=-0.1), "lr="),
+        (dict(lr=float("nan")), "lr="),
+        (dict(steps=-1), "steps="),
+        (dict(steps=2.5), "steps="),
+        (dict(loss_tol=0.0), "loss_tol="),
+        (dict(mask=torch.ones(5, dtype=torch.bool)), "mask"),
+        (dict(mask=torch.full((9,), 0.5)), "mask"),
+        (dict(y_inf=True), "y contains inf"),
+        (dict(y_nan=True), "y contains NaN"),
+    ],
+)
+def test_recover_bad_input_names_the_argument(kw, match):
+    G = conv.ConvGenerator.random([2, 3, 1], in_size=(1, 1), kernel=3, stride=1, seed=0)
+    y = G(G.sample_latent(1, seed=1))
+    if kw.pop("y_inf", False):
+        y[0, 3] = float("inf")
+    if kw.pop("y_nan", False):
+        y[0, 3] = float("nan")
+    with pytest.raises(ValueError, match=match):
+        conv.recover(G, y, **kw)
+
+
+def test_recover_ignores_hidden_entries_of_y():
+    """Entries outside the mask play no part: garbage there gives the same answer."""
+    G = conv.ConvGenerator.random([2, 8, 1], in_size=(1, 1), kernel=5, stride=3, seed=3)
+    z = G.sample_latent(3, seed=4)
+    mask = measurements.make_masks("top", G.out_shape, 0.5, B=3, seed=0)
+    y = G(z)
+    y_garbage = torch.where(mask, y, torch.full_like(y, 123.0))
+    a = conv.recover(G, y * mask, mask=mask, steps=200, seed=5)
+    b = conv.recover(G, y_garbage, mask=mask, steps=200, seed=5)
+    assert torch.equal(a.z, b.z) and a.status == b.status

@@ -224,3 +224,60 @@ def test_committed_weights_and_metadata(kind):
         with torch.no_grad():
             ref = module.double()(z)
         assert (G(z) - ref).abs().max() < 1e-6
+
+
+# ------------------------------------------------------------------------- P3 as a ConvGenerator
+def test_p3_conv_generator_matches_module_exactly():
+    """The trained conditional DCGAN with a known label as a lib.conv.ConvGenerator: batch-norm
+    folded, label as a first-layer bias map, LeakyReLU(0.2) hidden layers, tanh output -- the
+    same map as the torch module in float64 (one label for all rows, or one label per row), and
+    the same again as a dense layered Generator (an independent evaluation by matrices)."""
+    from lib.conv import ConvGenerator
+
+    torch.manual_seed(5)
+    M = P3Generator().double()
+    randomise_bn(M, 6)
+    M.eval()
+    z = torch.randn(6, 10, dtype=torch.float64, generator=torch.Generator().manual_seed(7))
+    labels = torch.tensor([3, 0, 9, 3, 5, 1])
+    with torch.no_grad():
+        G = M.conv_generator(4)
+        assert isinstance(G, ConvGenerator) and not G.batched
+        assert (G.hidden, G.output, G.slope) == ("leaky_relu", "tanh", 0.2)
+        assert G.dims == [10, 1024, 2048, 4096, 1024]
+        assert (G(z) - M(z, 4).flatten(1)).abs().max() < 1e-12
+        Gb = M.conv_generator(labels)
+        assert Gb.batched and Gb.n_networks == 6 and not Gb.kernel_batched
+        assert (Gb(z) - M(z, labels).flatten(1)).abs().max() < 1e-12
+        # hidden layers: the module's post-activation feature maps
+        pre = M.layers(z, labels)
+        for x, a in zip(Gb.layers(z)[:3], pre[:3], strict=True):
+            assert (x - torch.nn.functional.leaky_relu(a, 0.2)).abs().max() < 1e-12
+        Gd = Gb.to_generator(network=2)
+        assert (Gd(z[2]) - M(z[2:3], 9).flatten(1)).abs().max() < 1e-12
+    with pytest.raises(ValueError, match="label"):
+        M.conv_generator(torch.tensor([0, 10]))
+    with pytest.raises(ValueError, match="label"):
+        M.conv_generator(torch.tensor([0.5]))
+
+
+def test_p3_committed_generator_is_inverted_by_lib():
+    """lib.conv.recover inverts the committed P3 generator (label known) from half an image,
+    as in P3 Sec. 4.3 (Adam, lr 0.1, 500 steps, negation restart)."""
+    from lib import conv, measurements
+
+    pt, _ = train.paths("p3")
+    if not pt.exists():
+        pytest.skip("mnist_p3_generator.pt not trained yet")
+    module, _ = train.load("p3")
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        G = module.conv_generator(torch.tensor([1, 7, 4]))
+        z = G.sample_latent(3, seed=2)
+        mask = measurements.make_masks("left", (1, 32, 32), 0.5, B=3, seed=0)
+        res = conv.recover(G, G(z) * mask, mask=mask, lr=0.1, steps=500, seed=3)
+    finally:
+        torch.set_num_threads(n)
+    err = (res.z - z).norm(dim=1) / z.norm(dim=1)
+    assert res.status == ["converged"] * 3 and (err < 1e-3).all()
