@@ -996,6 +996,8 @@ def _np(t) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------ the whole network
+#: statuses of a signal for which some layer's LP produced no solution (z is NaN)
+FAILURES = ("infeasible", "budget", "solver_failure")
 #: relative fit ||G(z_hat) - y||_inf / (1 + ||y||_inf) below which a signal counts as 'exact'
 #: (the LPs are solved to 1e-10; float32 generators round at ~1e-7 per layer)
 EXACT_TOL = 1e-7
@@ -1415,6 +1417,100 @@ def invert_layerwise(
         residual=residual,
         fit=fit,
         failure=[""] * B,
+    )
+
+
+# ------------------------------------------------------------------------ sensing: PGD
+@dataclass
+class PGDResult(InversionResult):
+    """Projected gradient descent with the LP inversion as projection (:func:`projected_gd`).
+
+    ``iterations``: PGD steps taken per signal; ``layers``: the hidden layers of G(z_hat);
+    ``status`` 'converged' (the image stopped changing: ||x_t - x_{t-1}||_inf <= tol),
+    'budget', or 'solver_failure' (no projection ever succeeded: z is NaN). Extra: ``x`` (B, n)
+    the final image G(z_hat); ``lp_statuses`` the last projection's status per signal.
+    """
+
+    x: torch.Tensor | None = None
+    lp_statuses: list[str] | None = None
+
+
+def projected_gd(
+    G: Generator,
+    y: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    inverter: LayerwiseLP | None = None,
+    eta: float = 1.0,
+    steps: int = 10,
+    tol: float = 1e-6,
+) -> PGDResult:
+    """Recover x = G(z) from the observed pixels y = A x (+ noise), A the selection of the
+    pixels where ``mask`` is True, by projected gradient descent (P2 Sec. 5.2, Figs. 4 and 6,
+    after Shah and Hegde's PGD with the projection step done by P2's LP inversion):
+
+        x_0 = A^T y;   x_{t+1} = G(invert(x_t - eta A^T (A x_t - y))),
+
+    where ``invert`` is P2's layer-wise LP (default: the l_inf LP, Alg. 1, batched). With
+    eta = 1 the gradient step puts the observed pixels back and keeps the current estimate on
+    the hidden ones. A signal whose projection fails (NaN z) keeps its previous iterate.
+
+    Args:
+        G: ReLU generator (P2's networks); y: (B, n) observations (hidden entries ignored);
+        mask: bool (n,) or (B, n), True = observed; inverter: a :class:`LayerwiseLP` of G
+        (default: ``LayerwiseLP(G, "linf", backend="ipm")``); eta: step size > 0;
+        steps: PGD iterations; tol: stop once no image changes by more than tol (l_inf).
+    """
+    G = require_dense(G, "projected_gd")
+    y, mask = check_observation(G, y, mask)
+    if mask is None:
+        raise ValueError("mask: projected_gd needs the observed pixels (True = observed)")
+    eta = check_positive("eta", eta)
+    steps = check_count("steps", steps, minimum=1)
+    tol = check_positive("tol", tol, allow_zero=True)
+    inv = inverter if inverter is not None else LayerwiseLP(G, "linf", backend="ipm")
+    if inv.G is not G:
+        raise ValueError("inverter: a LayerwiseLP built for this G")
+    B = y.shape[0]
+    m = mask.expand_as(y).to(y.dtype)
+    x = m * y
+    z = torch.full((B, G.dims[0]), torch.nan, dtype=G.dtype, device=G.device)
+    its = torch.zeros(B, dtype=torch.long)
+    active = torch.ones(B, dtype=torch.bool, device=G.device)
+    lp_status = ["solver_failure"] * B
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        idx = active.nonzero()[:, 0]
+        if len(idx) == 0:
+            break
+        xs = x[idx] - eta * m[idx] * (x[idx] - y[idx])
+        r = inv.invert(xs)
+        good = torch.isfinite(r.z).all(1)
+        zi = torch.where(good[:, None], r.z, z[idx])
+        x_new = torch.where(torch.isfinite(zi).all(1)[:, None], G(zi.nan_to_num()), x[idx])
+        change = (x_new - x[idx]).abs().amax(1)
+        z[idx], x[idx] = zi, x_new
+        its[idx.cpu()] += 1
+        for j, s in enumerate(idx.tolist()):
+            lp_status[s] = r.status[j]
+        active[idx[change <= tol]] = False
+    seconds = time.perf_counter() - t0
+    failed = ~torch.isfinite(z).all(1)
+    status = [
+        "solver_failure" if f else "budget" if a else "converged"
+        for f, a in zip(failed.tolist(), active.tolist(), strict=True)
+    ]
+    with torch.no_grad():
+        layers = G.forward(z.nan_to_num()).x
+    return PGDResult(
+        z=z,
+        layers=layers,
+        status=status,
+        iterations=its,
+        seconds=seconds,
+        method="pgd_" + inv.method,
+        x=x,
+        lp_statuses=lp_status,
     )
 
 
