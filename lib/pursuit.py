@@ -2,12 +2,24 @@
 Latent-Pursuit, batched over signals in torch.
 
 Every function inverts x = G(z) (P1 Eq. 3, with biases b_i: after batch-norm folding trained nets
-have them) from an observation y (B, n), optionally through a pixel mask M (1 = observed; only
-observed pixels enter the last-layer data term, P1 Sec. 6.2 inpainting). All signals of a batch
-run together with their *own* supports (0/1 masks, no per-signal Python loop in the iterations),
-their own step sizes (from the largest eigenvalue of their own supported matrix) and their own
-stopping test; a signal that has converged is frozen. Nothing hard-codes a device: everything
-runs where the generator's weights are.
+have them) from an observation y (B, n), optionally through a pixel mask M (bool, True =
+observed; only observed pixels enter the last-layer data term, P1 Sec. 6.2 inpainting). All
+signals of a batch run together with their *own* supports (0/1 masks, no per-signal Python loop
+in the iterations), their own step sizes (from the largest eigenvalue of their own supported
+matrix) and their own stopping test; a signal that has converged is frozen. Nothing hard-codes a
+device: everything runs where the generator's weights are.
+
+Every method returns a :class:`PursuitResult` (a :class:`lib.result.InversionResult`).
+
+Speed without changing the answer (Latent-Pursuit's stages, ``polish=True``): the iterations
+test their stopping rule on the device and synchronise with the host only every
+:data:`CHECK_EVERY` iterations; finished signals leave the batch; and at iteration 0, 50, 100,
+200, ... each stage tries a *polish* (OSQP's solution polishing, Stellato et al. 2020): the
+stage's problem solved exactly on the current support by least squares, accepted for a signal
+only when it passes the stage's own optimality test (primal feasibility and the fixed-point
+residual of the projected-gradient step, both below ``tol``). An accepted polish is the stage's
+minimiser to ``tol``; a rejected one changes nothing. ``polish=False`` runs the paper's
+iterations alone (the reference).
 
 Notation: W_i (n_{i+1} x n_i), x_i in R^{n_i}, S_i = support(x_i), W^S the rows of W in S,
 W[S, S'] rows S and columns S'.
@@ -17,45 +29,105 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
 
-from .generator import Generator, activation, activation_inverse
+from .generator import INVERTIBLE_OUTPUTS, Generator, activation, activation_inverse
 from .measurements import check_observation
+from .result import (
+    InversionResult,
+    check_count,
+    check_per_layer,
+    check_positive,
+    require_dense,
+    require_hidden,
+    require_output,
+)
 
 C_BP = 3.0 + math.sqrt(1.5)  # the constant of P1 Theorem 2 / Lemma 2 (Tropp 2006)
+#: host syncs: the iterations test "has every signal stopped?" only every this many iterations
+#: (a signal that stops is frozen at once on the device: no result changes, only wall time)
+CHECK_EVERY = 10
+#: iterations at which a stage tries its polish (then every doubling: 800, 1600, ...)
+POLISH_AT = (0, 50, 100, 200, 400)
 
 
 @dataclass
-class PursuitResult:
-    """Result of one inversion method on a batch of B signals.
+class PursuitResult(InversionResult):
+    """Result of one P1 inversion method on a batch of B signals
+    (:class:`lib.result.InversionResult`).
 
-    Attributes:
-        z: (B, n_0) latent estimate.
-        x: [x_1, ..., x_L] hidden layers of G(z_hat) (the paper feeds z_hat back through G).
-        x_layer: [x_1, ..., x_L] the layer-wise estimates of the pursuit itself (before debiasing).
+    ``layers`` are the method's own layer estimates [x_1, ..., x_L] (before debiasing; for the
+    end-to-end Oracle, the layers of G(z_hat)). ``iterations`` (B,) is the total over all
+    stages. ``status`` per signal: 'converged' when every stage met its tolerance, 'budget' when
+    some stage ran out of iterations, 'not_unique' when the estimated first-layer support has
+    fewer than n_0 units (z is then not determined by the data).
+
+    Extra attributes:
         supports: [S_1, ..., S_L] the supports used (estimated, or the true ones for the Oracle).
-        iterations: per stage (e.g. 'x_2', 'x_1', 'z', 'debias') a (B,) tensor of iterations.
+        stage_iterations: per stage (e.g. 'x_2', 'x_1', 'z', 'debias') a (B,) tensor.
         converged: per stage a (B,) bool tensor (the stage's tolerance was met).
-        seconds: wall time.
-        status: 'ok', or a text naming the stages where some signals did not converge.
     """
 
-    z: torch.Tensor
-    x: list[torch.Tensor]
-    x_layer: list[torch.Tensor]
-    supports: list[torch.Tensor]
-    iterations: dict[str, torch.Tensor] = field(default_factory=dict)
+    supports: list[torch.Tensor] = field(default_factory=list)
+    stage_iterations: dict[str, torch.Tensor] = field(default_factory=dict)
     converged: dict[str, torch.Tensor] = field(default_factory=dict)
-    seconds: float = 0.0
-    status: str = "ok"
+
+    @property
+    def x_layer(self) -> list[torch.Tensor]:
+        """The layer estimates (= ``layers``; the name the P1 chapters use)."""
+        return self.layers
+
+    def certify(self, G: Generator, **kwargs) -> PursuitResult:
+        """Fill ``certificate`` with the batched uniqueness certificate of the estimate
+        (:func:`lib.sparsity.certify`, keyword arguments passed on) and return self."""
+        from .sparsity import certify
+
+        self.certificate = certify(G, self.z, **kwargs)
+        return self
 
 
-# ---------------------------------------------------------------- small helpers
-def _phi_prime(name: str, a: torch.Tensor) -> torch.Tensor:
-    """phi'(a) for the smooth (or piecewise linear) output activations."""
+# ---------------------------------------------------------------- checks and small helpers
+def _check_G(G, method: str, outputs: tuple[str, ...] = INVERTIBLE_OUTPUTS) -> Generator:
+    """The P1 methods need a dense generator with ReLU hidden layers (P1 Eq. 3) and an output
+    activation they can invert."""
+    G = require_dense(G, method)
+    require_hidden(G, ("relu",), method)
+    require_output(G, outputs, method)
+    return G
+
+
+def default_tol(dtype: torch.dtype, tol: float | None = None) -> float:
+    """The stopping tolerance: ``tol``, or 1e-10 in float64 and 100 eps in a shorter dtype
+    (float32: 1.2e-5). A ``tol`` below 10 eps of the dtype cannot be met: ValueError naming
+    ``tol``."""
+    eps = torch.finfo(dtype).eps
+    if tol is None:
+        return 1e-10 if dtype == torch.float64 else 100 * eps
+    tol = check_positive("tol", tol)
+    if tol < 10 * eps:
+        raise ValueError(
+            f"tol={tol!r}: below what {dtype} can resolve (10 eps = {10 * eps:.1e}); "
+            "use float64 for tighter tolerances"
+        )
+    return tol
+
+
+def default_support_tol(dtype: torch.dtype, support_tol: float | None = None) -> float:
+    """Support threshold relative to max |x|: ``support_tol``, or 1e-6 in float64 and
+    1000 eps in a shorter dtype (float32: 1.2e-4)."""
+    if support_tol is None:
+        return 1e-6 if dtype == torch.float64 else 1000 * torch.finfo(dtype).eps
+    v = check_positive("support_tol", support_tol)
+    if v >= 1:
+        raise ValueError(f"support_tol={support_tol!r}: expected a number in (0, 1)")
+    return v
+
+
+def _phi_prime(name: str, a: torch.Tensor, slope: float = 0.0) -> torch.Tensor:
+    """phi'(a) for the smooth (or piecewise linear) invertible output activations."""
     if name == "identity":
         return torch.ones_like(a)
     if name == "tanh":
@@ -65,11 +137,45 @@ def _phi_prime(name: str, a: torch.Tensor) -> torch.Tensor:
         return s * (1 - s)
     if name == "plu":
         return torch.where(a.abs() <= 1.0, torch.ones_like(a), torch.full_like(a, 0.1))
-    raise ValueError(f"output activation {name!r}: Latent-Pursuit needs a smooth monotone phi")
+    if name == "leaky_relu":
+        return torch.where(a >= 0, torch.ones_like(a), torch.full_like(a, slope))
+    raise ValueError(f"G.output={name!r}: Latent-Pursuit needs a smooth monotone phi")
 
 
 def _row_mask(mask: torch.Tensor | None, y: torch.Tensor) -> torch.Tensor:
     return torch.ones_like(y) if mask is None else mask.expand_as(y).to(y.dtype)
+
+
+def _status(
+    conv: dict[str, torch.Tensor], supports: Sequence[torch.Tensor], n0: int, B: int
+) -> list[str]:
+    """Per-signal status: 'not_unique' (|S_1| < n_0), else 'converged' / 'budget'."""
+    ok = torch.ones(B, dtype=torch.bool)
+    for v in conv.values():
+        ok &= v.cpu()
+    few = (supports[0].sum(1) < n0).cpu() if supports else torch.zeros(B, dtype=torch.bool)
+    return [
+        "not_unique" if f else "converged" if c else "budget"
+        for f, c in zip(few.tolist(), ok.tolist(), strict=True)
+    ]
+
+
+def _finish(G, z, layers, supports, its, conv, t0, method) -> PursuitResult:
+    B = z.shape[0]
+    total = torch.zeros(B, dtype=torch.long)
+    for v in its.values():
+        total += v.cpu()
+    return PursuitResult(
+        z,
+        list(layers),
+        _status(conv, supports, G.dims[0], B),
+        total,
+        time.perf_counter() - t0,
+        method,
+        supports=list(supports),
+        stage_iterations=its,
+        converged=conv,
+    )
 
 
 def lambda_max(
@@ -83,9 +189,9 @@ def lambda_max(
     """Per-signal largest eigenvalue of W^T diag(row_w_b) W by batched power iteration.
 
     A: (m, k) shared matrix; row_w: (B, m) nonnegative row weights per signal (a 0/1 support, a
-    pixel mask, or d + rho c for P1 Eq. 12). Returns a (B,) tensor multiplied by a safety
-    factor 1.05 (power iteration approaches lambda_max from below), i.e. an upper estimate used
-    for step sizes (P1 Alg. 3 mu, Eq. 12 alpha + beta).
+    pixel mask, or d + rho c for P1 Eq. 12; (1, m) when shared by all signals). Returns a (B,)
+    tensor multiplied by a safety factor 1.05 (power iteration approaches lambda_max from
+    below), i.e. an upper estimate used for step sizes (P1 Alg. 3 mu, Eq. 12 alpha + beta).
     """
     if rho_w is not None:
         row_w = row_w + rho_w
@@ -93,11 +199,12 @@ def lambda_max(
     v = torch.randn(row_w.shape[0], A.shape[1], generator=gen, dtype=A.dtype).to(A.device)
     v = v / torch.linalg.vector_norm(v, dim=1, keepdim=True)
     lam = torch.zeros(row_w.shape[0], dtype=A.dtype, device=A.device)
+    tiny = torch.finfo(A.dtype).tiny
     for _ in range(iters):
         w = ((v @ A.T) * row_w) @ A
         lam = (w * v).sum(dim=1)
-        v = w / torch.linalg.vector_norm(w, dim=1, keepdim=True).clamp_min(1e-300)
-    return 1.05 * lam.clamp_min(1e-12)
+        v = w / torch.linalg.vector_norm(w, dim=1, keepdim=True).clamp_min(tiny)
+    return 1.05 * lam.clamp_min(torch.finfo(A.dtype).eps)
 
 
 def batched_lstsq(A: torch.Tensor, rhs: torch.Tensor, *, gamma: float = 0.0) -> torch.Tensor:
@@ -152,6 +259,64 @@ def masked_lstsq(
     return torch.cat(out)
 
 
+def support_lstsq(
+    A: torch.Tensor,
+    t: torch.Tensor,
+    row_w: torch.Tensor,
+    cols: torch.Tensor | None = None,
+    *,
+    shift: float = 0.0,
+    lin: torch.Tensor | float = 0.0,
+    chunk: int = 64,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The polish of Latent-Pursuit's stages: per signal, the minimiser of
+    1/2 ||sqrt(row_w) (A x - t)||^2 + shift/2 ||x||^2 + lin^T x over x supported on ``cols``.
+
+    A: (m, k) shared; t: (B, m); row_w: (B, m) or (m,) nonnegative row weights; cols: (B, k)
+    bool or None (all columns). Normal equations by Cholesky (fast, batched) with one step of
+    iterative refinement on the least-squares residual. Returns x (B, k), zero off ``cols``, and
+    ok (B,) bool: False where the supported system is singular (no polish for that signal).
+    """
+    B, k = t.shape[0], A.shape[1]
+    row_w = row_w.expand(B, -1) if row_w.ndim == 1 else row_w
+    lin = torch.as_tensor(lin, dtype=A.dtype, device=A.device)
+    lin = lin.expand(B, k) if lin.ndim < 2 else lin
+    eye = torch.eye(k, dtype=A.dtype, device=A.device)
+    shared = cols is None and bool((row_w == row_w[:1]).all())
+    xs, oks = [], []
+    step = B if shared else chunk
+    for s in range(0, B, step):
+        sl = slice(s, s + step)
+        w, tb, lb = row_w[sl], t[sl], lin[sl]
+        if shared:
+            Gm = (A.T * w[0]) @ A + shift * eye
+        else:
+            Gm = (A.T[None] * w[:, None, :]) @ A + shift * eye
+        if cols is not None:
+            F = cols[sl].to(A.dtype)
+            Gm = Gm * F[:, :, None] * F[:, None, :] + torch.diag_embed(1 - F)
+        Lc, info = torch.linalg.cholesky_ex(Gm)
+
+        def solve(g, Lc=Lc):
+            if Lc.ndim == 2:
+                return torch.cholesky_solve(g.T, Lc).T
+            return torch.cholesky_solve(g[:, :, None], Lc)[:, :, 0]
+
+        def grad(x, w=w, tb=tb, lb=lb, sl=sl):  # A^T W (t - A x) - shift x - lin, on cols
+            g = ((tb - x @ A.T) * w) @ A - shift * x - lb
+            return g if cols is None else g * cols[sl].to(A.dtype)
+
+        x = torch.zeros(tb.shape[0], k, dtype=A.dtype, device=A.device)
+        x = x + solve(grad(x))
+        x = x + solve(grad(x))  # iterative refinement
+        piv = Lc.diagonal(dim1=-2, dim2=-1)  # a (numerically) singular support: no polish
+        well = (piv.amin(-1) / piv.amax(-1)) ** 2 > 10 * k * torch.finfo(A.dtype).eps
+        ok = ((info == 0) & well).expand(tb.shape[0]) & torch.isfinite(x).all(1)
+        xs.append(torch.where(ok[:, None], x, torch.zeros_like(x)))
+        oks.append(ok)
+    return torch.cat(xs), torch.cat(oks)
+
+
 def _supports_of(G: Generator, supports: Sequence[torch.Tensor], B: int) -> list[torch.Tensor]:
     if len(supports) != G.L:
         raise ValueError(f"supports: expected {G.L} masks (S_1..S_L), got {len(supports)}")
@@ -184,13 +349,6 @@ def effective_linear_map(
     return A, c
 
 
-def _finish(G, z, x_layer, supports, its, conv, t0) -> PursuitResult:
-    fw = G.forward(z)
-    bad = [k for k, v in conv.items() if not bool(v.all())]
-    status = "ok" if not bad else "not converged for some signals in: " + ", ".join(bad)
-    return PursuitResult(z, fw.x, x_layer, supports, its, conv, time.perf_counter() - t0, status)
-
-
 # ---------------------------------------------------------------- the Oracle
 def debias(
     G: Generator,
@@ -200,7 +358,7 @@ def debias(
     mask=None,
     z0: torch.Tensor | None = None,
     iters: int = 30,
-    tol: float = 1e-12,
+    tol: float | None = None,
     chunk: int = 64,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """z = argmin_z 1/2 ||M (y - phi(A_S z + c_S))||^2 with the supports frozen (P1 Alg. 1; the
@@ -209,9 +367,12 @@ def debias(
     Solved per signal by a least-squares start on phi^{-1}(y) (exact when y = G(z) with these
     supports) and Gauss-Newton steps on the true objective, each accepted only if it lowers the
     signal's loss. Returns z, the number of accepted steps and convergence flags (relative step
-    below ``tol`` or no further decrease).
+    below ``tol``, default 100 eps of the dtype, or no further decrease).
     """
+    G = _check_G(G, "debias (P1 Alg. 1)")
     y, mask = check_observation(G, y, mask)
+    iters = check_count("iters", iters)
+    tol = 100 * torch.finfo(G.dtype).eps if tol is None else check_positive("tol", tol)
     S = _supports_of(G, supports, y.shape[0])
     Mrow = _row_mask(mask, y)
     zs, steps, convs = [], [], []
@@ -236,7 +397,7 @@ def debias(
             for _ in range(iters):
                 a = (A @ z[:, :, None])[:, :, 0] + c
                 r = Mb * (activation(G.output, a, G.slope) - yb)
-                J = (Mb * _phi_prime(G.output, a))[:, :, None] * A
+                J = (Mb * _phi_prime(G.output, a, G.slope))[:, :, None] * A
                 delta = batched_lstsq(J, r)
                 z_new = z - delta
                 f_new = loss_of(z_new)
@@ -264,13 +425,14 @@ def oracle(
     """The Oracle, P1 Algorithm 1: with the true supports known, z = argmin ||y - phi(prod W^S z)||.
 
     End-to-end least squares on the supported linear map (plus Gauss-Newton refinement for a
-    non-identity phi, see :func:`debias`)."""
+    non-identity phi, see :func:`debias`). ``layers``: the layers of G(z_hat)."""
     t0 = time.perf_counter()
+    G = _check_G(G, "the Oracle (P1 Alg. 1)")
     y, mask = check_observation(G, y, mask)
     S = _supports_of(G, supports, y.shape[0])
     z, it, conv = debias(G, y, S, mask=mask)
     fw = G.forward(z)
-    return _finish(G, z, fw.x, S, {"debias": it}, {"debias": conv}, t0)
+    return _finish(G, z, fw.x, S, {"debias": it}, {"debias": conv}, t0, "Oracle (P1 Alg. 1)")
 
 
 def layered_oracle(
@@ -283,6 +445,7 @@ def layered_oracle(
     subtracted from the targets; the pixel mask restricts the first step to observed pixels.
     """
     t0 = time.perf_counter()
+    G = _check_G(G, "the layer-wise Oracle (P1 Alg. 6)")
     y, mask = check_observation(G, y, mask)
     S = _supports_of(G, supports, y.shape[0])
     L = G.L
@@ -294,45 +457,106 @@ def layered_oracle(
         xs[i - 1] = masked_lstsq(G.weights[i], xs[i] - G.bias(i), d, S[i - 1])
     d = S[0].to(G.dtype)
     z = masked_lstsq(G.weights[0], xs[0] - G.bias(0), d)
-    return _finish(G, z, xs, S, {}, {}, t0)
+    return _finish(G, z, xs, S, {}, {}, t0, "layer-wise Oracle (P1 Alg. 6)")
 
 
-# ---------------------------------------------------------------- Layered Basis-Pursuit
-def _fista_lasso(
-    A, t, row_w, lam, *, nonneg: bool, max_iter: int, tol: float, seed: int
+# ---------------------------------------------------------------- FISTA (one implementation)
+def fista(
+    grad: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    prox: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
+    x0: torch.Tensor,
+    step: torch.Tensor,
+    *,
+    max_iter: int,
+    tol: float,
+    polish: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None,
+    check_every: int = CHECK_EVERY,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """min_x 1/2 ||row_w (A x - t)||^2 + lam ||x||_1 (x >= 0 if nonneg) by FISTA with adaptive
-    restart, per-signal step 1/lambda_max and per-signal stopping (relative change <= tol)."""
-    B, k = t.shape[0], A.shape[1]
-    step = (1.0 / lambda_max(A, row_w * row_w, seed=seed))[:, None]
-    lam = torch.as_tensor(lam, dtype=A.dtype, device=A.device).expand(B)[:, None]
-    x = torch.zeros(B, k, dtype=A.dtype, device=A.device)
-    v, tk = x.clone(), torch.ones(B, 1, dtype=A.dtype, device=A.device)
-    active = torch.ones(B, dtype=torch.bool, device=A.device)
-    its = torch.zeros(B, dtype=torch.long, device=A.device)
-    w2 = row_w * row_w
-    for _ in range(max_iter):
-        g = ((v @ A.T - t) * w2) @ A
-        u = v - step * g
-        if nonneg:
-            x_new = torch.relu(u - step * lam)
-        else:
-            x_new = torch.sign(u) * torch.relu(u.abs() - step * lam)
+    """FISTA (Beck & Teboulle 2009) with adaptive restart (O'Donoghue & Candes 2015), per signal:
+
+        x_{k+1} = prox(v_k - mu g(v_k)),  t_{k+1} = (1 + sqrt(1 + 4 t_k^2)) / 2,
+        v_{k+1} = x_{k+1} + (t_k - 1)/t_{k+1} (x_{k+1} - x_k)   (momentum reset on restart)
+
+    stopping per signal when ||x_{k+1} - x_k|| <= tol ||x_{k+1}||. The solver of P1 Alg. 2
+    (lasso, soft threshold) and Alg. 3 (x >= 0, ReLU prox).
+
+    grad(v, idx): gradient of the smooth part for the signals ``idx`` (rows of v);
+    prox(u, mu, idx); x0 (B, k); step mu (B, 1) or (1, 1). ``polish(x, idx) -> (x_p, ok)``: an
+    optional exact solve tried at the iterations of :data:`POLISH_AT` (and every doubling), whose
+    accepted signals stop there. Finished signals are frozen at once and leave the batch every
+    ``check_every`` iterations. Returns x (B, k), iterations (B,), converged (B,) on the CPU.
+    """
+    B = x0.shape[0]
+    dev = x0.device
+    X, its = x0.clone(), torch.zeros(B, dtype=torch.long, device=dev)
+    conv = torch.zeros(B, dtype=torch.bool, device=dev)
+    idx = torch.arange(B, device=dev)
+    x, mu = x0.clone(), step.expand(B, 1)
+    v, tk = x.clone(), torch.ones(B, 1, dtype=x.dtype, device=dev)
+    act = torch.ones(B, dtype=torch.bool, device=dev)  # still iterating (within the batch)
+    n = torch.zeros(B, dtype=torch.long, device=dev)  # iterations of the signals in the batch
+    tiny = torch.finfo(x.dtype).tiny
+    next_polish, k = 0, 0
+    while True:
+        if polish is not None and k == next_polish:
+            xp, ok = polish(x, idx)
+            ok = ok & act
+            x, v = torch.where(ok[:, None], xp, x), torch.where(ok[:, None], xp, v)
+            act = act & ~ok
+            next_polish = _next_polish(k)
+        if k % check_every == 0 or k >= max_iter:  # write back; drop finished signals
+            X[idx], its[idx], conv[idx] = x, n, ~act
+            if k >= max_iter or not bool(act.any()):
+                break
+            if not bool(act.all()):
+                keep = act
+                idx, x, v, tk, mu, n = idx[keep], x[keep], v[keep], tk[keep], mu[keep], n[keep]
+                act = act[keep]
+        g = grad(v, idx)
+        x_new = prox(v - mu * g, mu, idx)
         t_new = (1 + torch.sqrt(1 + 4 * tk * tk)) / 2
-        # adaptive (gradient) restart, O'Donoghue & Candes 2015: keeps FISTA monotone-ish
         restart = ((v - x_new) * (x_new - x)).sum(1, keepdim=True) > 0
         v_new = x_new + torch.where(restart, 0.0, (tk - 1) / t_new) * (x_new - x)
         t_new = torch.where(restart, torch.ones_like(t_new), t_new)
         dx = torch.linalg.vector_norm(x_new - x, dim=1)
-        a = active[:, None]
+        a = act[:, None]
         x, v, tk = torch.where(a, x_new, x), torch.where(a, v_new, v), torch.where(a, t_new, tk)
-        its += active.long()
-        active &= dx > tol * torch.linalg.vector_norm(x, dim=1).clamp_min(1e-300)
-        if not bool(active.any()):
-            break
-    return x, its.cpu(), (~active).cpu()
+        n += act.long()
+        act = act & (dx > tol * torch.linalg.vector_norm(x, dim=1).clamp_min(tiny))
+        k += 1
+    return X, its.cpu(), conv.cpu()
 
 
+def _next_polish(k: int) -> int:
+    for p in POLISH_AT:
+        if p > k:
+            return p
+    return 2 * k
+
+
+def _fista_lasso(
+    A, t, row_w, lam, *, nonneg: bool, max_iter: int, tol: float, seed: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """min_x 1/2 ||row_w (A x - t)||^2 + lam ||x||_1 (x >= 0 if nonneg) by :func:`fista`, with
+    per-signal step 1/lambda_max (P1 Alg. 2's lasso)."""
+    B, k = t.shape[0], A.shape[1]
+    w2 = row_w * row_w
+    step = (1.0 / lambda_max(A, w2, seed=seed))[:, None]
+    lam = torch.as_tensor(lam, dtype=A.dtype, device=A.device).expand(B)[:, None]
+
+    def grad(v, idx):
+        return ((v @ A.T - t[idx]) * w2[idx]) @ A
+
+    def prox(u, mu, idx):
+        if nonneg:
+            return torch.relu(u - mu * lam[idx])
+        return torch.sign(u) * torch.relu(u.abs() - mu * lam[idx])
+
+    x0 = torch.zeros(B, k, dtype=A.dtype, device=A.device)
+    return fista(grad, prox, x0, step, max_iter=max_iter, tol=tol)
+
+
+# ---------------------------------------------------------------- Layered Basis-Pursuit
 def layered_basis_pursuit(
     G: Generator,
     y: torch.Tensor,
@@ -342,9 +566,9 @@ def layered_basis_pursuit(
     lam: Sequence[float] | float | None = None,
     mask=None,
     lipschitz: float = 1.0,
-    support_tol: float = 1e-6,
+    support_tol: float | None = None,
     max_iter: int = 5000,
-    tol: float = 1e-10,
+    tol: float | None = None,
     debias_z: bool = True,
     seed: int = 0,
 ) -> PursuitResult:
@@ -358,18 +582,31 @@ def layered_basis_pursuit(
 
     Args:
         s: the known sparsity levels [s_1..s_L] (for the epsilon schedule; default: the
-            estimated supports' sizes). eps: noise bound ||e||_2 <= eps. lipschitz: l, the
-            Lipschitz constant of phi^{-1} on the data (1 for identity).
+            estimated supports' sizes). eps: noise bound ||e||_2 <= eps (>= 0). lipschitz: l,
+            the Lipschitz constant of phi^{-1} on the data (1 for identity).
         lam: override the schedule: one value per layer [lam_1..lam_L], or one value for all.
-        support_tol: support(x) = {j : |x_j| > support_tol * max|x|} (numerical zero).
+        support_tol: support(x) = {j : |x_j| > support_tol * max|x|} (numerical zero; default
+            relative to the dtype, :func:`default_support_tol`). tol: FISTA's stopping tolerance
+            (:func:`default_tol`).
         debias_z: finish with :func:`debias` on the estimated supports (as the paper's Fig. 4).
-    Solved by FISTA (Beck & Teboulle 2009, adaptive restart) per layer; with lam = 0 and a shared
-    matrix the problem is plain least squares and is solved directly (minimum-norm solution).
+    Solved by FISTA (:func:`fista`) per layer; with lam = 0, no mask and the last layer, the
+    problem is plain least squares and is solved directly (minimum-norm solution).
     """
     t0 = time.perf_counter()
+    G = _check_G(G, "Layered Basis-Pursuit (P1 Alg. 2)")
     y, mask = check_observation(G, y, mask)
     B, L = y.shape[0], G.L
-    lams = _lam_list(lam, L)
+    eps = check_positive("eps", eps, allow_zero=True)
+    lipschitz = check_positive("lipschitz", lipschitz)
+    max_iter = check_count("max_iter", max_iter, minimum=1)
+    tol = default_tol(G.dtype, tol)
+    support_tol = default_support_tol(G.dtype, support_tol)
+    lams = None if lam is None else check_per_layer("lam", lam, L)
+    if s is not None:
+        s = list(s) if not isinstance(s, int) else [s]
+        if len(s) != L:
+            raise ValueError(f"s: expected {L} sparsity levels [s_1..s_L], got {len(s)}")
+        s = [check_count(f"s[{i}]", v, minimum=1) for i, v in enumerate(s)]
     Mrow = _row_mask(mask, y)
     its, conv = {}, {}
     xs: list[torch.Tensor] = [None] * L  # type: ignore[list-item]
@@ -405,25 +642,20 @@ def layered_basis_pursuit(
         t = x - G.bias(i - 1)
         row_w = S.to(G.dtype)
     z = masked_lstsq(G.weights[0], t, row_w)
-    x_layer = list(xs)
     if debias_z:
         z, it, cv = debias(G, y, Ss, mask=mask, z0=None)
         its["debias"], conv["debias"] = it, cv
-    return _finish(G, z, x_layer, Ss, its, conv, t0)
-
-
-def _lam_list(lam, L: int) -> list[float] | None:
-    if lam is None:
-        return None
-    if isinstance(lam, (int, float)):
-        return [float(lam)] * L
-    lam = [float(v) for v in lam]
-    if len(lam) != L:
-        raise ValueError(f"lam: expected {L} values [lam_1..lam_L], got {len(lam)}")
-    return lam
+    return _finish(G, z, xs, Ss, its, conv, t0, "Layered Basis-Pursuit (P1 Alg. 2)")
 
 
 # ---------------------------------------------------------------- Latent-Pursuit
+def _support_or_all(x: torch.Tensor, support_tol: float) -> torch.Tensor | None:
+    """Columns to polish on: support(x), all columns for a signal with x = 0 (None: all)."""
+    F = x > support_tol * x.amax(dim=1, keepdim=True)
+    F = F | ~F.any(dim=1, keepdim=True)
+    return None if bool(F.all()) else F
+
+
 def last_layer_fista(
     G: Generator,
     y: torch.Tensor,
@@ -431,46 +663,63 @@ def last_layer_fista(
     mask=None,
     lam: float = 0.0,
     max_iter: int = 5000,
-    tol: float = 1e-10,
+    tol: float | None = None,
     seed: int = 0,
+    polish: bool = True,
+    support_tol: float | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """P1 Algorithm 3 (Latent-Pursuit, last layer): FISTA on
     min_{x >= 0} 1/2 ||M (y - phi(W_L x + b_L))||^2 + lam 1^T x  (P1 Eq. 8).
 
     g = W_L^T [M phi'(a) (phi(a) - y)], u = ReLU(x - mu (g + lam)), Nesterov momentum, with a
     per-signal step mu = 1 / lambda_max(W_L^T M W_L) (phi' <= 1 for the activations here) and an
-    adaptive restart. Stops per signal when ||x_{k+1} - x_k|| <= tol ||x_k||.
+    adaptive restart (:func:`fista`). Stops per signal when ||x_{k+1} - x_k|| <= tol ||x_k||.
+
+    polish: at iterations 0, 50, 100, ... try x = argmin_{x_F} 1/2 ||M (phi^{-1}(y) - b_L -
+    W_L[:, F] x_F)||^2 + lam 1^T x_F on the current support F (all columns at the start), kept
+    for a signal when x >= 0 passes the optimality test ||x - ReLU(x - mu (g + lam))|| <= tol ||x||
+    of the *true* objective (exact when y is fitted exactly on F; otherwise the test rejects it).
     Returns x_L (B, n_L), iterations (B,), converged (B,).
     """
+    G = _check_G(G, "Latent-Pursuit (P1 Alg. 3)", ("identity", "tanh", "sigmoid", "plu"))
     y, mask = check_observation(G, y, mask)
+    lam = check_positive("lam", lam, allow_zero=True)
+    max_iter = check_count("max_iter", max_iter, minimum=1)
+    tol = default_tol(G.dtype, tol)
+    support_tol = default_support_tol(G.dtype, support_tol)
     W, b = G.weights[G.L], G.bias(G.L)
-    Mrow = _row_mask(mask, y)
     B = y.shape[0]
-    mu = (1.0 / lambda_max(W, Mrow, seed=seed))[:, None]
-    x = torch.zeros(B, W.shape[1], dtype=G.dtype, device=G.device)
-    v, tk = x.clone(), torch.ones(B, 1, dtype=G.dtype, device=G.device)
-    active = torch.ones(B, dtype=torch.bool, device=G.device)
-    its = torch.zeros(B, dtype=torch.long, device=G.device)
-    for _ in range(max_iter):
+    Mrow = _row_mask(mask, y)
+    shared = mask is None or mask.ndim == 1
+    mu = (1.0 / lambda_max(W, Mrow[:1] if shared else Mrow, seed=seed))[:, None]
+    out, slope = G.output, G.slope
+
+    def mu_of(idx):
+        return mu if shared else mu[idx]
+
+    def grad(v, idx):
         a = v @ W.T + b
-        g = (Mrow * _phi_prime(G.output, a) * (activation(G.output, a, G.slope) - y)) @ W
-        x_new = torch.relu(v - mu * (g + lam))
-        t_new = (1 + torch.sqrt(1 + 4 * tk * tk)) / 2
-        restart = ((v - x_new) * (x_new - x)).sum(1, keepdim=True) > 0
-        v_new = x_new + torch.where(restart, 0.0, (tk - 1) / t_new) * (x_new - x)
-        t_new = torch.where(restart, torch.ones_like(t_new), t_new)
-        dx = torch.linalg.vector_norm(x_new - x, dim=1)
-        act = active[:, None]
-        x, v, tk = (
-            torch.where(act, x_new, x),
-            torch.where(act, v_new, v),
-            torch.where(act, t_new, tk),
-        )
-        its += active.long()
-        active &= dx > tol * torch.linalg.vector_norm(x, dim=1).clamp_min(1e-300)
-        if not bool(active.any()):
-            break
-    return x, its.cpu(), (~active).cpu()
+        return (Mrow[idx] * _phi_prime(out, a, slope) * (activation(out, a, slope) - y[idx])) @ W
+
+    def prox(u, m, idx):
+        return torch.relu(u - m * lam)
+
+    polish_fn = None
+    if polish:
+        t = activation_inverse(out, y, slope) - b
+
+        def polish_fn(x, idx):
+            F = _support_or_all(x, support_tol)
+            rows = Mrow[0] if shared and F is None else Mrow[idx]
+            xp, ok = support_lstsq(W, t[idx], rows, F, lin=lam)
+            xp = torch.relu(xp)
+            r = xp - torch.relu(xp - mu_of(idx) * (grad(xp, idx) + lam))
+            tiny = torch.finfo(xp.dtype).tiny
+            res = torch.linalg.vector_norm(r, dim=1)
+            return xp, ok & (res <= tol * torch.linalg.vector_norm(xp, dim=1).clamp_min(tiny))
+
+    x0 = torch.zeros(B, W.shape[1], dtype=G.dtype, device=G.device)
+    return fista(grad, prox, x0, mu, max_iter=max_iter, tol=tol, polish=polish_fn)
 
 
 def linearized_admm(
@@ -482,8 +731,11 @@ def linearized_admm(
     rho: float = 1e-2,
     gamma: float | None = None,
     max_iter: int = 5000,
-    tol: float = 1e-10,
+    tol: float | None = None,
     seed: int = 0,
+    polish: bool = True,
+    support_tol: float | None = None,
+    check_every: int = CHECK_EVERY,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """P1 Algorithm 4 (Latent-Pursuit, middle layers) and, with ``gamma`` given, its first-layer
     variant (Eq. 16-18).
@@ -499,37 +751,89 @@ def linearized_admm(
       z <- ((alpha + beta) z - W^S^T(...) - rho W^{S^c T}(...)) / (alpha + beta + gamma).
     Stops per signal when the relative change of x and the constraint violation
     ||max(W^{S^c} x + b^{S^c}, 0)|| / ||x_{i+1}|| are both <= tol.
+
+    polish: at iterations 0, 50, 100, ... try the minimiser of the problem *without* the
+    constraints on S^c, on the current support (least squares; all columns at the start; for the
+    first layer the ridge solution with gamma), kept for a signal when it is feasible (violation
+    <= tol) and passes the projected-gradient optimality test: a feasible minimiser of the
+    relaxed problem is a minimiser of Eq. 9 / Eq. 16.
     Returns x (B, n_i), iterations (B,), converged (B,).
     """
+    if gamma is not None:
+        gamma = check_positive("gamma", gamma, allow_zero=True)
+    lam = check_positive("lam", lam, allow_zero=True)
+    rho = check_positive("rho", rho)
+    max_iter = check_count("max_iter", max_iter, minimum=1)
+    tol = default_tol(W.dtype, tol)
+    support_tol = default_support_tol(W.dtype, support_tol)
     B = x_next.shape[0]
-    d = (x_next > 0).to(W.dtype)
+    dev, dt = W.device, W.dtype
+    tiny = torch.finfo(dt).tiny
+    d = (x_next > 0).to(dt)
     c = 1 - d
     ab = lambda_max(W, d, rho_w=rho * c, seed=seed)[:, None]
-    x = torch.zeros(B, W.shape[1], dtype=W.dtype, device=W.device)
+    scale = torch.linalg.vector_norm(x_next, dim=1).clamp_min(tiny)
+    t = x_next - b
+
+    def violation(Wx, idx):
+        return torch.linalg.vector_norm(torch.relu(c[idx] * Wx), dim=1) / scale[idx]
+
+    def try_polish(x, idx):
+        if gamma is None:
+            F = _support_or_all(x, support_tol)
+            xp, ok = support_lstsq(W, t[idx], d[idx], F, lin=lam)
+            xp = torch.relu(xp)
+            g = (d[idx] * (xp @ W.T - t[idx])) @ W + lam
+            r = xp - torch.relu(xp - g / ab[idx])
+        else:
+            xp, ok = support_lstsq(W, t[idx], d[idx], None, shift=gamma)
+            r = ((d[idx] * (xp @ W.T - t[idx])) @ W + gamma * xp) / ab[idx]
+        res = torch.linalg.vector_norm(r, dim=1)
+        ok &= res <= tol * torch.linalg.vector_norm(xp, dim=1).clamp_min(tiny)
+        ok &= violation(xp @ W.T + b, idx) <= tol
+        return xp, ok
+
+    X = torch.zeros(B, W.shape[1], dtype=dt, device=dev)
+    its = torch.zeros(B, dtype=torch.long, device=dev)
+    conv = torch.zeros(B, dtype=torch.bool, device=dev)
+    idx = torch.arange(B, device=dev)
+    x = X.clone()
     a = torch.zeros_like(x_next)
     u = torch.zeros_like(x_next)
-    active = torch.ones(B, dtype=torch.bool, device=W.device)
-    its = torch.zeros(B, dtype=torch.long, device=W.device)
-    scale = torch.linalg.vector_norm(x_next, dim=1).clamp_min(1e-300)
-    for _ in range(max_iter):
+    act = torch.ones(B, dtype=torch.bool, device=dev)
+    n = torch.zeros(B, dtype=torch.long, device=dev)
+    next_polish, k = 0, 0
+    while True:
+        if polish and k == next_polish:
+            xp, ok = try_polish(x, idx)
+            ok = ok & act
+            x = torch.where(ok[:, None], xp, x)
+            act = act & ~ok
+            next_polish = _next_polish(k)
+        if k % check_every == 0 or k >= max_iter:  # write back; drop finished signals
+            X[idx], its[idx], conv[idx] = x, n, ~act
+            if k >= max_iter or not bool(act.any()):
+                break
+            if not bool(act.all()):
+                idx, x, a, u, n, act = idx[act], x[act], a[act], u[act], n[act], act[act]
+        di, ci, abi = d[idx], c[idx], ab[idx]
         Wx = x @ W.T + b
-        g = (d * (Wx - x_next) + rho * c * (Wx - a - u)) @ W
+        g = (di * (Wx - x_next[idx]) + rho * ci * (Wx - a - u)) @ W
         if gamma is None:
-            x_new = torch.relu(x - (g + lam) / ab)
+            x_new = torch.relu(x - (g + lam) / abi)
         else:
-            x_new = (ab * x - g) / (ab + gamma)
+            x_new = (abi * x - g) / (abi + gamma)
         Wx = x_new @ W.T + b
-        a_new = -torch.relu(c * (u - Wx))
-        u_new = c * (u + a_new - Wx)
+        a_new = -torch.relu(ci * (u - Wx))
+        u_new = ci * (u + a_new - Wx)
         dx = torch.linalg.vector_norm(x_new - x, dim=1)
-        act = active[:, None]
-        x, a, u = torch.where(act, x_new, x), torch.where(act, a_new, a), torch.where(act, u_new, u)
-        its += active.long()
-        viol = torch.linalg.vector_norm(torch.relu(c * Wx), dim=1) / scale
-        active &= (dx > tol * torch.linalg.vector_norm(x, dim=1).clamp_min(1e-300)) | (viol > tol)
-        if not bool(active.any()):
-            break
-    return x, its.cpu(), (~active).cpu()
+        m = act[:, None]
+        x, a, u = torch.where(m, x_new, x), torch.where(m, a_new, a), torch.where(m, u_new, u)
+        n += act.long()
+        viol = torch.linalg.vector_norm(torch.relu(ci * Wx), dim=1) / scale[idx]
+        act = act & ((dx > tol * torch.linalg.vector_norm(x, dim=1).clamp_min(tiny)) | (viol > tol))
+        k += 1
+    return X, its.cpu(), conv.cpu()
 
 
 def latent_pursuit(
@@ -542,9 +846,10 @@ def latent_pursuit(
     gamma: float = 0.0,
     debias_z: bool = True,
     max_iter: int = 5000,
-    tol: float = 1e-10,
-    support_tol: float = 1e-6,
+    tol: float | None = None,
+    support_tol: float | None = None,
     seed: int = 0,
+    polish: bool = True,
 ) -> PursuitResult:
     """The Latent-Pursuit algorithm, P1 Algorithm 5 (ICLR Algorithm 3).
 
@@ -557,37 +862,42 @@ def latent_pursuit(
     Args:
         lam: lam_i per hidden layer [lam_1..lam_L] or one value (the paper uses lam = 0 on
             random nets). rho: ADMM penalty (1e-2 in the paper). gamma: the MAP weight of Eq. 16.
-        support_tol: support(x_i) = {j : x_j > support_tol * max x} (numerical zero).
+        tol: every stage's stopping tolerance (default 1e-10 in float64, 100 eps in float32,
+            :func:`default_tol`).
+        support_tol: support(x_i) = {j : x_j > support_tol * max x} (numerical zero; default
+            1e-6 in float64, 1000 eps in float32).
+        polish: each stage also tries an exact least-squares solve on its current support,
+            accepted only where it passes the stage's own optimality test (see the module
+            docstring); ``False`` runs the paper's iterations alone.
+    ``iterations`` is the sum over the stages (and the accepted debiasing steps).
     """
     t0 = time.perf_counter()
+    G = _check_G(G, "Latent-Pursuit (P1 Alg. 5)", ("identity", "tanh", "sigmoid", "plu"))
     y, mask = check_observation(G, y, mask)
     L = G.L
-    lams = _lam_list(lam, L)
+    lams = check_per_layer("lam", lam, L)
+    rho = check_positive("rho", rho)
+    gamma = check_positive("gamma", gamma, allow_zero=True)
+    max_iter = check_count("max_iter", max_iter, minimum=1)
+    tol = default_tol(G.dtype, tol)
+    support_tol = default_support_tol(G.dtype, support_tol)
+    kw = dict(max_iter=max_iter, tol=tol, seed=seed, polish=polish, support_tol=support_tol)
     its, conv = {}, {}
     xs: list[torch.Tensor] = [None] * L  # type: ignore[list-item]
-    x, its[f"x_{L}"], conv[f"x_{L}"] = last_layer_fista(
-        G, y, mask=mask, lam=lams[L - 1], max_iter=max_iter, tol=tol, seed=seed
-    )
+    x, its[f"x_{L}"], conv[f"x_{L}"] = last_layer_fista(G, y, mask=mask, lam=lams[L - 1], **kw)
     xs[L - 1] = _clean(x, support_tol)
     for i in range(L - 1, 0, -1):
         x, its[f"x_{i}"], conv[f"x_{i}"] = linearized_admm(
-            G.weights[i],
-            G.bias(i),
-            xs[i],
-            lam=lams[i - 1],
-            rho=rho,
-            max_iter=max_iter,
-            tol=tol,
-            seed=seed,
+            G.weights[i], G.bias(i), xs[i], lam=lams[i - 1], rho=rho, **kw
         )
         xs[i - 1] = _clean(x, support_tol)
     z, its["z"], conv["z"] = linearized_admm(
-        G.weights[0], G.bias(0), xs[0], rho=rho, gamma=gamma, max_iter=max_iter, tol=tol, seed=seed
+        G.weights[0], G.bias(0), xs[0], rho=rho, gamma=gamma, **kw
     )
     Ss = [x > 0 for x in xs]
     if debias_z:
         z, its["debias"], conv["debias"] = debias(G, y, Ss, mask=mask)
-    return _finish(G, z, xs, Ss, its, conv, t0)
+    return _finish(G, z, xs, Ss, its, conv, t0, "Latent-Pursuit (P1 Alg. 5)")
 
 
 def _clean(x: torch.Tensor, support_tol: float) -> torch.Tensor:
@@ -610,14 +920,24 @@ def best_of_lams(G: Generator, y: torch.Tensor, lams: Sequence[float], **kwargs)
             continue
         better = fit < best_fit
         best.z = torch.where(better[:, None], r.z, best.z)
-        best.x = [torch.where(better[:, None], a, b) for a, b in zip(r.x, best.x, strict=True)]
-        best.x_layer = [
-            torch.where(better[:, None], a, b) for a, b in zip(r.x_layer, best.x_layer, strict=True)
+        best.layers = [
+            torch.where(better[:, None], a, b) for a, b in zip(r.layers, best.layers, strict=True)
         ]
         best.supports = [
             torch.where(better[:, None], a, b)
             for a, b in zip(r.supports, best.supports, strict=True)
         ]
+        bc = better.cpu()
+        best.status = [
+            a if t else b for a, b, t in zip(r.status, best.status, bc.tolist(), strict=True)
+        ]
+        best.iterations = torch.where(bc, r.iterations, best.iterations)
+        for key in set(best.stage_iterations) | set(r.stage_iterations):
+            zero = torch.zeros_like(bc, dtype=torch.long)
+            a, b = r.stage_iterations.get(key, zero), best.stage_iterations.get(key, zero)
+            best.stage_iterations[key] = torch.where(bc, a, b)
+            a, b = r.converged.get(key, bc & False), best.converged.get(key, bc & False)
+            best.converged[key] = torch.where(bc, a, b)
         best.seconds += r.seconds
         best_fit = torch.minimum(fit, best_fit)
     assert best is not None
@@ -649,7 +969,9 @@ def random_sweep_point(n0: int, n1: int, cfg: dict, *, device=None) -> dict:
         G, y, lrs=cfg["gd_lrs"], steps=cfg["gd_steps"], grad_tol=cfg["gd_grad_tol"], seed=seed + 2
     )
     lbp = best_of_lams(G, y, cfg["lbp_lams"], **it)
-    lp = latent_pursuit(G, y, lam=cfg["lp_lam"], rho=cfg["lp_rho"], gamma=cfg["lp_gamma"], **it)
+    lp = latent_pursuit(
+        G, y, lam=cfg["lp_lam"], rho=cfg["lp_rho"], gamma=cfg["lp_gamma"], polish=False, **it
+    )
     for name, r in (("gd", gd), ("layered_bp", lbp), ("latent_pursuit", lp)):
         if name == "gd":  # GD estimates only z: its layers are those of G(z_hat)
             fh = G.forward(r.z)

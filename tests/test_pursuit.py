@@ -112,7 +112,7 @@ def test_latent_pursuit_recovers_z(dims, output):
     assert (fw.cardinalities[0] > dims[0]).all()
     r = latent_pursuit(G, fw.out, max_iter=20000)
     assert relative_error(z, r.z).max() < 1e-6
-    assert r.status == "ok"
+    assert r.status == ["converged"] * 8
     # without debiasing the ADMM/FISTA estimate itself is already close
     r2 = latent_pursuit(G, fw.out, debias_z=False, max_iter=20000)
     assert relative_error(z, r2.z).max() < 1e-4
@@ -172,3 +172,180 @@ def test_bad_inputs_are_named():
         oracle(G, torch.zeros(2, 10, dtype=f64), [])
     with pytest.raises(ValueError, match="lam"):
         layered_basis_pursuit(G, torch.zeros(2, 10, dtype=f64), lam=[0.0, 0.0])
+
+
+# ---------------------------------------------------------------- issue 11 / 12
+from lib.conv import ConvGenerator  # noqa: E402
+from lib.pursuit import PursuitResult, fista, support_lstsq  # noqa: E402
+from lib.result import InversionResult  # noqa: E402
+
+
+def test_results_are_inversion_results_with_per_signal_status():
+    G = Generator.random([3, 16, 40, 50], seed=10, std="fan_in", bias=True, output="tanh")
+    z = G.sample_latent(6, seed=11)
+    fw = G.forward(z)
+    for r in (
+        latent_pursuit(G, fw.out),
+        layered_basis_pursuit(G, fw.out),
+        oracle(G, fw.out, fw.supports),
+        layered_oracle(G, fw.out, fw.supports),
+    ):
+        assert isinstance(r, PursuitResult) and isinstance(r, InversionResult)
+        assert r.status == ["converged"] * 6, r.method
+        assert r.iterations.dtype == torch.long and r.iterations.shape == (6,)
+        total = sum(v for v in r.stage_iterations.values()) if r.stage_iterations else 0
+        assert torch.equal(r.iterations, torch.as_tensor(total).expand(6))
+        assert len(r.layers) == 2 and r.x_layer is r.layers
+        assert r.method
+
+
+def test_polish_returns_the_reference_answer():
+    """The fast engine (exact solves on the support, accepted by each stage's optimality test)
+    and the paper's iterations alone give the same layers and z (biases, tanh, a mask)."""
+    G = Generator.random([3, 16, 40, 50], seed=10, std="fan_in", bias=True, output="tanh")
+    z = G.sample_latent(6, seed=11)
+    mask = torch.arange(50) % 4 != 0
+    y = G(z)
+    fast = latent_pursuit(G, y, mask=mask, max_iter=20000)
+    ref = latent_pursuit(G, y, mask=mask, max_iter=20000, polish=False)
+    assert fast.status == ref.status == ["converged"] * 6
+    assert relative_error(ref.z, fast.z).max() < 1e-8
+    for a, b in zip(fast.layers, ref.layers, strict=True):
+        assert relative_error(b, a).max() < 1e-6
+    assert fast.iterations.sum() < ref.iterations.sum() / 10
+
+
+def test_polish_rejected_when_constraints_bind_keeps_iterating():
+    """Noisy data: the relaxed least-squares solution is not the stage's minimiser; the
+    optimality test must reject it and the result still equals the reference iterations."""
+    G = Generator.random([4, 20, 40], seed=3, std="fan_in", output="identity")
+    z = G.sample_latent(5, seed=4)
+    y = G(z) + 0.05 * torch.randn(5, 40, generator=torch.Generator().manual_seed(5), dtype=f64)
+    fast = latent_pursuit(G, y, max_iter=30000, debias_z=False)
+    ref = latent_pursuit(G, y, max_iter=30000, debias_z=False, polish=False)
+    assert relative_error(ref.z, fast.z).max() < 1e-6
+
+
+def test_support_lstsq_matches_numpy_on_each_support():
+    g = torch.Generator().manual_seed(1)
+    A = torch.randn(30, 8, generator=g, dtype=f64)
+    t = torch.randn(4, 30, generator=g, dtype=f64)
+    w = (torch.rand(4, 30, generator=g) > 0.3).to(f64)
+    F = torch.rand(4, 8, generator=g) > 0.4
+    x, ok = support_lstsq(A, t, w, F, shift=0.1, lin=0.2)
+    assert ok.all()
+    for b in range(4):
+        S = F[b].numpy()
+        Ab = (A.numpy() * w[b].numpy()[:, None])[:, S]
+        H = Ab.T @ Ab + 0.1 * np.eye(S.sum())
+        ref = np.linalg.solve(H, Ab.T @ (w[b].numpy() * t[b].numpy()) - 0.2)
+        assert np.allclose(x[b].numpy()[S], ref, atol=1e-10)
+        assert (x[b].numpy()[~S] == 0).all()
+    # a singular support is reported, not solved
+    A2 = A.clone()
+    A2[:, 1] = A2[:, 0]
+    _, ok = support_lstsq(A2, t, torch.ones(30, dtype=f64), None)
+    assert not ok.any()
+
+
+def test_one_fista_for_lasso_and_nonnegative_problems():
+    """:func:`fista` with the soft-threshold prox solves the lasso (KKT), used by Alg. 2."""
+    g = torch.Generator().manual_seed(2)
+    A = torch.randn(20, 10, generator=g, dtype=f64)
+    t = torch.randn(3, 20, generator=g, dtype=f64)
+    lam = 0.5
+    step = torch.full((1, 1), 1 / float(torch.linalg.matrix_norm(A, 2)) ** 2, dtype=f64)
+
+    def grad(v, idx):
+        return (v @ A.T - t[idx]) @ A
+
+    def prox(u, mu, idx):
+        return torch.sign(u) * torch.relu(u.abs() - mu * lam)
+
+    x, its, conv = fista(grad, prox, torch.zeros(3, 10, dtype=f64), step, max_iter=20000, tol=1e-13)
+    assert conv.all() and (its > 0).all()
+    gr = (x @ A.T - t) @ A
+    on = x != 0
+    assert torch.allclose(gr[on], -lam * torch.sign(x[on]), atol=1e-8)
+    assert (gr[~on].abs() <= lam + 1e-8).all()
+
+
+def test_float32_latent_pursuit_recovers_z():
+    """float32: tolerances and the support threshold follow the dtype (issue 12)."""
+    G = Generator.random([5, 30, 60], seed=8, std="fan_in", output="tanh").to(dtype=torch.float32)
+    z = G.sample_latent(16, seed=9)
+    r = latent_pursuit(G, G(z))
+    assert r.status.count("converged") >= 14
+    assert (relative_error(z, r.z) < 1e-4).float().mean() >= 0.85
+    with pytest.raises(ValueError, match=r"\btol\b"):
+        latent_pursuit(G, G(z), tol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda G, y: latent_pursuit(G, y),
+        lambda G, y: layered_basis_pursuit(G, y),
+        lambda G, y: oracle(G, y, G.forward(torch.zeros(1, 3, dtype=f64)).supports),
+        lambda G, y: layered_oracle(G, y, G.forward(torch.zeros(1, 3, dtype=f64)).supports),
+        lambda G, y: last_layer_fista(G, y),
+    ],
+)
+def test_p1_methods_reject_what_they_cannot_invert(fn):
+    G = Generator.random([3, 8, 10], seed=0, output="relu")  # phi = ReLU has no inverse
+    with pytest.raises(ValueError, match=r"G\.output.*(Latent-Pursuit|Oracle|Basis-Pursuit)"):
+        fn(G, G(G.sample_latent(2, seed=1)))
+    G = Generator.random([3, 8, 10], seed=0, hidden="leaky_relu", slope=0.2, output="tanh")
+    with pytest.raises(ValueError, match=r"G\.hidden"):
+        fn(G, G(G.sample_latent(2, seed=1)))
+    G = Generator.random([3, 8, 10], seed=0, output="tanh")
+    y = G(G.sample_latent(2, seed=1))
+    y[0, 0] = torch.inf
+    with pytest.raises(ValueError, match=r"\by\b.*inf"):
+        fn(G, y)
+
+
+def test_conv_generator_gets_the_conversion_hint():
+    Gc = ConvGenerator.random([2, 4, 1], in_size=(1, 1), kernel=5, stride=3, seed=6)
+    y = Gc(Gc.sample_latent(2, seed=1))
+    for fn in (latent_pursuit, layered_basis_pursuit):
+        with pytest.raises(TypeError, match="to_generator"):
+            fn(Gc, y)
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(eps=-1.0), r"\beps\b"),
+        (dict(s=[3, 4, 5]), r"\bs\b"),
+        (dict(s=[0]), r"s\[0\]"),
+        (dict(max_iter=0), r"max_iter"),
+        (dict(tol=0.0), r"\btol\b"),
+        (dict(support_tol=2.0), r"support_tol"),
+        (dict(lipschitz=0.0), r"lipschitz"),
+        (dict(lam=[0.1, 0.2]), r"\blam\b"),
+        (dict(lam=-0.1), r"lam\[0\]"),
+    ],
+)
+def test_layered_bp_parameter_errors_name_the_argument(kw, match):
+    G = Generator.random([3, 8, 10], seed=0, output="tanh")
+    with pytest.raises(ValueError, match=match):
+        layered_basis_pursuit(G, G(G.sample_latent(2, seed=1)), **kw)
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(rho=0.0), r"\brho\b"),
+        (dict(rho=float("nan")), r"\brho\b"),
+        (dict(gamma=-1.0), r"\bgamma\b"),
+        (dict(max_iter=0), r"max_iter"),
+        (dict(tol=-1.0), r"\btol\b"),
+        (dict(lam=[0.0, 0.0, 0.0]), r"\blam\b"),
+        (dict(support_tol=0.0), r"support_tol"),
+    ],
+)
+def test_latent_pursuit_parameter_errors_name_the_argument(kw, match):
+    G = Generator.random([3, 8, 10], seed=0, output="tanh")
+    with pytest.raises(ValueError, match=match):
+        latent_pursuit(G, G(G.sample_latent(2, seed=1)), **kw)
