@@ -186,7 +186,7 @@ def applicability(method: str, G) -> str | None:
             )
         if not (dense or hasattr(G, "to_generator")):
             return "not applicable: no matrix form of this generator"
-        return None
+        return _contracting(G)
     if method == "hybrid":
         D = G if dense else (G.to_generator() if hasattr(G, "to_generator") else None)
         if D is None or layered_parent(D) is None:
@@ -194,7 +194,20 @@ def applicability(method: str, G) -> str | None:
                 "not applicable: no layered parent (needs ReLU hidden layers with an invertible "
                 "output, or ReLU/LeakyReLU at every layer)"
             )
-        return None
+        return _contracting(D) if layered_parent(D) == "equations" else None
+    return None
+
+
+def _contracting(G) -> str | None:
+    """P2's layer-wise inversion solves for all n_i entries of a layer from the active rows of
+    the next (P2 Thm 3 needs |S| >= n_i): impossible when a layer does not expand."""
+    dims = G.dims
+    for i in range(len(dims) - 1):
+        if dims[i + 1] < dims[i]:
+            return (
+                f"not applicable: P2's layer-wise inversion needs every layer to expand "
+                f"(|S| >= n_i rows, P2 Thm 3); here {dims[i]} -> {dims[i + 1]}"
+            )
     return None
 
 
