@@ -71,3 +71,46 @@ def image_grid(images, *, rows: int, titles=None, cmap="gray", vmin=None, vmax=N
             if titles is not None:
                 ax.set_title(titles[i], fontsize=8)
     return fig
+
+
+#: the width, in characters, that printed output may use: it fits the book's text column
+TEXT_WIDTH = 88
+
+
+def wrap(text: str, width: int = TEXT_WIDTH) -> str:
+    """``text`` with every line longer than ``width`` characters wrapped (shorter lines, e.g.
+    the rows of a printed table, are kept as they are), for printed output."""
+    import textwrap
+
+    return "\n".join(
+        textwrap.fill(line, width, subsequent_indent="  ") if len(line) > width else line
+        for line in text.split("\n")
+    )
+
+
+def show_table(header: list[str], rows: list[list], *, caption: str | None = None) -> None:
+    """Display a small table: an HTML table in the book (cells wrap to the text column) and
+    aligned plain text elsewhere. Cells are shown with ``str``; round numbers before."""
+    from html import escape
+
+    from IPython.display import display
+
+    cells = [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in [header, *cells]) for i in range(len(header))]
+    plain = "\n".join(
+        "  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in [header, *cells]
+    )
+    style = "padding:2px 8px;text-align:right;overflow-wrap:break-word"
+    head = "".join(f'<th style="{style}">{escape(h)}</th>' for h in header)
+    body = "".join(
+        "<tr>" + "".join(f'<td style="{style}">{escape(c)}</td>' for c in r) + "</tr>"
+        for r in cells
+    )
+    cap = f'<caption style="caption-side:top">{escape(caption)}</caption>' if caption else ""
+    html = (
+        '<table class="book-table" style="border-collapse:collapse;font-size:0.85em;'
+        f'max-width:100%">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
+    if caption:
+        plain = caption + "\n" + plain
+    display({"text/plain": plain, "text/html": html}, raw=True)
