@@ -12,6 +12,7 @@
 # ---
 
 # %% [markdown]
+# (p3-conv-matrices)=
 # # Convolutions are sparse matrices
 #
 # Ma, Ayaz and Karaman {cite}`ma2018` study generators built from *transposed convolutions*
@@ -25,6 +26,12 @@
 # it against the framework's own transposed convolution, and reproduces the paper's Figure 2: a
 # permutation of rows and columns that turns it into a block-diagonal matrix of identical dense
 # blocks. That permutation is the key idea of the paper's proof.
+#
+# You will learn to write a transposed convolution as an explicit matrix, to see its sparsity,
+# and the relabelling behind P3's main result, which this chapter states
+# ({prf:ref}`p3-conv-matrices-thm1`). It reproduces P3 Sec. 2 and Fig. 2 (target **P3-fig2**).
+# Read first the layered generator of {ref}`p2-expansive` or {ref}`p1-invertibility`; no
+# knowledge of convolutions is assumed beyond what follows.
 #
 # **Notation** (P3 Sec. 2.1). Layer $i$ has $C_i$ channels of $D_i$ pixels each, $n_i = C_i D_i$.
 # $f_{i,j}$ is the filter (of $l$ taps) from input channel $i$ to output channel $j$. Feature maps
@@ -44,14 +51,16 @@ import lib
 
 DEVICE = lib.setup_notebook("p3_conv_matrices")
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
+from myst_nb import glue
 
 from lib import conv
 from lib.experiments import settings
+from lib.scorecard import Claims
 
 S = settings("p3_conv_matrices")
 F64 = torch.float64
@@ -174,11 +183,21 @@ fig.legend(
     loc="lower center",
     ncol=4,
 )
-fig.suptitle(f"P3 Fig. 2: C_in = {C_in}, C_out = {C_out}, l = s = {l}, D_in = {D0}")
 fig.tight_layout(rect=(0, 0.06, 1, 1))
-plt.show()
+glue("p3-conv-matrices-fig2", fig, display=False)
+plt.close(fig)
 
 # %% [markdown]
+# ```{glue:figure} p3-conv-matrices-fig2
+# :name: fig-p3-conv-matrices-fig2
+#
+# A transposed convolution as a matrix (reproduces P3 Fig. 2): 1-D, $C_{\rm in} = 2$ input and
+# $C_{\rm out} = 2$ output channels, kernel $l = 3$ = stride, 4 input pixels (a $24 \times 8$
+# matrix); every nonzero coloured by the filter $f_{i,j}$ it comes from, white = 0. (a) rows and
+# columns in the natural channels-first order; (b) after the permutation of rows $(q, j, a)$ and
+# columns $(q, i)$. Filter taps drawn from $\mathcal{N}(0, 1)$, seed 2018.
+# ```
+#
 # Panel (a) is the matrix of P3 Fig. 2(a): each column is a filter written down in a staircase,
 # shifted by the stride. Panel (b) is Fig. 2(b): after the permutation all four filters of one
 # input pixel sit together in one dense $6 \times 2$ block, repeated down the diagonal.
@@ -278,15 +297,67 @@ print(
 # ```
 #
 # The reading of the corollary that matters for GANs: an injective generator cannot suffer *mode
-# collapse* (two latents, one image). {doc}`p3_landscapes` shows what happens when the
+# collapse* (two latents, one image). {ref}`p3-landscapes` shows what happens when the
 # assumptions fail.
+#
+# ## Summary
+#
+# - A transposed convolution is a linear map, hence a matrix $W$; it is sparse (at most
+#   $C_{\rm out} l$ nonzeros per column) and `lib.conv.conv_transpose_matrix` builds it
+#   explicitly, equal to torch's `conv_transpose` to $10^{-12}$.
+# - With stride = kernel size, relabelling rows by (input pixel, output channel, tap) and columns
+#   by (input pixel, input channel) makes $W$ block-diagonal with identical dense blocks
+#   (P3 Fig. 2): a Gaussian convolutional layer is, up to permutations, a stack of copies of one
+#   dense Gaussian matrix.
+# - On that structure P3 proves {prf:ref}`p3-conv-matrices-thm1`: gradient descent on the
+#   inversion cost can stop only near $z^\star$ or near $-\rho z^\star$, and the generator is
+#   injective ({prf:ref}`p3-conv-matrices-cor2`).
+#
+# ## Exercises
+#
+# ```{exercise}
+# :label: ex-p3-conv-matrices-1
+#
+# A 2-D transposed convolution has $C_{\rm in} = 16$, $C_{\rm out} = 1$, a $5 \times 5$ kernel,
+# stride 3, no padding, and a $5 \times 5$ input. What is the shape of $W$, and at most how many
+# nonzeros does it have? Check with `conv.conv_transpose_matrix`.
+# ```
+#
+# ```{solution} ex-p3-conv-matrices-1
+# :class: dropdown
+#
+# The output side is $(5 - 1) \cdot 3 + 5 = 17$, so $W$ is $(1 \cdot 17^2) \times (16 \cdot 5^2)
+# = 289 \times 400$. Every column (one input entry) holds at most one filter of $5 \cdot 5 = 25$
+# taps per output channel, so at most $400 \cdot 25 = 10{,}000$ nonzeros; here none falls outside
+# the image (no padding), so exactly 10,000 (the table above: density $10^4 / (289 \cdot 400)
+# \approx 0.087$).
+# ```
+#
+# ```{exercise}
+# :label: ex-p3-conv-matrices-2
+#
+# With stride = kernel size, show that a two-layer network $\sigma(W_2 \sigma(W_1 z))$ applies the
+# *same* small fully connected network to every latent pixel $z[:, q]$. What does this say about
+# the number of observed pixels needed per latent pixel when half of the image is hidden?
+# ```
+#
+# ```{solution} ex-p3-conv-matrices-2
+# :class: dropdown
+#
+# By the block structure, latent pixel $q$ feeds only its own patch of $x_1$ through the block
+# $B_1$, and each pixel of that patch only its own patch of the output through $B_2$: the output
+# patch of $q$ is $\sigma(B_2' \sigma(B_1 z[:, q]))$, with $B_2'$ the second block arranged per
+# patch. So the latent pixels decouple, and each must be recovered from the pixels of its *own*
+# output patch. Hiding half of the image hides whole patches: the latent pixels whose patches
+# are hidden cannot be recovered at all, however many pixels are observed elsewhere. Spread
+# masks (random pixels) observe a little of every patch, which is why they need fewer pixels
+# ({ref}`p3-partial-recovery`).
+# ```
 
 # %% [markdown]
 # ## Claims
 
 # %%
-from lib.scorecard import Claims
-
 claims = Claims("p3_conv_matrices")
 claims.add(
     "P3-fig2",

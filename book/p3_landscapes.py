@@ -12,6 +12,7 @@
 # ---
 
 # %% [markdown]
+# (p3-landscapes)=
 # # Landscapes of the inversion cost
 #
 # {prf:ref}`p3-conv-matrices-thm1` says that the cost
@@ -26,6 +27,11 @@
 # output), weights i.i.d. $\mathcal{N}(0, 1)$, 50 % of the output pixels observed (a uniform random
 # mask), with (a) ReLU, (b) sigmoid and (c) tanh after both layers, and (d) the paper's
 # counter-example: ReLU with weights drawn from $U[0, 1]$, which are not zero-mean.
+#
+# You will see what {prf:ref}`p3-conv-matrices-thm1` and its partial-measurement version,
+# {prf:ref}`p3-landscapes-thm4` (stated below), predict about the cost surface, where they leave
+# room for spurious minima, and how mode collapse looks in the latent space (target
+# **P3-fig4**). Read {ref}`p3-conv-matrices` first: it states the theorem and the notation.
 
 # %% tags=["hide-input"]
 # Setup: on Colab, install the book's `lib` package (Colab's own torch is kept) and use the GPU.
@@ -41,17 +47,19 @@ import lib
 
 DEVICE = lib.setup_notebook("p3_landscapes")
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import HTML, display
+from myst_nb import glue
 
 from lib import conv, measurements
 from lib.experiments import settings
+from lib.scorecard import Claims
 
 S = settings("p3_landscapes")
 F64 = torch.float64
-print({k: v for k, v in S.items()})
 
 # %% [markdown]
 # ## The four networks and the grid
@@ -80,7 +88,7 @@ print(
     f"latent n_0 = {G0.dims[0]}, hidden {G0.shapes[1]} ({G0.dims[1]} units), output "
     f"{G0.out_shape} ({n} pixels), observed {int(mask.sum())} ({mask.double().mean():.0%})"
 )
-print(f"z* = {np.round(z_star.cpu().numpy(), 3)}")
+print("z* = (" + ", ".join(f"{v:.3f}" for v in z_star.tolist()) + ")")
 
 # %% [markdown]
 # For the counter-example, note what non-negative weights do to a ReLU network: every first-layer
@@ -94,17 +102,23 @@ print(f"z* = {np.round(z_star.cpu().numpy(), 3)}")
 # %%
 z_stars = {name: z_star for name in nets}
 z_stars["(d) ReLU, U[0,1] weights"] = -z_star.abs()
-t1, t2, Z = {}, {}, {}
-J, flat, local_min, argmin_ok, zero_out, spurious, cos_min = {}, {}, {}, {}, {}, {}, {}
 m = S["grid"]
-tol = 1e-6  # relative observed-output error ||A(G(z) - G(z*))|| / ||A G(z*)||, or absolute when G(z*) = 0
+t1, t2, Z, Jt = {}, {}, {}, {}
 for name, G in nets.items():
     zs = z_stars[name]
     t1[name], t2[name], Z[name] = conv.latent_grid(zs, S["half_width"], m)
     y = G(zs)[0] * mask
-    Jv = conv.cost_landscape(G, y, Z[name], mask).reshape(m, m)
+    Jt[name] = conv.cost_landscape(G, y, Z[name], mask).reshape(m, m)
+
+# %% tags=["hide-input"]
+J, flat, local_min, argmin_ok, zero_out, spurious, cos_min = {}, {}, {}, {}, {}, {}, {}
+# a global minimiser: relative observed-output error ||A(G(z) - G(z*))|| / ||A G(z*)|| below
+# tol (absolute when G(z*) = 0)
+tol = 1e-6
+for name, G in nets.items():
+    Jv = Jt[name]
     J[name] = Jv.cpu().numpy()
-    scale = max(y.norm().item(), 1.0)
+    scale = max((G(z_stars[name])[0] * mask).norm().item(), 1.0)
     flat[name] = int(((2 * Jv).sqrt() <= tol * scale).sum())
     # grid points lower than all 8 neighbours: the local minima of the sampled landscape
     Jp = np.pad(J[name], 1, constant_values=np.inf)
@@ -131,15 +145,30 @@ for name, G in nets.items():
     with torch.no_grad():
         zero_out[name] = int((G(Z[name]).abs().amax(1) == 0).sum())
 print(f"grid: {m} x {m} = {m * m} latents, spacing {2 * S['half_width'] / (m - 1):.3f}")
-print(
-    f"{'network':<26} {'argmin at z*':>12} {'|{J ~ 0}|':>10} {'|{G(z) = 0}|':>13} "
-    f"{'other local minima':>18} {'lowest / median J':>17} {'its cos(z, z*)':>14}"
-)
-for name in nets:
-    print(
-        f"{name:<26} {str(argmin_ok[name]):>12} {flat[name]:>10} {zero_out[name]:>13} "
-        f"{local_min[name]:>18} {spurious[name]:>17.2f} {cos_min[name]:>14.2f}"
-    )
+header = [
+    "network",
+    "argmin at z*",
+    "|{J ~ 0}|",
+    "|{G(z) = 0}|",
+    "other local minima",
+    "lowest / median J",
+    "its cos(z, z*)",
+]
+rows = [
+    [
+        name,
+        str(argmin_ok[name]),
+        flat[name],
+        zero_out[name],
+        local_min[name],
+        f"{spurious[name]:.2f}",
+        f"{cos_min[name]:.2f}",
+    ]
+    for name in nets
+]
+th = "".join(f"<th>{h}</th>" for h in header)
+trs = "".join("<tr>" + "".join(f"<td>{v}</td>" for v in r) + "</tr>" for r in rows)
+display(HTML(f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>"))
 
 # %% [markdown]
 # The columns: whether the grid minimum of $J$ sits at $z^\star$ (the centre; for (d) the minimum is
@@ -153,23 +182,44 @@ for name in nets:
 # %% tags=["hide-input"]
 fig = plt.figure(figsize=(10, 8.6))
 for k, name in enumerate(nets):
-    ax = fig.add_subplot(2, 2, k + 1, projection="3d")
+    # computed_zorder=False: draw in zorder, so the z* marker stays in front of the surface
+    ax = fig.add_subplot(2, 2, k + 1, projection="3d", computed_zorder=False)
     T1, T2 = np.meshgrid(t1[name].cpu().numpy(), t2[name].cpu().numpy(), indexing="ij")
-    ax.plot_surface(T1, T2, J[name], cmap="viridis", rstride=2, cstride=2, lw=0, antialiased=False)
+    ax.plot_surface(
+        T1, T2, J[name], cmap="viridis", rstride=2, cstride=2, lw=0, antialiased=False, zorder=1
+    )
     zs = z_stars[name].cpu().numpy()
-    ax.scatter([zs[0]], [zs[1]], [0], color="red", s=30, depthshade=False, label="$z^\\star$")
-    ax.set_title(f"{name}\n{flat[name]} grid point(s) with J(z) ~ 0")
+    top = float(J[name].max())
+    ax.plot([zs[0]] * 2, [zs[1]] * 2, [0, top], color="red", lw=1.2, zorder=5)
+    ax.scatter(
+        [zs[0]], [zs[1]], [0], color="red", s=40, depthshade=False, zorder=6, label="$z^\\star$"
+    )
+    ax.set_title(f"{name}\n{flat[name]} grid point(s) with J(z) ~ 0", fontsize=9)
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
-    ax.set_zlabel("J(z)")
+    ax.ticklabel_format(axis="z", style="sci", scilimits=(-2, 2))
+    ax.xaxis.set_major_locator(plt.MaxNLocator(5))
+    ax.yaxis.set_major_locator(plt.MaxNLocator(5))
+    ax.tick_params(axis="both", labelsize=7)
+    ax.tick_params(axis="z", pad=6, labelsize=7)
+    ax.set_zlabel("J(z)", labelpad=14)
     ax.view_init(elev=35, azim=-60)
-fig.suptitle(
-    "P3 Fig. 4: J(z) = ½‖A(G(z) − G(z*))‖², 16 then 1 channels, kernel 5, stride 3, 50 % observed"
-)
 fig.tight_layout()
-plt.show()
+glue("p3-landscapes-surfaces", fig, display=False)
+plt.close(fig)
 
 # %% [markdown]
+# ```{glue:figure} p3-landscapes-surfaces
+# :name: fig-p3-landscapes-surfaces
+#
+# The cost $J(z) = \tfrac12 \|A (G(z) - G(z^\star))\|^2$ on a $121 \times 121$ grid
+# $z^\star \pm 8$ (reproduces P3 Fig. 4): latent $(2, 1, 1)$, transposed convolutions to 16 then
+# 1 channel, kernel 5, stride 3, 50 % of the $17 \times 17$ output observed (uniform random
+# mask). (a) ReLU, (b) sigmoid, (c) tanh, weights $\mathcal{N}(0, 1)$; (d) ReLU, weights
+# $U[0, 1]$. Red: $z^\star$ and a vertical line through it. Book scale (paper scale: 201 points
+# per axis), seed 2018.
+# ```
+#
 # And the same landscapes from above, with the level sets, which show the basins better:
 
 # %% tags=["hide-input"]
@@ -177,19 +227,29 @@ fig, axes = plt.subplots(1, 4, figsize=(13, 3.4))
 for ax, name in zip(axes, nets, strict=True):
     T1, T2 = np.meshgrid(t1[name].cpu().numpy(), t2[name].cpu().numpy(), indexing="ij")
     cs = ax.contourf(T1, T2, np.sqrt(J[name]), levels=30, cmap="viridis")
+    fig.colorbar(cs, ax=ax, shrink=0.8, format="%.3g").ax.tick_params(labelsize=7)
     zs = z_stars[name].cpu().numpy()
     ax.plot(*zs, "r*", ms=10, label="$z^\\star$")
     if name.startswith("(a)"):
         ax.plot(*(-zs), "wx", ms=8, label="$-z^\\star$")
-    ax.set_title(name)
+    ax.set_title(name, fontsize=9)
     ax.set_xlabel("$z_1$")
     ax.set_aspect("equal")
     ax.grid(False)
 axes[0].set_ylabel("$z_2$")
 axes[0].legend(loc="lower left", fontsize=7)
-fig.suptitle("level sets of sqrt(J(z)) (colour: low = dark)")
 fig.tight_layout()
-plt.show()
+glue("p3-landscapes-levels", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} p3-landscapes-levels
+# :name: fig-p3-landscapes-levels
+#
+# Level sets of $\sqrt{J(z)}$ (colour bar: $\sqrt{J}$, dark = low) for the four networks of
+# {numref}`fig-p3-landscapes-surfaces`, same grid and mask; red star $z^\star$, white cross
+# $-z^\star$ in (a).
+# ```
 
 # %% [markdown]
 # ## Reading the landscapes
@@ -203,7 +263,7 @@ plt.show()
 #   the side of $-z^\star$ there is a shallow second basin, a local minimum close to the ray of
 #   $-z^\star$ (cosine near $-1$ in the table): exactly the $-\rho z^\star$ region that
 #   {prf:ref}`p3-conv-matrices-thm1` cannot exclude. Its value is far above 0, so a run that stops there is
-#   detected by its cost and the negation restart of {doc}`p3_partial_recovery` escapes it.
+#   detected by its cost and the negation restart of {ref}`p3-partial-recovery` escapes it.
 # - **Sigmoid**: one smooth basin, no other local minimum on the grid, quasi-convex as the paper
 #   says.
 # - **Tanh** with $\mathcal{N}(0, 1)$ weights saturates: for $\|z\|$ beyond about 1 the output
@@ -242,15 +302,62 @@ plt.show()
 #
 # Where $J$ is the sampled landscape of the *observed* pixels, the measurement above is exactly
 # what Theorem 4 predicts: a unique global minimum from 50 % of the output. The grid cannot prove
-# that there is no second minimiser between grid points; {doc}`p3_partial_recovery` tests the
+# that there is no second minimiser between grid points; {ref}`p3-partial-recovery` tests the
 # consequence that matters, that gradient descent from a random start finds $z^\star$.
+#
+# ## Summary
+#
+# - With zero-mean Gaussian weights the cost of a two-dimensional latent has one global minimum,
+#   at $z^\star$, for ReLU, sigmoid and tanh, from half of the output pixels: injectivity under
+#   partial measurements ({prf:ref}`p3-landscapes-thm4`), seen on a grid.
+# - It is not free of other local minima: ReLU has a shallow basin on the side of $-z^\star$
+#   (the region {prf:ref}`p3-conv-matrices-thm1` cannot exclude), and saturated tanh has ripples.
+#   Their cost is far above 0, so a run that ends there knows it failed.
+# - Non-negative weights ($U[0, 1]$) break injectivity: a cone of latents maps to the zero image,
+#   a flat global minimum, which is mode collapse.
+#
+# ## Exercises
+#
+# ```{exercise}
+# :label: ex-p3-landscapes-1
+#
+# For network (d), show that every latent $z$ with $z \le 0$ entrywise is mapped to the zero
+# image, and that the set of latents mapped to zero is a cone (closed under positive scaling).
+# Why does the table count more grid points with $G(z) = 0$ than the quadrant $z \le 0$ holds?
+# ```
+#
+# ```{solution} ex-p3-landscapes-1
+# :class: dropdown
+#
+# Every first-layer pre-activation is $\sum_k w_k z_k$ with $w_k \ge 0$, hence $\le 0$ when
+# $z \le 0$; the ReLU zeroes it, so $x_1 = 0$ and $G(z) = \sigma(W_2 \cdot 0) = 0$. If all
+# pre-activations of $z$ are $\le 0$, those of $t z$ ($t > 0$) are too: a cone. It contains the
+# quadrant but is larger: a latent with one small positive entry still has all pre-activations
+# $\le 0$ when its negative entry, weighted by the filter taps, dominates in every unit.
+# ```
+#
+# ```{exercise}
+# :label: ex-p3-landscapes-2
+#
+# Redraw landscape (c) with the weights of {prf:ref}`p3-conv-matrices-thm1`,
+# $\mathcal{N}(0, 1/(C_i l))$ (`std="fan_out"` in `ConvGenerator.random`), instead of
+# $\mathcal{N}(0, 1)$. Do the ripples of the saturated plateaus remain?
+# ```
+#
+# ```{solution} ex-p3-landscapes-2
+# :class: dropdown
+#
+# With variance $1/(C_i l)$ the pre-activations are much smaller (by $\sqrt{16 \cdot 25} = 20$
+# in the first layer), so tanh stays near its linear range over most of the grid: the radial
+# pattern and the ripples should largely disappear, leaving one smooth basin, closer to the
+# paper's "quasi-convex" description. Run `conv.cost_landscape` on the new network with the same
+# grid and count the local minima as the table does to check.
+# ```
 
 # %% [markdown]
 # ## Claims
 
 # %%
-from lib.scorecard import Claims
-
 good = ["(a) ReLU", "(b) Sigmoid", "(c) Tanh"]
 bad = "(d) ReLU, U[0,1] weights"
 unique = all(argmin_ok[g] and flat[g] == 1 for g in good)
