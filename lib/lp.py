@@ -148,6 +148,125 @@ INF = highspy.kHighsInf
 BIG = 1e6  # "no bound" for HiGHS: finite, so that switching a row on or off keeps the basis valid
 
 
+# ------------------------------------------------------------------------ the paper, as printed
+# Short reference implementations of P2's algorithms for one ReLU layer, shaped like the
+# pseudo-code (the book shows these). They solve one LP per grid point with scipy's linprog;
+# the engine below (LayerLP, BoundsLP, lib.ipm) returns the same answers with far fewer and
+# faster solves, and the tests check that it does.
+
+
+def _linprog(c, A_ub, b_ub, bounds):
+    from scipy.optimize import linprog
+
+    return linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
+
+
+def alg1_reference(
+    W: np.ndarray,
+    b: np.ndarray,
+    x: np.ndarray,
+    *,
+    eps0: float = 1e-10,
+    alpha: float = 1.2,
+    max_steps: int = 400,
+    nonneg: bool = False,
+    obs: np.ndarray | None = None,
+) -> LayerSolve:
+    """P2 Algorithm 1 (l_inf LP) for one layer x = ReLU(W z + b) + e, as printed:
+
+        eps <- eps0
+        repeat: solve  min delta  s.t. |w_j z + b_j - x_j| <= delta  if x_j > eps,
+                                        w_j z + b_j - x_j  <= delta  if x_j <= eps,
+                                        delta <= eps
+                if feasible: return z;  else eps <- alpha eps
+
+    (z >= 0 when the layer's input is itself a ReLU output, ``nonneg``; unobserved rows,
+    ``obs`` False, constrain nothing.) eps is computed as eps0 alpha^t, as the engine does.
+    """
+    k = W.shape[1]
+    obs = np.ones(len(x), bool) if obs is None else np.asarray(obs, bool)
+    for t in range(max_steps + 1):
+        eps = eps0 * alpha**t
+        on = (x > eps) & obs
+        A = np.vstack([np.c_[W[obs], -np.ones(obs.sum())], np.c_[-W[on], -np.ones(on.sum())]])
+        rhs = np.r_[x[obs] - b[obs], b[on] - x[on]]
+        bounds = [(0 if nonneg else None, None)] * k + [(0, eps)]
+        r = _linprog(np.r_[np.zeros(k), 1.0], A, rhs, bounds)
+        if r.status == 0:
+            return LayerSolve(r.x[:k], "optimal", eps, float(r.x[k]), t, t + 1, -1)
+    return LayerSolve(None, "max_steps", eps, np.nan, max_steps, max_steps + 1, -1)
+
+
+def alg3_reference(
+    W: np.ndarray,
+    b: np.ndarray,
+    x: np.ndarray,
+    *,
+    eps0: float = 1e-10,
+    alpha: float = 1.2,
+    max_steps: int = 400,
+    nonneg: bool = False,
+    obs: np.ndarray | None = None,
+) -> LayerSolve:
+    """P2 Algorithm 3 (LP relaxation, Eq. 8) for one ReLU layer, as printed:
+
+        for t = 1, 2, ...: solve  max_z sum_i max(0, x_i) (w_i z)  s.t.  w_i z + b_i <= x_i + eps
+                           (grid points where it is infeasible are skipped)
+                           eps <- alpha eps
+                           if t > 2 and ||ReLU(W z_t + b) - x||_1 >= that of z_{t-1}: return z_{t-1}
+
+    (the book counts t from 0 on the grid eps0 alpha^t, so "t > 2" reads t >= 2).
+    """
+    k = W.shape[1]
+    obs = np.ones(len(x), bool) if obs is None else np.asarray(obs, bool)
+    c = -(W[obs].T @ np.maximum(x[obs], 0.0))
+    bounds = [(0 if nonneg else None, None)] * k
+    prev = None
+    for t in range(max_steps + 1):
+        eps = eps0 * alpha**t
+        r = _linprog(c, W[obs], x[obs] + eps - b[obs], bounds)
+        if r.status != 0:
+            if prev is None and r.status == 2:  # infeasible: not yet a feasible eps
+                continue
+            return LayerSolve(None, "failed: " + r.message, eps, np.nan, t, t + 1, -1)
+        res = float(np.abs(np.maximum(W[obs] @ r.x + b[obs], 0) - x[obs]).sum())
+        if prev is not None and t >= 2 and res >= prev[1]:
+            return LayerSolve(prev[0], "optimal", prev[2], -float(c @ prev[0]), t - 1, t + 1, -1)
+        prev = (r.x, res, eps)
+    return LayerSolve(None, "max_steps", eps, np.nan, max_steps, max_steps + 1, -1)
+
+
+def invert_reference(
+    G: Generator, y: torch.Tensor, method: str = "linf", *, mask=None, **kw
+) -> np.ndarray:
+    """P2's layer-wise inversion with the reference algorithms (:func:`alg1_reference`,
+    :func:`alg3_reference`), one signal at a time: backwards from the output layer, each
+    layer's answer is the next layer's observation (the hidden layers' values are >= 0).
+    ReLU networks only. Returns z as a (B, n_0) float64 array (NaN rows where a layer failed).
+    """
+    if method not in ("linf", "relax"):
+        raise ValueError(f"method={method!r}: the references are 'linf' (Alg. 1), 'relax'")
+    _check_generator(G, method, "invert_reference")
+    if G.hidden != "relu":
+        raise ValueError(f"G.hidden={G.hidden!r}: the references invert ReLU networks")
+    y, mask = check_observation(G, y, mask)
+    Y = _np(y)
+    obs_out = _check_mask(mask, len(Y), G.dims[-1])
+    Ws, bs = [_np(W) for W in G.weights], [_np(G.bias(i)) for i in range(len(G.weights))]
+    run = alg1_reference if method == "linf" else alg3_reference
+    Z = np.full((len(Y), G.dims[0]), np.nan)
+    for s, x in enumerate(Y):
+        obs = obs_out[s]
+        for i in range(len(Ws) - 1, -1, -1):
+            r = run(Ws[i], bs[i], x, nonneg=i > 0, obs=obs, **kw)
+            if r.z is None:
+                break
+            x, obs = r.z, np.ones(len(r.z), bool)
+        else:
+            Z[s] = x
+    return Z
+
+
 # ------------------------------------------------------------------------ the LP in bounds form
 class BoundsLP:
     """min c^T v  s.t.  row_lo <= A v <= row_hi,  col_lo <= v <= col_hi, with A fixed.

@@ -554,3 +554,27 @@ def test_projected_gd_with_the_lp_projection_inpaints_a_realizable_image():
         lp.projected_gd(G, y, mask, eta=0)
     with pytest.raises(ValueError, match="inverter"):
         lp.projected_gd(G, y, mask, inverter=lp.LayerwiseLP(_nets()[0]))
+
+
+# ------------------------------------------------------------------ reference vs engine
+def test_the_engine_returns_the_reference_algorithms_answers_on_many_signals():
+    """Issue 11: the paper-shaped references (one linprog per grid point) and the engine
+    (bracketing search, dual forms, basis reuse, batched interior point) agree per signal."""
+    G = Generator.random([5, 30, 120], seed=21, std="fan_out", bias=True, output="relu")
+    z = G.sample_latent(8, seed=22)
+    gen = torch.Generator().manual_seed(23)
+    y = G(z) + 1e-2 * (2 * torch.rand(8, 120, generator=gen, dtype=torch.float64) - 1)
+    ref = lp.invert_reference(G, y, "linf", eps0=1e-5)
+    for backend in ("highs", "ipm"):
+        fast = lp.invert_lp(G, y, "linf", backend=backend, eps0=1e-5)
+        np.testing.assert_allclose(fast.z.numpy(), ref, rtol=1e-6, atol=1e-7)
+    W, b = G.weights[1].numpy(), G.biases[1].numpy()
+    layer = lp.LayerLP(W, b, method="relax", nonneg=True)
+    for s in range(8):
+        x = y[s].numpy()
+        a = lp.alg1_reference(W, b, x, eps0=1e-5, nonneg=True)
+        e = lp.LayerLP(W, b, method="linf", nonneg=True).solve(x, eps0=1e-5)
+        assert (a.steps, a.eps) == (e.steps, e.eps)
+        r, f = lp.alg3_reference(W, b, x, eps0=1e-5, nonneg=True), layer.solve(x, eps0=1e-5)
+        assert (r.steps, r.eps) == (f.steps, f.eps)
+        assert f.objective == pytest.approx(r.objective, rel=1e-7)
