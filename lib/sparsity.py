@@ -430,3 +430,317 @@ def _support_conditions(cert, Ws, S, s, n0, L, rtol, max_subsets) -> None:
             "support-specific exact",
         )
     )
+
+
+# ------------------------------------------------------------------ the batched certificate
+#: outcome codes of :class:`BatchCertificate` conditions
+HOLDS, FAILS, UNDETERMINED = 1, 0, -1
+_WORDS = {HOLDS: "holds", FAILS: "fails", UNDETERMINED: "undetermined"}
+
+
+@dataclass
+class BatchCertificate:
+    """P1's uniqueness certificate for a batch of B latents (:func:`certify`).
+
+    Attributes:
+        dims: [n_0, ..., n_L, n]. s: (B, L) cardinalities s_i = ||x_i||_0.
+        n_observed: (B,) observed outputs (n without a mask).
+        conditions: condition name -> (B,) int8 tensor: 1 holds, 0 fails, -1 undetermined.
+            Names are '<source>: <layer>', sources 'Thm 1' (the theorem's global conditions,
+            exact when enumerable, else decided by proven bounds where they can), 'Thm 1
+            (support)' (what the proof uses for this signal's supports, exact by ranks), 'arXiv
+            Cor 1', 'ICLR Thm 2', and 'rank' (every support-restricted matrix has full column
+            rank: the Oracle's answer is unique).
+        bounds: for the Thm 1 quantities that are not computed exactly, name -> (lo, hi) per
+            signal (float tensors; inf allowed): spark(W_L^M), sub-spark(W_i, s_{i+1}),
+            sub-rank(W_0, s_1).
+        exact: name -> (B,) bool: the quantity was computed exactly (lo == hi by enumeration).
+        rank: matrix name -> (B,) rank of the support-restricted weight matrix
+            ('W_L[M,S_L]', 'W_i[S_i+1,S_i]', 'W_0[S_1]'), with 'cols' the column counts.
+
+    ``len(cert)`` is B and ``cert[b]`` a plain-text summary of signal b, so the object can sit in
+    :attr:`lib.result.InversionResult.certificate`.
+    """
+
+    dims: list[int]
+    s: torch.Tensor
+    n_observed: torch.Tensor
+    conditions: dict[str, torch.Tensor] = field(default_factory=dict)
+    bounds: dict[str, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
+    exact: dict[str, torch.Tensor] = field(default_factory=dict)
+    rank: dict[str, torch.Tensor] = field(default_factory=dict)
+    cols: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.s.shape[0])
+
+    @property
+    def sources(self) -> list[str]:
+        return list(dict.fromkeys(k.split(": ")[0] for k in self.conditions))
+
+    def holds(self, source: str) -> torch.Tensor:
+        """(B,) int8 per signal for all conditions of ``source``: 0 if one fails, else -1 if one
+        is undetermined, else 1."""
+        vals = [v for k, v in self.conditions.items() if k.split(": ")[0] == source]
+        if not vals:
+            raise KeyError(f"no conditions from {source!r}; known: {self.sources}")
+        V = torch.stack(vals)
+        out = torch.full_like(V[0], HOLDS)
+        out[(V == UNDETERMINED).any(0)] = UNDETERMINED
+        out[(V == FAILS).any(0)] = FAILS
+        return out
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per condition (and per source, key '<source>: all'): how many signals hold / fail /
+        are undetermined."""
+        out = {}
+        names = list(self.conditions) + [f"{s}: all" for s in self.sources]
+        for k in names:
+            v = self.conditions[k] if not k.endswith(": all") else self.holds(k[:-5])
+            out[k] = {w: int((v == c).sum()) for c, w in _WORDS.items()}
+        return out
+
+    def __getitem__(self, b: int) -> str:
+        s = ", ".join(f"s_{i + 1}={int(v)}" for i, v in enumerate(self.s[b]))
+        parts = [f"{src}: {_WORDS[int(self.holds(src)[b])]}" for src in self.sources]
+        return f"{s}; " + "; ".join(parts)
+
+
+#: matrices up to this many entries get their rank from an SVD; larger ones from the Gram matrix
+SVD_SIZE = 20_000
+
+
+def _gram_rank(A: torch.Tensor, rtol: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Numerical rank of a batch of matrices A (B, m, k): singular values above
+    rtol * max(m, k) * sigma_max (the threshold of :func:`_rank`), by SVD up to
+    :data:`SVD_SIZE` entries, else from the eigenvalues of A^T A with the threshold raised to
+    the Gram's resolution 10 sqrt(k eps) sigma_max; and the mutual coherence of the nonzero
+    columns. Returns rank (B,), coherence (B,)."""
+    Gm = A.mT @ A
+    m, k = A.shape[-2], A.shape[-1]
+    if m * k <= SVD_SIZE:  # singular values directly
+        sv = torch.linalg.svdvals(A)
+        res = 0.0
+    else:  # from the Gram's eigenvalues: resolves sigma >= ~sqrt(eps) sigma_max only
+        sv = torch.linalg.eigvalsh(Gm).clamp_min(0).sqrt()
+        res = 10 * math.sqrt(k * torch.finfo(A.dtype).eps)
+    smax = sv.amax(-1, keepdim=True)
+    thr = torch.clamp(max(rtol * max(m, k), res) * smax, min=1e-12)
+    rank = (sv > thr).sum(-1)
+    nrm = Gm.diagonal(dim1=-2, dim2=-1).clamp_min(0).sqrt()
+    live = nrm > 1e-12
+    C = (Gm / (nrm[..., :, None] * nrm[..., None, :]).clamp_min(1e-300)).abs()
+    C = C * (live[..., :, None] & live[..., None, :])
+    C = C - torch.diag_embed(C.diagonal(dim1=-2, dim2=-1))
+    return rank, C.amax(dim=(-2, -1)).clamp(max=1.0)
+
+
+def certify(
+    G: Generator,
+    z: torch.Tensor,
+    *,
+    mask=None,
+    rtol: float = 1e-10,
+    max_subsets: int = 2_000,
+    chunk: int = 64,
+) -> BatchCertificate:
+    """P1's uniqueness certificate for every latent of a batch (the true z, or an estimate).
+
+    For x = G(z) with supports S_i and cardinalities s_i, and the observed rows M of the output
+    (all rows without a mask; P1 Sec. 6.2 treats the mask as part of the last layer):
+
+    - 'Thm 1' (P1 Theorem 1, arXiv and ICLR): (i) s_L < spark(W_L^M)/2, (ii) s_i <
+      sub-spark(W_i, s_{i+1})/2, (iii) sub-rank(W_0, s_1) = n_0 <= s_1. spark(W_L^M) is exact by
+      rank (infinite when the columns are independent) or by enumeration; sub-spark and
+      sub-rank are enumerated when at most ``max_subsets`` row subsets exist, otherwise bounded:
+      sub-spark(W_i, s) <= spark(W_i^{S_{i+1}}) (this signal's rows are one of the subsets),
+      >= 2 when no column of W_i has s zero entries; sub-rank(W_0, s) <= rank(W_0^{S_1}),
+      >= rank(W_0) - (n_1 - s). A condition the bounds cannot decide is 'undetermined' (-1).
+    - 'Thm 1 (support)': the conditions the proof uses for this signal (arXiv App. A):
+      s_i < spark(W_i^{S_{i+1}})/2 (spark by rank, or bracketed by 1 + 1/mu and rank + 1) and
+      rank(W_0^{S_1}) = n_0, with (i) as above.
+    - 'arXiv Cor 1' (random weights, factor 2): s_L < (m+1)/2, s_i < (s_{i+1}+1)/2,
+      s_1 >= n_0, m the number of observed outputs.
+    - 'ICLR Thm 2' (random weights): s_L < m, s_i < s_{i+1}, s_1 >= n_0.
+    - 'rank': rank W_L^M[:, S_L] = s_L, rank W_i[S_{i+1}, S_i] = s_i, rank W_0^{S_1} = n_0: the
+      supported system has one solution (the Oracle's, P1 Alg. 1), a local condition.
+
+    Batched: ranks from the eigenvalues of each signal's restricted Gram matrix (B small
+    eigenproblems, chunked). Biases do not change any condition (on the support the affine
+    system has the same matrix). Works on any dense :class:`lib.generator.Generator` with ReLU
+    hidden layers, on its device.
+    """
+    from .measurements import check_mask
+    from .result import check_count, check_positive, require_dense, require_hidden
+
+    G = require_dense(G, "the uniqueness certificate")
+    require_hidden(G, ("relu",), "the uniqueness certificate (P1 Eq. 3)")
+    rtol = check_positive("rtol", rtol)
+    max_subsets = check_count("max_subsets", max_subsets)
+    with torch.no_grad():
+        fw = G.forward(z)
+    B, L, dims = fw.z.shape[0], G.L, G.dims
+    n0, n = dims[0], dims[-1]
+    m = check_mask(mask, n, B, device=G.device)
+    M = torch.ones(B, n, dtype=torch.bool, device=G.device) if m is None else m.expand(B, n)
+    S = [s for s in fw.supports]  # S_1..S_L, (B, n_i)
+    s = torch.stack([v.sum(1) for v in S], 1).cpu()  # (B, L)
+    n_obs = M.sum(1).cpu()
+    cert = BatchCertificate(list(dims), s, n_obs)
+    dt = G.dtype
+
+    def ranks(W, rows, cols, todo=None):  # batched rank and coherence of W[rows, cols]
+        """Only the signals ``todo`` (bool (B,)) are computed; the others get -1. Rows shared
+        by every signal (no mask, or one mask) and cols None: one eigenproblem for all."""
+        r_all = torch.full((B,), -1, dtype=torch.long)
+        c_all = torch.full((B,), math.nan, dtype=torch.float64)
+        if cols is None and bool((rows == rows[:1]).all()):
+            if todo is None or bool(todo.any()):
+                r, c = _gram_rank((W * rows[0, :, None].to(dt))[None], rtol)
+                r_all[:], c_all[:] = int(r[0]), float(c[0])
+            return r_all, c_all
+        sel = torch.arange(B) if todo is None else todo.nonzero().flatten()
+        if len(sel) == 0:
+            return r_all, c_all
+        dsel = sel.to(rows.device)
+        rows, cols = rows[dsel], (None if cols is None else cols[dsel])
+        r_out, c_out = [], []
+        for a in range(0, len(sel), chunk):
+            A = W[None] * rows[a : a + chunk, :, None].to(dt)
+            if cols is not None:
+                A = A * cols[a : a + chunk, None, :].to(dt)
+            r, c = _gram_rank(A, rtol)
+            r_out.append(r)
+            c_out.append(c)
+        r_all[sel] = torch.cat(r_out).cpu()
+        c_all[sel] = torch.cat(c_out).cpu().double()
+        return r_all, c_all
+
+    def code(holds, fails=None):
+        out = torch.full((B,), UNDETERMINED, dtype=torch.int8)
+        if fails is not None:
+            out[fails] = FAILS
+        out[holds] = HOLDS
+        if fails is None:
+            out[~holds] = FAILS
+        return out
+
+    cond = cert.conditions
+    # ---- (i) last layer: spark(W_L^M), per distinct mask (usually one)
+    WL = G.weights[L]
+    rk_full, coh_full = ranks(WL, M, None)
+    lo_i = torch.empty(B, dtype=torch.float64)
+    hi_i = torch.empty(B, dtype=torch.float64)
+    ex_i = torch.zeros(B, dtype=torch.bool)
+    full = rk_full == dims[L]
+    lo_i[full], hi_i[full], ex_i[full] = math.inf, math.inf, True
+    for b in (~full).nonzero().flatten().tolist():
+        A = _np(WL[M[b]])
+        try:
+            sp = spark(A, rtol=rtol, max_subsets=max_subsets)
+            lo_i[b] = hi_i[b] = sp
+            ex_i[b] = True
+        except ValueError:
+            lo, hi = spark_bounds(A, rtol=rtol)
+            lo_i[b], hi_i[b] = lo, hi
+    sL = s[:, L - 1].double()
+    name_i = f"spark(W_{L}^M)"
+    cert.bounds[name_i], cert.exact[name_i] = (lo_i, hi_i), ex_i
+    c_i = code(sL < lo_i / 2, sL >= hi_i / 2)
+    cond[f"Thm 1: x_{L}"] = c_i
+    cond[f"Thm 1 (support): x_{L}"] = c_i.clone()
+    # ---- ranks of the support-restricted matrices
+    # a column subset of a full-column-rank matrix has full column rank: compute only the rest
+    r, _ = ranks(WL, M, S[L - 1], todo=~full)
+    r = torch.where(full, s[:, L - 1], r)
+    cert.rank[f"W_{L}[M,S_{L}]"], cert.cols[f"W_{L}[M,S_{L}]"] = r, s[:, L - 1]
+    full_rank = r == s[:, L - 1]
+    for i in range(L - 1, 0, -1):
+        W = G.weights[i]
+        rows, cols = S[i], S[i - 1]
+        key = f"W_{i}[S_{i + 1},S_{i}]"
+        # support-specific spark(W_i^{S_{i+1}}): inf when the columns are independent
+        rk, coh = ranks(W, rows, None)
+        indep = rk == dims[i]
+        r, _ = ranks(W, rows, cols, todo=~indep)
+        r = torch.where(indep, s[:, i - 1], r)
+        cert.rank[key], cert.cols[key] = r, s[:, i - 1]
+        full_rank &= r == s[:, i - 1]
+        hi = torch.where(indep, math.inf, rk.double() + 1)
+        lo = torch.where(indep, math.inf, torch.minimum(1 + 1 / coh.double(), rk.double() + 1))
+        si, snext = s[:, i - 1].double(), s[:, i]
+        cond[f"Thm 1 (support): x_{i}"] = code(si < lo / 2, si >= hi / 2)
+        # global sub-spark(W_i, s_{i+1}): exact when enumerable, else bounds
+        lo_g, hi_g = torch.full((B,), 2.0, dtype=torch.float64), hi.clone()
+        ex_g = torch.zeros(B, dtype=torch.bool)
+        Wn = _np(W)
+        zeros_per_col = (np.abs(Wn) <= 1e-12 * np.abs(Wn).max()).sum(0)
+        cache: dict[int, float] = {}
+        for b in range(B):
+            sv = int(snext[b])
+            if sv == 0:
+                lo_g[b] = hi_g[b] = math.inf  # no rows: x_i is unconstrained by data
+                continue
+            if sv not in cache:
+                try:
+                    cache[sv] = sub_spark(Wn, sv, rtol=rtol, max_subsets=max_subsets)
+                except ValueError:
+                    cache[sv] = float("nan")
+            if not math.isnan(cache[sv]):
+                lo_g[b] = hi_g[b] = cache[sv]
+                ex_g[b] = True
+            elif (zeros_per_col >= sv).any():
+                lo_g[b] = 1.0
+        name = f"sub-spark(W_{i},s_{i + 1})"
+        cert.bounds[name], cert.exact[name] = (lo_g, hi_g), ex_g
+        cond[f"Thm 1: x_{i}"] = code(si < lo_g / 2, si >= hi_g / 2)
+    # ---- (iii) first layer
+    W0 = G.weights[0]
+    r0, _ = ranks(W0, S[0], None)
+    cert.rank["W_0[S_1]"], cert.cols["W_0[S_1]"] = r0, torch.full((B,), n0)
+    full_rank &= r0 == n0
+    s1 = s[:, 0]
+    cond["Thm 1 (support): z"] = code((r0 == n0) & (s1 >= n0))
+    W0n = _np(W0)
+    rank_W0 = _rank(W0n, rtol)
+    lo_r = torch.clamp(rank_W0 - (dims[1] - s1), min=0)
+    hi_r = r0.clone()
+    ex_r = torch.zeros(B, dtype=torch.bool)
+    cache_r: dict[int, int] = {}
+    for b in range(B):
+        sv = int(s1[b])
+        if sv == 0:
+            lo_r[b] = hi_r[b] = 0
+            ex_r[b] = True
+            continue
+        if sv not in cache_r:
+            try:
+                cache_r[sv] = sub_rank(W0n, sv, rtol=rtol, max_subsets=max_subsets)
+            except ValueError:
+                cache_r[sv] = -1
+        if cache_r[sv] >= 0:
+            lo_r[b] = hi_r[b] = cache_r[sv]
+            ex_r[b] = True
+    cert.bounds["sub-rank(W_0,s_1)"] = (lo_r.double(), hi_r.double())
+    cert.exact["sub-rank(W_0,s_1)"] = ex_r
+    cond["Thm 1: z"] = code((lo_r == n0) & (s1 >= n0), (hi_r < n0) | (s1 < n0))
+    cond["rank: all layers"] = code(full_rank)
+    # ---- random-weight conditions
+    cond[f"arXiv Cor 1: x_{L}"] = code(sL < (n_obs.double() + 1) / 2)
+    cond[f"ICLR Thm 2: x_{L}"] = code(s[:, L - 1] < n_obs)
+    for i in range(L - 1, 0, -1):
+        cond[f"arXiv Cor 1: x_{i}"] = code(s[:, i - 1].double() < (s[:, i].double() + 1) / 2)
+        cond[f"ICLR Thm 2: x_{i}"] = code(s[:, i - 1] < s[:, i])
+    cond["arXiv Cor 1: z"] = code(s1 >= n0)
+    cond["ICLR Thm 2: z"] = code(s1 >= n0)
+    # order: by source, then from the output down
+    order = ["Thm 1", "Thm 1 (support)", "arXiv Cor 1", "ICLR Thm 2", "rank"]
+
+    def layer(k: str) -> int:  # x_L first, ..., x_1, z, then 'all layers'
+        t = k.split(": ")[1]
+        return -int(t[2:]) if t.startswith("x_") else (1 if t == "z" else 2)
+
+    cert.conditions = {
+        k: cond[k] for src in order for k in sorted(cond, key=layer) if k.split(": ")[0] == src
+    }
+    return cert
