@@ -188,6 +188,22 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         # the generators (architectures, GD step sizes) are lib.bench.GENERATORS
     },
     # --- end Beyond the papers ------------------------------------------------------------------
+    # --- P3 on the trained conditional DCGAN (issue 13): chapter p3_trained --------------------
+    "p3_trained": {
+        "rates": (0.03, 0.06, 0.1, 0.2, 0.4),  # uniform random pixels, sampling rate r
+        "halves": ("top", "bottom", "left", "right"),  # P3 Fig. 5: half images (r = 0.5)
+        "trials": Scaled(book=100, paper=1000),  # (z*, label) pairs per mask, labels 0..9 cycled
+        "optimizer": "adam",  # P3 Sec. 4.3: Adam, learning rate 0.1, ~500 iterations
+        "lr": 0.1,
+        "steps": 500,
+        "success_tol": 1e-3,  # recovered when ||z - z*|| / ||z*|| < 1e-3
+        "dtype": "float32",  # the trained weights' precision (float64: 4x slower on a CPU)
+        "probe_steps": 2000,  # investigation of the failures: a longer run ...
+        "probe_starts": 6,  # ... and fresh random starts
+        "probe_max": 30,  # on at most this many of the failed trials
+        "seed": 2018,
+    },
+    # --- end P3 trained --------------------------------------------------------------------------
 }
 
 
@@ -224,3 +240,58 @@ def describe(experiment: str, scale: str | None = None) -> str:
     if not reduced:
         return head + " (all settings as in the paper scale)"
     return head + "; reduced here: " + "; ".join(reduced) + f". Set {SCALE_ENV}=paper for all."
+
+
+# ------------------------------------------------------------------ experiment runners
+def recovery_sweep(
+    G,
+    z_star,
+    *,
+    kinds: list[str] | tuple[str, ...],
+    rates: list[float] | tuple[float, ...],
+    seed: int,
+    tol: float = 1e-3,
+    **recover_kw,
+):
+    """Recover z* of T networks under every mask kind and rate at once (one batch): the sweep
+    runner of the P3 partial-recovery chapter (P3 Thm. 4, Sec. 3), returning a
+    :class:`lib.conv.RecoverySweep`.
+
+    Args:
+        G: a batched :class:`ConvGenerator` with T networks (or shared weights with T = len(z*)).
+        z_star: (T, n_0) ground truths, row t for network t.
+        kinds: mask kinds of :func:`lib.measurements.make_masks`; rates: sampling rates r.
+        seed: seeds the random masks (each row its own) and the initial latents.
+        tol: success threshold on the relative latent error.
+        recover_kw: passed to :func:`lib.conv.recover` (optimizer, lr, steps, ...).
+    """
+    import torch
+
+    from .conv import RecoverySweep, recover
+    from .measurements import make_masks
+
+    T, K, R = z_star.shape[0], len(kinds), len(rates)
+    Gr = G.repeat(K * R) if G.batched else G
+    z_rep = z_star.repeat_interleave(K * R, dim=0)
+    masks = torch.empty(T, K, R, G.dims[-1], dtype=torch.bool)
+    for i, kind in enumerate(kinds):
+        for j, r in enumerate(rates):
+            masks[:, i, j] = make_masks(kind, G.out_shape, r, B=T, seed=seed + 1000 * i + j)
+    masks = masks.reshape(T * K * R, -1).to(G.device)
+    y = Gr(z_rep) * masks
+    res = recover(Gr, y, mask=masks, seed=seed, **recover_kw)
+    err = (res.z - z_rep).norm(dim=1) / z_rep.norm(dim=1)
+    first_err = (res.first_z - z_rep).norm(dim=1) / z_rep.norm(dim=1)
+    rescued = (err < tol) & ~(first_err < tol)
+    cos = (res.first_z * z_rep).sum(1) / (res.first_z.norm(dim=1) * z_rep.norm(dim=1))
+    shape = (T, K, R)
+    return RecoverySweep(
+        tuple(kinds),
+        tuple(rates),
+        err.reshape(shape).cpu(),
+        (err < tol).reshape(shape).cpu(),
+        res.restarted.reshape(shape).cpu(),
+        rescued.reshape(shape).cpu(),
+        cos.reshape(shape).cpu(),
+        res.seconds,
+    )

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lib import conv, measurements
+from lib import conv, experiments, measurements
 from lib.gradient import gradient_descent
 
 F64 = torch.float64
@@ -220,7 +220,7 @@ def test_recovery_sweep_shapes_and_masks():
         [2, 8, 1], in_size=(2, 2), kernel=5, stride=3, seed=13, n_networks=3
     )
     z = G.sample_latent(3, seed=14)
-    sw = conv.recovery_sweep(
+    sw = experiments.recovery_sweep(
         G, z, kinds=["random", "top"], rates=(0.05, 1.0), seed=15, steps=400, lr=0.1
     )
     assert sw.success.shape == (3, 2, 2) and sw.prob.shape == (2, 2)
@@ -408,3 +408,30 @@ def test_recover_ignores_hidden_entries_of_y():
     a = conv.recover(G, y * mask, mask=mask, steps=200, seed=5)
     b = conv.recover(G, y_garbage, mask=mask, steps=200, seed=5)
     assert torch.equal(a.z, b.z) and a.status == b.status
+
+
+def test_wilson_interval():
+    """Against the closed form at k = 0 (upper end z^2 / (n + z^2)) and a textbook value."""
+    lo, hi = conv.wilson_interval(0, 100)
+    assert lo == 0 and hi == pytest.approx(1.96**2 / (100 + 1.96**2))
+    lo, hi = conv.wilson_interval(95, 100)  # Wilson (1927): 0.888 .. 0.978
+    assert (round(lo, 3), round(hi, 3)) == (0.888, 0.978)
+    assert conv.wilson_interval(0, 0) == (0.0, 1.0)
+    with pytest.raises(ValueError, match="k="):
+        conv.wilson_interval(5, 3)
+
+
+def test_random_per_layer_stride_padding():
+    """A DCGAN-shaped random generator (stride 1 then 2, padding 0 then 1): 1x1 -> 4x4 -> 8x8."""
+    G = conv.ConvGenerator.random(
+        [3, 4, 1], in_size=(1, 1), kernel=4, stride=(1, 2), padding=(0, 1), seed=0
+    )
+    assert G.shapes == [(3, 1, 1), (4, 4, 4), (1, 8, 8)]
+
+
+def test_wilson_interval_contains_the_rate():
+    """Rounding must not put the rate outside its interval (error bars need p - lo, hi - p >= 0)."""
+    for n in (1, 7, 8, 16, 100, 1000):
+        for k in range(n + 1):
+            lo, hi = conv.wilson_interval(k, n)
+            assert lo <= k / n <= hi
