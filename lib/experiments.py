@@ -204,6 +204,31 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "seed": 2018,
     },
     # --- end P3 trained --------------------------------------------------------------------------
+    # --- P1 Latent-Pursuit step by step and the trained generator (issue 12) -------------------
+    "p1_latent_pursuit": {
+        "dims": (6, 40, 80, 120),  # [n_0, n_1, n_2, n]: the small network of the walk-through
+        "signals": Scaled(book=256, paper=2048),  # signals for the Oracle comparison (P1-lp)
+        "rho": 1e-2,
+        "max_iter": 5000,
+        "tol": 1e-10,
+        "oracle_rtol": 1e-8,  # ||z_LP - z_Oracle|| / ||z_Oracle|| when the supports are found
+        "seed": 2020,
+    },
+    "p1_trained": {
+        "signals": Scaled(book=128, paper=512),
+        "rho": 1e-2,
+        "hidden_fraction": 0.45,  # P1 Fig. 8: a random mask hiding 45 % of the pixels
+        "hidden_rows": 13,  # P1 Fig. 11: the top 13 of 28 rows hidden
+        "gd_steps": Scaled(book=1000, paper=10_000),  # P1: 10,000 (momentum 0.9, step 1e-1)
+        "gd_lr": 0.1,
+        "gd_momentum": 0.9,
+        "gd_decay": 0.5,  # step halved every gd_steps / 5 steps ("gradually decays")
+        "adam_lr": 0.1,
+        "success_db": 40.0,  # SNR(z) >= 40 dB: z recovered to 1 %
+        "grid": 6,  # images per row in the failure / success grids
+        "seed": 2020,
+    },
+    # --- end P1 trained --------------------------------------------------------------------------
 }
 
 
