@@ -88,7 +88,8 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     "p2_noisy_lp": {
         "dims": (20, 100, 500),  # P2 Sec. 5.1: expansion 5, weights N(0, 1/n_i)
         "levels": (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6),  # noise parameter a
-        "runs": Scaled(book=8, paper=200),  # runs per noise type and level
+        "runs": Scaled(book=50, paper=200),  # runs per level: l_inf LP (batched) and GD
+        "lp_runs": Scaled(book=8, paper=200),  # runs per level: l1 LP and relaxation
         "alpha": 1.2,
         "eps0": 1e-10,  # initial epsilon of Alg. 1-3 (not given in P2)
         "gd_lr": 1.0,
@@ -104,7 +105,8 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
             paper=tuple(range(10, 151, 10)),
         ),
         "runs": Scaled(book=8, paper=200),  # GD and the linear equations of Thm 3
-        "lp_runs": Scaled(book=4, paper=200),  # LP runs per k (the LPs are the slow part)
+        "lp_runs": Scaled(book=20, paper=200),  # ReLU LP runs per k (l_inf: batched)
+        "lp_runs_leaky": Scaled(book=4, paper=200),  # LeakyReLU LP runs per k (one by one)
         "lp_methods": Scaled(book=("linf",), paper=("linf", "l1", "relax")),
         "slope": 0.1,  # LeakyReLU c for the right panel (not given in P2)
         "success": 1e-3,  # ||z - z*|| / ||z*|| <= 1e-3 (P2 Sec. 5.1)
@@ -229,6 +231,29 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "seed": 2020,
     },
     # --- end P1 trained --------------------------------------------------------------------------
+    # --- P2 on the trained MNIST generator (issue 13): chapter p2_trained ----------------------
+    "p2_trained": {
+        "levels": (1e-1, 1e-2, 1e-3, 1e-4),  # noise scale a (uniform U(-a, a), Gaussian N(0, a^2))
+        "runs": Scaled(book=50, paper=200),  # per level: l_inf LP (batched), GD, Adam
+        "lp_runs": Scaled(book=8, paper=200),  # per level: l1 LP and relaxation (one by one)
+        "eps0": 1e-10,
+        "alpha": 1.2,
+        "gd_lr": 1e-3,  # P2 Sec. 5.2
+        "gd_steps": 10_000,  # P2: up to 10,000 iterations or gradient norm <= 1e-9
+        "gd_tol": 1e-9,
+        "adam_lr": 0.05,  # the stronger baseline (not in P2)
+        "adam_steps": 2000,
+        "rank_samples": Scaled(book=500, paper=2000),  # noiseless inversions vs the rank condition
+        "success": 1e-3,  # ||z - z*|| / ||z*|| (P2 Sec. 5.1)
+        "fig3_examples": 6,
+        "fig3_variance": 0.3,  # P2 Fig. 3: Gaussian noise of variance 0.3
+        "pgd_trials": Scaled(book=20, paper=200),  # per mask
+        "pgd_steps": 10,
+        "pgd_success": 0.1,  # ||G(z_hat) - x|| / ||x|| (image error) for a recovery
+        "timing_signals": Scaled(book=5, paper=50),  # one-at-a-time timings per method
+        "seed": 52,
+    },
+    # --- end P2 trained --------------------------------------------------------------------------
 }
 
 
