@@ -12,7 +12,15 @@
 # ---
 
 # %% [markdown]
+# (p1-invertibility)=
 # # When is a generator invertible?
+#
+# **What you will learn.** When a generator's output determines its latent uniquely, whatever
+# algorithm inverts it: the sparse-representation view of {cite}`aberdam2020`, its tools (spark,
+# sub-spark, sub-rank, coherence), the uniqueness theorem certified on a small network, a network
+# where two latents collide, and the random-weight conditions of both versions of the paper
+# against measured invertibility. **Paper:** {cite}`aberdam2020` Sec. 2-3 and App. A (ICLR
+# {cite}`aberdam2021` Sec. 3). **Read first:** the notation of the {doc}`intro`.
 #
 # Given $x = G(z^*)$ for the layered generator of {cite}`aberdam2020` (Eq. 3),
 #
@@ -26,15 +34,17 @@
 # of sparse solutions of linear systems is a classic of sparse representation theory, measured
 # by the *spark* and the *mutual coherence* of the matrix.
 #
-# ```{prf:definition} Spark and mutual coherence (P1 Sec. 2.1, Eq. 2)
+# ```{prf:definition} P1 Sec. 2.1, Eq. 2 (spark and mutual coherence)
 # :label: p1-inv-spark
+# :nonumber:
 #
 # $\mathrm{spark}(W)$ is the smallest number of linearly dependent columns of $W$. The mutual
 # coherence is $\mu(W) = \max_{i \ne j} |w_i^T w_j| / (\|w_i\|_2 \|w_j\|_2)$.
 # ```
 #
-# ```{prf:definition} Sub-spark, sub-rank, sub-matrix coherence (P1 Defs. 1-3)
+# ```{prf:definition} P1 Definitions 1-3 (sub-spark, sub-rank, sub-matrix coherence)
 # :label: p1-inv-sub
+# :nonumber:
 #
 # For the rows $W^S$ of $W$ indexed by $S$:
 # $\mathrm{sub\text{-}spark}(W, s) = \min_{|S| = s} \mathrm{spark}(W^S)$,
@@ -45,8 +55,9 @@
 # The "sub-" versions are needed because the rows that survive a ReLU are not known in advance:
 # the theorem must hold for whichever $s$ rows the signal activates.
 #
-# ```{prf:theorem} Uniqueness (P1 Theorem 1)
+# ```{prf:theorem} P1 Theorem 1 (uniqueness)
 # :label: p1-inv-thm1
+# :nonumber:
 #
 # If the representations of $x = G(z^*)$ satisfy (i) $s_L = \|x_L\|_0 < \mathrm{spark}(W_L)/2$,
 # (ii) $s_i < \mathrm{sub\text{-}spark}(W_i, s_{i+1})/2$ for $i = 1, \dots, L-1$ and
@@ -62,8 +73,9 @@
 # finish with the full-column-rank system $x_1^{S_1} = W_0^{S_1} z$.
 # ```
 #
-# ```{prf:corollary} Random weights (arXiv Corollary 1; ICLR Theorem 2)
+# ```{prf:corollary} P1 Corollary 1 (random weights; ICLR Theorem 2)
 # :label: p1-inv-cor1
+# :nonumber:
 #
 # With i.i.d. Gaussian weights, any $n$ columns are independent almost surely, so the conditions
 # become $s_L < (n+1)/2$, $s_i < (s_{i+1}+1)/2$, $s_1 \ge n_0$ (arXiv Corollary 1,
@@ -83,8 +95,11 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
 import lib
+from lib.experiments import describe
+from lib.plotting import wrap
 
-DEVICE = lib.setup_notebook("p1_invertibility")
+DEVICE = lib.setup_notebook()
+print(wrap(describe("p1_invertibility")))
 
 # %% [markdown]
 # ## The definitions on a small matrix
@@ -96,11 +111,12 @@ DEVICE = lib.setup_notebook("p1_invertibility")
 # one-sided and named as such (`mu_s_estimate` is a lower bound on $\mu_s$,
 # `sub_rank_estimate` an upper bound on the sub-rank).
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 import torch
 
 from lib.experiments import settings
+from lib.plotting import show_table
 from lib.sparsity import (
     mu_s,
     mu_s_estimate,
@@ -112,6 +128,7 @@ from lib.sparsity import (
     sub_spark,
 )
 
+# %%
 cfg = settings("p1_invertibility")
 rng = np.random.default_rng(cfg["seed"])
 W = rng.standard_normal((6, 4))
@@ -119,20 +136,34 @@ W[:, 3] = W[:, 0] - W[:, 1]  # a planted dependency among three columns
 print(f"W is 6 x 4; spark(W) = {spark(W):g}, mu(W) = {mutual_coherence(W):.3f}")
 lo, hi = spark_bounds(W)
 print(f"bounds: {lo:.3f} <= spark(W) <= {hi:g}")
-print(
-    f"{'s':>2} {'sub-spark':>9} {'sub-rank':>8} {'mu_s':>6} {'mu_s sampled (lower bd)':>24} {'sub-rank sampled (upper bd)':>28}"
-)
-def_ok = lo <= spark(W) <= hi
+
+# %% tags=["hide-input"]
+def_ok, table = lo <= spark(W) <= hi, []
 for s in range(1, 7):
     ms, ms_est = mu_s(W, s), mu_s_estimate(W, s, samples=5, seed=0)
     sr, sr_est = sub_rank(W, s), sub_rank_estimate(W, s, samples=5, seed=0)
     def_ok &= ms_est <= ms + 1e-12 and sr_est >= sr
-    print(f"{s:2d} {sub_spark(W, s):9g} {sr:8d} {ms:6.3f} {ms_est:24.3f} {sr_est:28d}")
+    table.append(
+        [s, f"{sub_spark(W, s):g}", sr, f"{ms:.3f}", f"{ms_est:.3f}", sr_est]
+    )
+show_table(
+    [
+        "s",
+        "sub-spark",
+        "sub-rank",
+        "μ_s",
+        "μ_s sampled (lower bound)",
+        "sub-rank sampled (upper bound)",
+    ],
+    table,
+)
 
 # %% [markdown]
-# With one or two rows every column pair is parallel ($\mu_s = 1$, sub-spark 2): a ReLU layer
-# that keeps too few rows destroys all the information. As rows are added the planted
-# dependency ($w_4 = w_1 - w_2$) is what remains: sub-spark 3.
+# With a single row every pair of columns is parallel ($\mu_1 = 1$, sub-spark 2). With two rows
+# any three columns in $\mathbb{R}^2$ are dependent (sub-spark 3) and some pair of columns is
+# nearly parallel ($\mu_2 = 1.000$ to three digits): a ReLU layer that keeps too few rows
+# destroys the information. From three rows on, the planted dependency ($w_4 = w_1 - w_2$) is
+# what keeps the sub-spark at 3.
 
 # %% [markdown]
 # ## Theorem 1 certifies a small network
@@ -154,9 +185,11 @@ zs = G.sample_latent(16, seed=cfg["seed"] + 1)
 k = int(torch.nonzero(G.forward(zs).cardinalities[0] > n0)[0, 0])
 z_star = zs[k : k + 1]
 cert = uniqueness_certificate(G, z_star)
-print(cert)
+print(wrap(str(cert)))
 r = latent_pursuit(G, G(z_star))
-rel = float(torch.linalg.vector_norm(r.z - z_star) / torch.linalg.vector_norm(z_star))
+rel = float(
+    torch.linalg.vector_norm(r.z - z_star) / torch.linalg.vector_norm(z_star)
+)
 print(f"\nLatent-Pursuit recovers z*: relative error < 1e-8: {rel < 1e-8}")
 
 # %% [markdown]
@@ -169,13 +202,15 @@ print(f"\nLatent-Pursuit recovers z*: relative error < 1e-8: {rel < 1e-8}")
 
 # %%
 W0 = torch.tensor([[1.0, 0.0], [-1.0, -1.0], [-1.0, 1.0]], dtype=torch.float64)
-W1 = torch.randn(4, 3, generator=torch.Generator().manual_seed(cfg["seed"]), dtype=torch.float64)
+W1 = torch.randn(
+    4, 3, generator=torch.Generator().manual_seed(cfg["seed"]), dtype=torch.float64
+)
 G_bad = Generator([W0, W1], output="tanh")
 z_a = torch.tensor([[1.0, 0.0]], dtype=torch.float64)
 z_b = torch.tensor([[1.0, 0.5]], dtype=torch.float64)
 same = torch.equal(G_bad(z_a), G_bad(z_b))
 cert_bad = uniqueness_certificate(G_bad, z_a)
-print(cert_bad)
+print(wrap(str(cert_bad)))
 print(f"\nG(1, 0) == G(1, 0.5) exactly: {same}")
 
 # %% [markdown]
@@ -206,7 +241,11 @@ def collision_witness(G, z):
         return None
     v = torch.linalg.svd(W0[S])[2][-1]  # W0[S] v = 0
     slack = (-a[~S]).min() if (~S).any() else torch.tensor(1.0)
-    t = 0.5 * slack / (W0[~S] @ v).abs().max().clamp_min(1e-12) if (~S).any() else 1.0
+    t = (
+        0.5 * slack / (W0[~S] @ v).abs().max().clamp_min(1e-12)
+        if (~S).any()
+        else 1.0
+    )
     return z + t * v
 
 
@@ -217,16 +256,17 @@ def search_collision(G, z, starts, seed):
     zero = r.loss < 1e-20
     if not zero.any():
         return 0.0, 0
-    return float(torch.linalg.vector_norm(r.z[zero] - z, dim=1).max()), int(zero.sum())
+    return float(torch.linalg.vector_norm(r.z[zero] - z, dim=1).max()), int(
+        zero.sum()
+    )
 
 
 n0_r, n_r = 10, 60
 rows = []
-print(
-    f"{'n1':>4} {'med s1':>6}  {'arXiv Cor1':>10} {'ICLR Thm2':>9}  {'witness':>7} {'search':>6}  (fractions of latents)"
-)
 for n1_r in (10, 16, 24, 40, 60, 90, 120, 160):
-    Gr = Generator.random([n0_r, n1_r, n_r], seed=cfg["seed"] + n1_r, std="fan_in", output="tanh")
+    Gr = Generator.random(
+        [n0_r, n1_r, n_r], seed=cfg["seed"] + n1_r, std="fan_in", output="tanh"
+    )
     zs = Gr.sample_latent(cfg["random_trials"], seed=cfg["seed"] + 7 * n1_r)
     fw = Gr.forward(zs)
     s1 = fw.cardinalities[0]
@@ -243,11 +283,41 @@ for n1_r in (10, 16, 24, 40, 60, 90, 120, 160):
             dist, _ = search_collision(Gr, zb, starts=8, seed=b)
             found.append(dist > 1e-3)
     wit = torch.tensor(wit)
-    rows.append(dict(n1=n1_r, s1=s1, cor1=cor1, thm2=thm2, wit=wit, found=sum(found)))
-    print(
-        f"{n1_r:4d} {float(s1.double().median()):6.0f}  {float(cor1.double().mean()):10.2f} "
-        f"{float(thm2.double().mean()):9.2f}  {float(wit.double().mean()):7.2f} {sum(found):3d}/{len(found)}"
+    rows.append(
+        dict(
+            n1=n1_r,
+            s1=s1,
+            cor1=cor1,
+            thm2=thm2,
+            wit=wit,
+            found=(sum(found), len(found)),
+        )
     )
+
+# %% tags=["hide-input"]
+T_r = cfg["random_trials"]
+show_table(
+    [
+        "n1",
+        "median s1",
+        "arXiv Cor. 1 holds",
+        "ICLR Thm 2 holds",
+        "collision witness",
+        "search found",
+    ],
+    [
+        [
+            r["n1"],
+            f"{float(r['s1'].double().median()):.0f}",
+            f"{int(r['cor1'].sum())} of {T_r}",
+            f"{int(r['thm2'].sum())} of {T_r}",
+            f"{int(r['wit'].sum())} of {T_r}",
+            f"{r['found'][0]} of {r['found'][1]}",
+        ]
+        for r in rows
+    ],
+    caption=f"random nets 10-n1-60, {T_r} latents each (search: the first 2 without a witness)",
+)
 
 # %% [markdown]
 # Every latent with $s_1 < n_0$ has an exact collision (left rows), exactly as condition
@@ -255,17 +325,72 @@ for n1_r in (10, 16, 24, 40, 60, 90, 120, 160):
 # factor-two region of the arXiv corollary (here $s_1 \ge 31$) no collision is found either,
 # which is what the relaxed ICLR condition ($s_1 < 60$) says. Both conditions are
 # sufficient, not necessary: at the widest layers $s_1 \ge n$ and neither applies, yet the
-# search still finds no second latent (the random sweep chapter shows GD inverting such nets).
+# search still finds no second latent ({doc}`p1_random_sweep` shows GD inverting such nets).
+#
+# ## Summary
+#
+# - A ReLU layer turns each hidden layer into a sparse representation of the next:
+#   $x_{i+1}^{S_{i+1}} = W_i^{S_{i+1}} x_i$. Uniqueness of sparse solutions then gives
+#   uniqueness of the latent ({prf:ref}`P1 Theorem 1 <p1-inv-thm1>`), for any weights, trained or not.
+# - The conditions are checkable exactly on small networks and certify them; when a layer keeps
+#   fewer active units than the latent dimension, two latents provably collide.
+# - For random weights ({prf:ref}`P1 Corollary 1 <p1-inv-cor1>`) the conditions become counts of active units;
+#   both versions are sufficient, and the relaxed ICLR version matches the measurements better.
+#
+# ## Exercises
+#
+# ```{exercise}
+# :label: ex-p1-inv-1
+#
+# A $3 \times 5$ Gaussian matrix: what are its spark and its sub-spark for $s = 2$? Check with
+# `lib.sparsity.spark` and `sub_spark`.
+# ```
+#
+# ```{solution} ex-p1-inv-1
+# :class: dropdown
+#
+# Almost surely any 3 columns are independent and any 4 dependent: spark 4. Two rows leave
+# columns in $\mathbb{R}^2$, where any 3 are dependent and (almost surely) no 2: sub-spark 3.
+# ```
+#
+# ```{exercise}
+# :label: ex-p1-inv-2
+#
+# In the collision example, find all latents $z$ that give the same image as $z = (1, 0)$.
+# ```
+#
+# ```{solution} ex-p1-inv-2
+# :class: dropdown
+#
+# Those with the same hidden layer $x_1 = (1, 0, 0)$: $z_1 = 1$ and units 2 and 3 inactive,
+# $-1 - z_2 \le 0$ and $-1 + z_2 \le 0$, i.e. $z = (1, a)$ with $a \in [-1, 1]$, a segment.
+# ```
+#
+# ```{exercise}
+# :label: ex-p1-inv-3
+#
+# Why can the random-weight conditions not certify a latent with $s_1 \ge n$, although the
+# table finds no collision there?
+# ```
+#
+# ```{solution} ex-p1-inv-3
+# :class: dropdown
+#
+# The last-layer condition asks for a unique sparse $x_1$ with $s_1$ nonzeros from $n$
+# equations, which needs $s_1 < n$ at least. The latent may still be unique, because the
+# hidden layer is not arbitrary: it is $\mathrm{ReLU}(W_0 z)$ for an $n_0$-dimensional $z$.
+# The conditions ignore that structure, so they are sufficient, not necessary.
+# ```
 
 # %% [markdown]
 # ## Claims
 
-# %%
+# %% tags=["hide-input"]
 from lib.scorecard import Claims
 
 small_col = all(bool(r["wit"][r["s1"] < n0_r].all()) for r in rows)
 cond_clean = all(not bool((r["wit"] & (r["cor1"] | r["thm2"])).any()) for r in rows)
-search_clean = all(r["found"] == 0 for r in rows)
+search_clean = all(r["found"][0] == 0 for r in rows)
 n_small = sum(int((r["s1"] < n0_r).sum()) for r in rows)
 n_cond = sum(int(r["thm2"].sum()) for r in rows)
 claims = Claims("p1_invertibility")
@@ -279,7 +404,10 @@ claims.add(
 claims.add(
     "P1-thm1",
     passed=bool(
-        cert.holds("Thm 1") is True and rel < 1e-8 and same and cert_bad.holds("Thm 1") is False
+        cert.holds("Thm 1") is True
+        and rel < 1e-8
+        and same
+        and cert_bad.holds("Thm 1") is False
     ),
     measured=f"certified net {list(cfg['small_dims'])} (z recovered); failing net s_1 = 1 < n_0 = 2: "
     "G(1,0) = G(1,0.5)",

@@ -15,6 +15,11 @@
 # (p2-single-layer)=
 # # One layer is a linear program, two layers are NP-hard
 #
+# **What you will learn.** Why inverting one ReLU layer is a linear program whose solution set
+# is a polytope, why two layers already bend that set, and why deciding whether a stack of
+# layers has a preimage at all is NP-complete. **Paper:** {cite}`lei2019` Sec. 3 and App. B.1.
+# **Read first:** the notation of the {doc}`intro`; nothing else.
+#
 # This chapter reproduces Section 3 and Appendix B.1 of {cite}`lei2019` (P2): the targets
 # **P2-lp1** (a single ReLU layer is inverted exactly by a linear program), **P2-ex1** (with two
 # layers the set of preimages is no longer convex) and **P2-np1**, **P2-np2** (deciding whether a
@@ -37,18 +42,23 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
 import lib
+from lib.experiments import describe
+from lib.plotting import wrap
 
-DEVICE = lib.setup_notebook("p2_single_layer")
+DEVICE = lib.setup_notebook()
+print(wrap(describe("p2_single_layer")))
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from myst_nb import glue
 
 from lib import experiments, hardness
 from lib.generator import Generator
 from lib.lp import invert_layer_lp
 from lib.metrics import relative_error
+from lib.plotting import show_table
 from lib.scorecard import Claims
 
 S = experiments.settings("p2_single_layer")
@@ -61,8 +71,9 @@ S = experiments.settings("p2_single_layer")
 # so $w_i^\top z + b_i = x_i$ exactly; where $x_i = 0$ it was clipped, so all we learn is
 # $w_i^\top z + b_i \le 0$.
 #
-# ```{prf:definition} Single-layer inversion LP (P2 Eq. 4)
+# ```{prf:definition} P2 Eq. 4 (single-layer inversion LP)
 # :label: p2-eq4
+# :nonumber:
 #
 # Given $x = \mathrm{ReLU}(Wz^* + b)$, find $z$ such that
 #
@@ -98,23 +109,31 @@ z_cases = {
 Z = torch.tensor(list(z_cases.values()), dtype=torch.float64)
 X = layer(Z)
 res = invert_layer_lp(W_pent, X, b_pent)
-for name, x, r, st in zip(z_cases, X, res.rank, res.status, strict=True):
-    print(
-        f"{name:30s} active rows: {int((x > 0).sum())}  rank W_S = {r}  "
-        f"dimension of the preimage = {2 - r}  LP status: {st}"
-    )
+
+# %% tags=["hide-input"]
+show_table(
+    ["case", "active rows", "rank W_S", "dimension of the preimage", "LP status"],
+    [
+        [name, int((x > 0).sum()), r, 2 - r, st]
+        for name, x, r, st in zip(z_cases, X, res.rank, res.status, strict=True)
+    ],
+)
 
 
-# %%
+# %% tags=["hide-input"]
 def draw_preimage(ax, W, b, x, z_true, z_lp, title):
     """Shade {z : ReLU(W z + b) = x} on a grid (tolerance 2e-2 for the equality rows)."""
     g = np.linspace(-2.2, 2.2, 801)
     Z1, Z2 = np.meshgrid(g, g)
     A = W[:, 0, None, None] * Z1 + W[:, 1, None, None] * Z2 + b[:, None, None]
     act = x > 0
-    ok = np.all(A[~act] <= 0, axis=0) & np.all(np.abs(A[act] - x[act, None, None]) < 2e-2, axis=0)
+    ok = np.all(A[~act] <= 0, axis=0) & np.all(
+        np.abs(A[act] - x[act, None, None]) < 2e-2, axis=0
+    )
     ax.contourf(Z1, Z2, ok, levels=[0.5, 1.5], colors=["#1f77b4"], alpha=0.5)
-    for i in range(len(W)):  # the five lines w_i^T z + b_i = x_i (or = 0 when inactive)
+    for i in range(
+        len(W)
+    ):  # the five lines w_i^T z + b_i = x_i (or = 0 when inactive)
         level = x[i] if act[i] else 0.0
         ax.contour(Z1, Z2, A[i], levels=[level], colors="0.6", linewidths=0.6)
     ax.plot(*z_true, "k+", ms=12, mew=2, label="$z^*$")
@@ -126,14 +145,25 @@ def draw_preimage(ax, W, b, x, z_true, z_lp, title):
 
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.9))
 Wn, bn = W_pent.numpy(), b_pent.numpy()
-for ax, (name, z), x, zl in zip(axes, z_cases.items(), X.numpy(), res.z.numpy(), strict=True):
+for ax, (name, z), x, zl in zip(
+    axes, z_cases.items(), X.numpy(), res.z.numpy(), strict=True
+):
     draw_preimage(ax, Wn, bn, x, z, zl, name)
 axes[0].legend(loc="lower left")
-fig.suptitle("Preimage of one ReLU layer (k = 2, n = 5, b = -1): a polytope (shaded), P2 Eq. 4")
 plt.tight_layout()
-plt.show()
+glue("fig-p2-single-polytope", fig, display=False)
+plt.close(fig)
 
 # %% [markdown]
+# ```{glue:figure} fig-p2-single-polytope
+# :name: fig-p2-single-polytope
+#
+# The preimage $\{z : \mathrm{ReLU}(Wz + b) = x\}$ of one ReLU layer with $k = 2$, $n = 5$,
+# $b = -1$ (shaded; grey lines: the five constraints of {prf:ref}`P2 Eq. 4 <p2-eq4>`) for three outputs
+# $x$: a point, a segment, a pentagon. Black cross: $z^*$; red circle: the LP's solution.
+# Illustrates P2 Sec. 3 (the paper has no such figure).
+# ```
+#
 # The LP always returns *a* preimage (the red circle lies in the shaded set); only in the first
 # panel is it forced to be $z^*$. So exact inversion of a layer needs two things: an LP, and
 # enough active units with independent weight rows. For random expansive layers the second holds
@@ -154,7 +184,9 @@ for c0 in S["lp_expansions"]:
     k, n = S["lp_k"], int(round(c0 * S["lp_k"]))
     errs, uniq, resid = [], [], []
     for t in range(S["lp_layers"]):
-        G = Generator.random([k, n], seed=S["seed"] + 1000 * t + n, std="fan_in", output="relu")
+        G = Generator.random(
+            [k, n], seed=S["seed"] + 1000 * t + n, std="fan_in", output="relu"
+        )
         z_star = G.sample_latent(1, seed=t)
         r = invert_layer_lp(G.weights[0], G(z_star))
         assert r.ok.all(), r.status
@@ -164,13 +196,40 @@ for c0 in S["lp_expansions"]:
     errs, uniq = np.array(errs), np.array(uniq)
     worst_unique = max(worst_unique, errs[uniq].max())
     worst_residual = max(worst_residual, max(resid))
-    rows.append((c0, n, uniq.mean(), errs[uniq].max(), (errs[~uniq] > 1e-3).mean() if (~uniq).any() else 0))
-    print(
-        f"n/k = {c0:3.1f} (n = {n:3d}): unique preimage in {uniq.mean():6.1%} of {len(uniq)} layers; "
-        f"rel. error of z where unique {'< 1e-10' if errs[uniq].max() < 1e-10 else errs[uniq].max()}; "
-        f"non-unique layers with error > 1e-3: {int((errs[~uniq] > 1e-3).sum())}"
+    rows.append(
+        (
+            c0,
+            n,
+            uniq.mean(),
+            errs[uniq].max(),
+            int((errs[~uniq] > 1e-3).sum()),
+            len(uniq),
+        )
     )
-print(f"every LP solution reproduces x: max |ReLU(W z_LP) - x| < 1e-9: {worst_residual < 1e-9}")
+
+# %% tags=["hide-input"]
+show_table(
+    [
+        "n/k",
+        "n",
+        "unique preimage",
+        "rel. error of z where unique",
+        "non-unique, error > 1e-3",
+    ],
+    [
+        [
+            f"{c0:.1f}",
+            n,
+            f"{round(u * m)} of {m}",
+            "< 1e-10" if e < 1e-10 else f"{e:.1e}",
+            bad,
+        ]
+        for c0, n, u, e, bad, m in rows
+    ],
+)
+print(
+    f"every LP solution reproduces x: max |ReLU(W z_LP) - x| < 1e-9: {worst_residual < 1e-9}"
+)
 
 # %% [markdown]
 # Where the active rows have full rank the LP returns $z^*$ to machine precision. At the
@@ -185,9 +244,17 @@ print(f"every LP solution reproduces x: max |ReLU(W z_LP) - x| < 1e-9: {worst_re
 # %%
 G = Generator.random([20, 60], seed=S["seed"], std="fan_in", output="relu")
 z_star = G.sample_latent(1, seed=0)
-x_noisy = G(z_star) + 0.05 * torch.randn(1, 60, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+noise = torch.randn(
+    1, 60, generator=torch.Generator().manual_seed(1), dtype=torch.float64
+)
+x_noisy = G(z_star) + 0.05 * noise
 r = invert_layer_lp(G.weights[0], x_noisy.clamp(min=0))
-print("status:", r.status[0], "| solution:", "NaN (no preimage)" if torch.isnan(r.z).all() else r.z)
+print(
+    "status:",
+    r.status[0],
+    "| solution:",
+    "NaN (no preimage)" if torch.isnan(r.z).all() else r.z,
+)
 infeasible_reported = r.status[0] == "infeasible" and bool(torch.isnan(r.z).all())
 
 # %% [markdown]
@@ -196,8 +263,9 @@ infeasible_reported = r.status[0] == "infeasible" and bool(torch.isnan(r.z).all(
 #
 # ## Two layers: the preimage is not convex (P2-ex1)
 #
-# ```{prf:example} P2 Example 1
+# ```{prf:example} P2 Example 1 (a non-convex preimage)
 # :label: p2-example1
+# :nonumber:
 #
 # Let $G(z) = \mathrm{ReLU}(W_1 \mathrm{ReLU}(W_0 z))$ with $W_0 = \begin{bmatrix} 1 & 2 \\ 3 & 1
 # \end{bmatrix}$ and $W_1 = [1, -1]$. The points $(-1, 1)$ and $(1, 3)$ both satisfy
@@ -215,6 +283,7 @@ vals = G_ex(pts)[:, 0]
 for p, v in zip(pts.tolist(), vals.tolist(), strict=True):
     print(f"G({p[0]:g}, {p[1]:g}) = {v:.0f}")
 
+# %% tags=["hide-input"]
 g = np.linspace(-3, 3, 601)
 Z1, Z2 = np.meshgrid(g, g)
 grid = torch.tensor(np.stack([Z1.ravel(), Z2.ravel()], axis=1))
@@ -223,14 +292,29 @@ fig, ax = plt.subplots(figsize=(5.2, 4.6))
 cs = ax.contourf(Z1, Z2, Gv, levels=np.linspace(0, 6, 13), cmap="Greys", alpha=0.6)
 fig.colorbar(cs, ax=ax, label="$G(z)$")
 ax.contour(Z1, Z2, Gv, levels=[1.0], colors="#d62728", linewidths=2.5)
-ax.plot([-1, 1], [1, 3], "o--", color="#1f77b4", label="$(-1,1)$, $(1,3)$ and their chord")
+ax.plot(
+    [-1, 1],
+    [1, 3],
+    "o--",
+    color="#1f77b4",
+    label="$(-1,1)$, $(1,3)$ and their chord",
+)
 ax.plot([0], [2], "s", color="#ff7f0e", ms=8, label="midpoint $(0,2)$: $G = 2$")
 ax.plot([], [], color="#d62728", lw=2.5, label="preimage $\\{z : G(z) = 1\\}$")
-ax.set(xlabel="$z_1$", ylabel="$z_2$", title="P2 Example 1: a non-convex preimage", aspect="equal")
+ax.set(xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
 ax.legend(loc="lower right", fontsize=8)
-plt.show()
+glue("fig-p2-example1", fig, display=False)
+plt.close(fig)
 
 # %% [markdown]
+# ```{glue:figure} fig-p2-example1
+# :name: fig-p2-example1
+#
+# The two-layer network of {prf:ref}`P2 Example 1 <p2-example1>`: $G(z)$ over the plane (grey levels), the
+# preimage $\{z : G(z) = 1\}$ (red), two of its points and their midpoint, where $G = 2$
+# (reproduces P2 Example 1).
+# ```
+#
 # The red curve is the exact preimage: a ray along $z_1 + 2z_2 = 1$ where only the first hidden
 # unit is on, bending into the ray $-2z_1 + z_2 = 1$ where both are on. The chord between the
 # two marked preimages leaves it.
@@ -243,8 +327,9 @@ plt.show()
 # inversion answers that question; inverting ReLU networks is therefore at least as hard as 3SAT.
 # We encode *true* as $+1$ and *false* as $-1$.
 #
-# ```{prf:theorem} P2 Theorem 1
+# ```{prf:theorem} P2 Theorem 1 (two binary layers are NP-hard)
 # :label: p2-thm1
+# :nonumber:
 #
 # Given a two-layer ReLU network $G : \{\pm 1\}^k \to \mathbb{R}$ with fixed weights and an
 # observation $x$, deciding whether some $z \in \{\pm 1\}^k$ has $G(z) = x$ is NP-complete.
@@ -267,18 +352,30 @@ plt.show()
 cnf = hardness.CNF(3, ((1, 2, -3), (-1, 2, 3), (-1, -2, -3), (1, -2, 3)))
 G1 = hardness.thm1_network(cnf)
 print("formula:", cnf)
-print("W_0 (one row per clause):\n", G1.weights[0].numpy().astype(int), "\nb_0 =", G1.bias(0).numpy())
+print("W_0 (one row per clause):")
+print(G1.weights[0].numpy().astype(int))
+print("b_0 =", G1.bias(0).numpy())
 Zb = torch.tensor(hardness.all_assignments(cnf.k))
-print("\n z1  z2  z3 | violated clauses (formula) | G(z) (network)")
-for z, v, g in zip(Zb.numpy().astype(int), cnf.violated(Zb.numpy()), G1(Zb)[:, 0].numpy(), strict=True):
-    print(f"{z[0]:+3d} {z[1]:+3d} {z[2]:+3d} | {v:^26d} | {g:.0f}")
+G_out = G1(Zb)[:, 0].numpy()
+
+# %% tags=["hide-input"]
+show_table(
+    ["z1", "z2", "z3", "violated clauses (formula)", "G(z) (network)"],
+    [
+        [f"{z[0]:+d}", f"{z[1]:+d}", f"{z[2]:+d}", v, f"{g:.0f}"]
+        for z, v, g in zip(
+            Zb.numpy().astype(int), cnf.violated(Zb.numpy()), G_out, strict=True
+        )
+    ],
+)
 
 # %% [markdown]
 # Over the reals the same trick fails: $z$ need not be $\pm 1$. Theorem 2 adds two layers that
 # force it.
 #
-# ```{prf:theorem} P2 Theorem 2
+# ```{prf:theorem} P2 Theorem 2 (four real layers are NP-hard)
 # :label: p2-thm2
+# :nonumber:
 #
 # Given a four-layer ReLU network $G : \mathbb{R}^k \to \mathbb{R}^2$ with fixed weights and an
 # observation $x \in \mathbb{R}^2$, deciding whether some $z \in \mathbb{R}^k$ has $G(z) = x$ is
@@ -355,21 +452,38 @@ for k in S["cnf_vars"]:
         witness_ok = True
         if milp.exists:
             zw = torch.tensor(milp.z)[None]
-            witness_ok = bool((G2(zw)[0] - target).abs().max() < 1e-6) and cnf.violated(np.sign(milp.z))[0] == 0
+            witness_ok = bool((G2(zw)[0] - target).abs().max() < 1e-6)
+            witness_ok = witness_ok and cnf.violated(np.sign(milp.z))[0] == 0
         sat_assignments = torch.tensor(Zb[violated == 0])
-        maps_ok = bool(len(sat_assignments) == 0 or (G2(sat_assignments) == target).all())
+        maps_ok = bool(
+            len(sat_assignments) == 0 or (G2(sat_assignments) == target).all()
+        )
         agree = thm1_ok and (milp.exists == sat) and witness_ok and maps_ok
         if not agree:
             mismatches.append((cnf, sat, milp.status))
         n_f, n_sat, n_ok = table.get(k, (0, 0, 0))
         table[k] = (n_f + 1, n_sat + sat, n_ok + agree)
 
-print(" k | formulas | satisfiable | unsatisfiable | network and brute force agree")
-for k, (n_f, n_sat, n_ok) in table.items():
-    print(f"{k:2d} | {n_f:8d} | {n_sat:11d} | {n_f - n_sat:13d} | {n_ok}/{n_f}")
+
+# %% tags=["hide-input"]
 n_formulas = sum(v[0] for v in table.values())
 n_sat_total = sum(v[1] for v in table.values())
-print(f"total: {n_formulas} formulas ({n_sat_total} satisfiable, {n_formulas - n_sat_total} not), mismatches: {len(mismatches)}")
+show_table(
+    [
+        "k",
+        "formulas",
+        "satisfiable",
+        "unsatisfiable",
+        "network and brute force agree",
+    ],
+    [
+        [k, n_f, n_sat, n_f - n_sat, f"{n_ok} of {n_f}"]
+        for k, (n_f, n_sat, n_ok) in table.items()
+    ],
+)
+print(
+    f"total: {n_formulas} formulas ({n_sat_total} satisfiable), mismatches: {len(mismatches)}"
+)
 
 # %% [markdown]
 # Every formula agrees: the binary network of Theorem 1 counts violated clauses exactly, and the
@@ -379,13 +493,75 @@ print(f"total: {n_formulas} formulas ({n_sat_total} satisfiable, {n_formulas - n
 # book is about the structure — random expansive weights, sparse hidden layers, convolutions with
 # enough measurements — under which inversion becomes tractable.
 #
+# ## Summary
+#
+# - One ReLU layer: the preimage of an output is a polytope ({prf:ref}`P2 Eq. 4 <p2-eq4>`), a single
+#   point exactly when the active rows have full rank; a linear program finds a point of it,
+#   and $z^*$ whenever it is unique.
+# - Two layers: the preimage is a union of polytopes and need not be convex
+#   ({prf:ref}`P2 Example 1 <p2-example1>`).
+# - Deciding whether a preimage exists is NP-complete for two binary layers
+#   ({prf:ref}`P2 Theorem 1 <p2-thm1>`) and four real layers ({prf:ref}`P2 Theorem 2 <p2-thm2>`); both reductions agree with
+#   brute force on every formula tried. The next chapter, {doc}`p2_expansive`, shows the
+#   structure under which the hard case does not happen.
+#
+# ## Exercises
+#
+# ```{exercise}
+# :label: ex-p2-single-1
+#
+# In the pentagon example, which outputs $x$ have a preimage that is a segment? Describe them
+# in terms of the active units.
+# ```
+#
+# ```{solution} ex-p2-single-1
+# :class: dropdown
+#
+# Exactly one unit active: the preimage lies on the line $w_i^\top z + b_i = x_i$ and inside
+# the half-planes of the four inactive units, a segment of that line (rank $W_S = 1$, dimension
+# $2 - 1 = 1$).
+# ```
+#
+# ```{exercise}
+# :label: ex-p2-single-2
+#
+# Build the Theorem 1 network for the unsatisfiable formula
+# $(z_1) \wedge (\neg z_1)$ written as 3-clauses $(z_1 \vee z_1 \vee z_1)$,
+# $(\neg z_1 \vee \neg z_1 \vee \neg z_1)$. What is the smallest value of $G$ on $\{\pm 1\}$?
+# ```
+#
+# ```{solution} ex-p2-single-2
+# :class: dropdown
+#
+# Every assignment violates exactly one of the two clauses, so $G(z) = 1$ for both $z = \pm 1$:
+# $0$ has no binary preimage. (`hardness.CNF(1, ((1, 1, 1), (-1, -1, -1)))` builds it; check
+# that the clause-unit formula still holds with a repeated literal.)
+# ```
+#
+# ```{exercise}
+# :label: ex-p2-single-3
+#
+# Why does the NP-hardness of Theorem 2 not contradict the exact recovery of random expansive
+# networks in the next chapter?
+# ```
+#
+# ```{solution} ex-p2-single-3
+# :class: dropdown
+#
+# NP-hardness is about the worst case over all networks; the reduction builds very special
+# weights. For random Gaussian weights with enough expansion the hard instances have
+# vanishing probability, and layer-wise linear equations succeed with high probability.
+# ```
+#
 # ## Claims
 
-# %%
+# %% tags=["hide-input"]
 claims = Claims("p2_single_layer")
 claims.add(
     "P2-lp1",
-    passed=bool(worst_unique < 1e-8 and worst_residual < 1e-9 and infeasible_reported),
+    passed=bool(
+        worst_unique < 1e-8 and worst_residual < 1e-9 and infeasible_reported
+    ),
     measured=(
         f"rel. error < 1e-8 on every layer with rank W_S = k ({len(S['lp_expansions'])} expansions x "
         f"{S['lp_layers']} layers); unique in {rows[0][2]:.0%} / {rows[1][2]:.0%} / {rows[2][2]:.0%} "
@@ -401,13 +577,17 @@ claims.add(
 )
 claims.add(
     "P2-np1",
-    passed=bool(not mismatches and n_formulas >= 200 and 0 < n_sat_total < n_formulas),
+    passed=bool(
+        not mismatches and n_formulas >= 200 and 0 < n_sat_total < n_formulas
+    ),
     measured=f"{n_formulas} random 3-CNFs ({n_sat_total} sat.): binary preimage of 0 iff satisfiable, all agree",
     paper="G(z) = 0 has a binary solution iff the CNF is satisfiable",
 )
 claims.add(
     "P2-np2",
-    passed=bool(not mismatches and n_formulas >= 200 and 0 < n_sat_total < n_formulas),
+    passed=bool(
+        not mismatches and n_formulas >= 200 and 0 < n_sat_total < n_formulas
+    ),
     measured=f"{n_formulas} random 3-CNFs: real preimage of [0, k] (exact MILP) iff satisfiable, all agree",
     paper="satisfying assignments map to solutions and vice versa",
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
@@ -88,6 +90,9 @@ def wrap(text: str, width: int = TEXT_WIDTH) -> str:
     )
 
 
+_NUMBER = re.compile(r"[-+]?[0-9.,]+(e[-+]?[0-9]+)?\s*%?")
+
+
 def show_table(header: list[str], rows: list[list], *, caption: str | None = None) -> None:
     """Display a small table: an HTML table in the book (cells wrap to the text column) and
     aligned plain text elsewhere. Cells are shown with ``str``; round numbers before."""
@@ -97,13 +102,24 @@ def show_table(header: list[str], rows: list[list], *, caption: str | None = Non
 
     cells = [[str(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in [header, *cells]) for i in range(len(header))]
+    # numbers (and empty cells) right-aligned, text left-aligned, per column
+    numeric = [all(_NUMBER.fullmatch(r[i]) or not r[i] for r in cells) for i in range(len(header))]
     plain = "\n".join(
-        "  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in [header, *cells]
+        "  ".join(
+            c.rjust(w) if num else c.ljust(w) for c, w, num in zip(r, widths, numeric, strict=True)
+        ).rstrip()
+        for r in [header, *cells]
     )
-    style = "padding:2px 8px;text-align:right;overflow-wrap:break-word"
-    head = "".join(f'<th style="{style}">{escape(h)}</th>' for h in header)
+
+    def style(i: int) -> str:
+        align = "right" if numeric[i] else "left"
+        return f"padding:2px 8px;text-align:{align};overflow-wrap:break-word"
+
+    head = "".join(f'<th style="{style(i)}">{escape(h)}</th>' for i, h in enumerate(header))
     body = "".join(
-        "<tr>" + "".join(f'<td style="{style}">{escape(c)}</td>' for c in r) + "</tr>"
+        "<tr>"
+        + "".join(f'<td style="{style(i)}">{escape(c)}</td>' for i, c in enumerate(r))
+        + "</tr>"
         for r in cells
     )
     cap = f'<caption style="caption-side:top">{escape(caption)}</caption>' if caption else ""
