@@ -71,15 +71,15 @@ CONDITION_LABELS = dict(CONDITIONS)
 #: n_0 = 100, weights N(0, 1/n_i)), P2 Sec. 5.1's random ReLU nets (weights N(0, 1/n_{i+1})), P3
 #: Sec. 4.2's random transposed-convolution net (2 -> 16 -> 1 channels, kernel 5, stride 3, a
 #: 2x2 latent map, N(0, 1/(C l)) weights), and the trained MNIST generators. ``gd_lrs``: the step
-#: sizes of P1's rule (P1: 0.1 on its random nets; P2: 1 on its random nets; 1e-2 on the trained
-#: nets, the largest that does not diverge), ``adam_lr``: Adam's step (P3: 0.1).
+#: sizes of P1's rule (None: P1's own list, the setting ``p1_gd_lrs``; P2: 1 on its random nets;
+#: 1e-2 on the trained nets, the largest that did not diverge), ``adam_lr``: Adam's step (P3: 0.1).
 GENERATORS: dict[str, dict] = {
     "p1_small": {
         "kind": "p1_random",
         "dims": (100, 150, 625),
         "seed_offset": 1,
         "label": "P1 tanh 100-150-625 (n1 < 2 n0)",
-        "gd_lrs": (1e-1,),
+        "gd_lrs": None,  # P1's rule: cfg['p1_gd_lrs']
         "adam_lr": 0.05,
     },
     "p1_mid": {
@@ -87,7 +87,7 @@ GENERATORS: dict[str, dict] = {
         "dims": (100, 400, 625),
         "seed_offset": 2,
         "label": "P1 tanh 100-400-625 (2 n0 < n1 < n)",
-        "gd_lrs": (1e-1,),
+        "gd_lrs": None,  # P1's rule: cfg['p1_gd_lrs']
         "adam_lr": 0.05,
     },
     "p1_large": {
@@ -95,7 +95,7 @@ GENERATORS: dict[str, dict] = {
         "dims": (100, 1000, 625),
         "seed_offset": 3,
         "label": "P1 tanh 100-1000-625 (n1 > n)",
-        "gd_lrs": (1e-1,),
+        "gd_lrs": None,  # P1's rule: cfg['p1_gd_lrs']
         "adam_lr": 0.05,
     },
     "p2_500": {
@@ -168,8 +168,6 @@ def applicability(method: str, G) -> str | None:
     hidden, output = _acts(G)
     dense = isinstance(G, Generator)
     if method in P1_METHODS:
-        if not dense:
-            return "not applicable: P1's pursuit is written for a dense generator (P1 Eq. 3)"
         if hidden != "relu":
             return f"not applicable: P1's pursuit needs ReLU hidden layers (here {hidden})"
         if output not in INVERTIBLE_OUTPUTS:
@@ -177,6 +175,8 @@ def applicability(method: str, G) -> str | None:
                 f"not applicable: P1's pursuit needs an invertible output activation (here "
                 f"{output}, which erases the sign of negative pre-activations)"
             )
+        if not dense:
+            return "not applicable: P1's pursuit is written for a dense generator (P1 Eq. 3)"
         return None
     if method in P2_METHODS:
         if not (hidden == output and hidden in ("relu", "leaky_relu")):
@@ -307,10 +307,7 @@ def _lp(method: str) -> Callable[[Problem], Outcome]:
 def _gd(p: Problem) -> Outcome:
     from .gradient import gd_step_search
 
-    g = p.gen
-    r = gd_step_search(
-        p.G, p.y, lrs=g["gd_lrs"], steps=p.cfg["gd_steps"], mask=p.mask, seed=p.seed + 7
-    )
+    r = gd_step_search(p.G, p.y, lrs=_lrs(p), steps=p.cfg["gd_steps"], mask=p.mask, seed=p.seed + 7)
     return _outcome(r, len(p.y))
 
 
@@ -336,7 +333,7 @@ def _gd_restarts(p: Problem) -> Outcome:
     from .gradient import gd_step_search, gradient_descent
     from .hybrid import relative_residual
 
-    c, g = p.cfg, p.gen
+    c = p.cfg
     t0 = time.perf_counter()
     B = len(p.y)
     z = torch.zeros(B, p.G.dims[0], dtype=p.y.dtype, device=p.y.device)
@@ -360,7 +357,7 @@ def _gd_restarts(p: Problem) -> Outcome:
         r = gd_step_search(
             p.G,
             p.y[idx],
-            lrs=g["gd_lrs"],
+            lrs=_lrs(p),
             steps=c["gd_steps"],
             mask=_rows(p.mask, todo),
             seed=p.seed + 7 + 101 * k,
@@ -373,7 +370,7 @@ def _gd_restarts(p: Problem) -> Outcome:
                 p.G,
                 p.y[idx],
                 z0=-z[idx],
-                lr=min(g["gd_lrs"]),
+                lr=min(_lrs(p)),
                 steps=c["gd_steps"],
                 mask=_rows(p.mask, todo),
             )
@@ -383,13 +380,13 @@ def _gd_restarts(p: Problem) -> Outcome:
 
 
 def _hybrid(p: Problem) -> Outcome:
-    c, g = p.cfg, p.gen
+    c = p.cfg
     r = hybrid(
         p.dense,
         p.y,
         mask=p.mask,
         fit_tol=_fit_tol(p),
-        lrs=g["gd_lrs"],
+        lrs=_lrs(p),
         steps=c["gd_steps"],
         max_iter=c["max_iter"],
         tol=c["tol"],
@@ -412,6 +409,11 @@ ADAPTERS: dict[str, Callable[[Problem], Outcome]] = {
     "gd_restarts": _gd_restarts,
     "hybrid": _hybrid,
 }
+
+
+def _lrs(p: Problem) -> tuple[float, ...]:
+    """The step sizes of P1's rule on this generator."""
+    return tuple(p.gen["gd_lrs"] or p.cfg["p1_gd_lrs"])
 
 
 def _rows(mask, idx):
@@ -564,8 +566,10 @@ def _clip_db(v: torch.Tensor) -> torch.Tensor:
 
 def certificate_of(p: Problem) -> dict | None:
     """The support certificate (:func:`lib.hybrid.support_certificate`) of the *true* signals
-    under the condition's mask: how many of them the supports determine. None where it is not
-    computed (a net with no ReLU/LeakyReLU matrix form here)."""
+    under the condition's mask: how many of them the supports determine; on nets with ReLU hidden
+    layers and an invertible output also P1's conditions (:func:`lib.sparsity.certify`: per
+    source, how many signals hold / fail / are undetermined). None where it is not computed (a
+    net with no ReLU/LeakyReLU matrix form here)."""
     if not (isinstance(p.G, Generator) or hasattr(p.G, "to_generator")):
         return None
     D = p.dense
@@ -573,7 +577,16 @@ def certificate_of(p: Problem) -> dict | None:
         return None
     ok = support_certificate(D, p.z, p.mask)
     s = [int(v) for v in torch.stack(D.forward(p.z).cardinalities).median(dim=1).values]
-    return {"certified": int(ok.sum()), "n": int(ok.numel()), "median_s": s}
+    out = {"certified": int(ok.sum()), "n": int(ok.numel()), "median_s": s}
+    if D.hidden == "relu" and D.output in INVERTIBLE_OUTPUTS:
+        # P1's own conditions, from lib.sparsity's batched certificate (P1 Thm 1, its
+        # support-specific form, arXiv Cor 1, ICLR Thm 2)
+        from .sparsity import certify
+
+        counts = certify(D, p.z, mask=p.mask).counts()
+        for src in ("Thm 1", "Thm 1 (support)", "arXiv Cor 1", "ICLR Thm 2"):
+            out[src] = counts[f"{src}: all"]
+    return out
 
 
 def evaluate(p: Problem, out: Outcome) -> dict:

@@ -186,6 +186,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "lp_alpha": 1.2,  # P2's epsilon schedule
         "lp_eps0": 1e-10,
         "gd_steps": Scaled(book=800, paper=10_000),
+        "p1_gd_lrs": Scaled(book=(1e-1,), paper=(1e-1, 1e0, 1e1, 1e2, 1e3, 1e4)),
         "restarts": Scaled(book=1, paper=4),  # random starts (each failing signal also: -z)
         # the generators (architectures, GD step sizes) are lib.bench.GENERATORS
     },

@@ -55,10 +55,12 @@ def support_certificate(G: Generator, z: torch.Tensor, mask=None) -> torch.Tenso
     Layer by layer from the output down: the rows that carry an equation (observed outputs;
     for a ReLU output only the active ones, for a hidden ReLU layer its support S_{i+1}) must give
     the unknowns of the layer below (its support S_i, or all of z) a full-column-rank system:
-    rank W_i[R_{i+1}, S_i] = |S_i|. This is the condition under which the Oracle (P1 Alg. 1) and
-    P2's linear equations (Thm 3) have one answer; it is a *local* test, weaker than P1's
-    spark-based Theorem 1 (which also excludes other supports). The sizes s_i = |S_i| are the
-    cardinalities of P1's certificate; s_1 >= n_0 is necessary for the first layer.
+    rank W_i[R_{i+1}, S_i] = |S_i|. This is the condition under which the layer-wise Oracle
+    (P1 Alg. 6) and P2's linear equations (Thm 3) have one answer: every hidden layer, not only z,
+    is determined. It is a *local* test, weaker than P1's spark-based Theorem 1 (which also
+    excludes other supports), and it can fail where z is still unique: the end-to-end Oracle
+    (P1 Alg. 1) needs only rank(prod W^S) = n_0. The sizes s_i = |S_i| are the cardinalities of
+    P1's certificate; s_1 >= n_0 is necessary for the first layer.
     """
     if not isinstance(G, Generator):
         raise TypeError("G: support_certificate needs a dense lib.generator.Generator")

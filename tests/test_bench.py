@@ -29,6 +29,7 @@ def tiny_cfg(**over) -> dict:
         "lp_alpha": 1.2,
         "lp_eps0": 1e-10,
         "gd_steps": 200,
+        "p1_gd_lrs": (1e-1,),
         "restarts": 2,
         "generators": {
             "p1": {
@@ -36,7 +37,7 @@ def tiny_cfg(**over) -> dict:
                 "dims": (4, 12, 30),
                 "seed_offset": 1,
                 "label": "P1",
-                "gd_lrs": (1e-1,),
+                "gd_lrs": None,
                 "adam_lr": 0.05,
             },
             "p2": {
@@ -87,7 +88,7 @@ def test_applicability_follows_the_papers(results):
 
 
 def test_exact_methods_succeed_on_clean_data(results):
-    # the Oracle knows the supports: exact exactly where the supports determine z
+    # the Oracle knows the supports: on this net exact exactly where they determine every layer
     cert = results["certificates"]["p1/clean"]
     assert bench.cell(results, "p1", "clean", "oracle")["successes"] == cert["certified"] >= 2
     # the linear equations and the l_inf LP (P2 Thm 3) likewise on a realizable ReLU net
@@ -119,3 +120,18 @@ def test_wilson_interval():
     assert lo == pytest.approx(0.23659, abs=1e-5) and hi == pytest.approx(0.76341, abs=1e-5)
     assert bench.wilson(8, 8)[1] == 1.0
     assert math.isclose(sum(bench.wilson(3, 7)), 2 * ((3 + 1.96**2 / 2) / (7 + 1.96**2)))
+
+
+def test_p1_settings_are_those_of_the_p1_sweep():
+    # the hybrid and the P1 methods run with the settings of P1 Sec. 6.1's chapter
+    from lib import experiments
+
+    for scale in experiments.SCALES:
+        xb = experiments.settings("x_bench", scale)
+        sw = experiments.settings("p1_random_sweep", scale)
+        assert xb["max_iter"] == sw["max_iter"] and xb["tol"] == sw["tol"]
+        assert xb["lbp_lams"] == sw["lbp_lams"] and xb["lp_rho"] == sw["lp_rho"]
+        assert xb["gd_steps"] == sw["gd_steps"]
+        for g in ("p1_small", "p1_mid", "p1_large"):
+            assert bench.GENERATORS[g]["gd_lrs"] is None and xb["p1_gd_lrs"] == sw["gd_lrs"]
+            assert bench.GENERATORS[g]["dims"][2] == sw["n"]

@@ -9,7 +9,7 @@ from lib.generator import Generator
 from lib.gradient import gd_step_search
 from lib.hybrid import hybrid, relative_residual, support_certificate
 from lib.metrics import snr_db
-from lib.pursuit import latent_pursuit, oracle
+from lib.pursuit import latent_pursuit, layered_oracle
 
 
 def test_hybrid_succeeds_where_each_parent_fails():
@@ -52,12 +52,13 @@ def test_hybrid_rejects_a_generator_without_a_layered_parent():
 
 
 def test_support_certificate_against_the_oracle_and_brute_rank():
-    # independent check: the Oracle (true supports) is exact exactly where the supports determine z
+    # independent check: the layer-wise Oracle (P1 Alg. 6, true supports) is exact exactly where
+    # the supports determine every layer
     G = Generator.random([5, 12, 30], seed=7, std="fan_in", output="tanh")
     z = G.sample_latent(32, seed=8)
     y = G(z)
     cert = support_certificate(G, z)
-    exact = snr_db(z, oracle(G, y, G.forward(z).supports).z) >= 60
+    exact = snr_db(z, layered_oracle(G, y, G.forward(z).supports).z) >= 60
     assert torch.equal(cert, exact.cpu())
     assert 0 < cert.sum() < 32  # both cases occur
     # brute force for one signal: rank of the support-restricted matrices, one by one
