@@ -227,8 +227,10 @@ print(f"\nG(1, 0) == G(1, 0.5) exactly: {same}")
 #
 # The conditions are *sufficient*: they can only claim uniqueness where none of the two
 # tests finds a collision.
+# The two tests are `collision_witness(G, z)` and `search_collision(G, z, starts, seed)`
+# (unfold the next cell to read them).
 
-# %%
+# %% tags=["hide-input"]
 from lib.gradient import gradient_descent
 
 
@@ -261,6 +263,7 @@ def search_collision(G, z, starts, seed):
     )
 
 
+# %%
 n0_r, n_r = 10, 60
 rows = []
 for n1_r in (10, 16, 24, 40, 60, 90, 120, 160):
