@@ -58,10 +58,10 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "n": 625,
         "n0": (100, 200),
         "n1": Scaled(
-            book=(50, 150, 250, 400, 600, 800, 1000),
+            book=(50, 150, 200, 250, 400, 600, 1000),  # 200 and 400: n1 = 2 n0
             paper=tuple(range(50, 1001, 50)),
         ),
-        "signals": Scaled(book=24, paper=512),
+        "signals": Scaled(book=64, paper=512),
         "weight_std": "fan_in",  # W_i ~ N(0, 1/n_i): keeps tanh out of saturation (see chapter)
         "gd_steps": Scaled(book=800, paper=10_000),
         "gd_lrs": Scaled(book=(1e-1,), paper=(1e-1, 1e0, 1e1, 1e2, 1e3, 1e4)),
