@@ -244,9 +244,10 @@ for C_in_, C_out_, k_, D_ in [
 w5 = torch.randn(2, 2, 5, generator=gen, dtype=F64)
 W53 = conv.conv_transpose_matrix(w5, 4, stride=3).to_dense()
 cols_per_row = (W53 != 0).sum(1)
+print(f"kernel 5, stride 3: W is {tuple(W53.shape)}")
 print(
-    f"kernel 5, stride 3: W is {tuple(W53.shape)}; output rows fed by 2 neighbouring input "
-    f"pixels (overlap): {int((cols_per_row > 2).sum())} of {W53.shape[0]}"
+    f"output rows fed by 2 neighbouring input pixels (overlap): "
+    f"{int((cols_per_row > 2).sum())} of {W53.shape[0]}"
 )
 
 # %% [markdown]
@@ -268,8 +269,9 @@ print(
 # nonzero $z$ and $z^\star$ there is a direction $v_{z, z^\star}$ with
 #
 # $$D_{v_{z,z^\star}} J(z) < 0 \quad \forall z \notin \mathcal{B}(z^\star, \epsilon \|z^\star\|_2)
-# \cup \mathcal{B}(-\rho z^\star, \epsilon \|z^\star\|_2) \cup \{0\}, \qquad
-# D_z J(0) < 0 \quad \forall z \neq 0,$$
+# \cup \mathcal{B}(-\rho z^\star, \epsilon \|z^\star\|_2) \cup \{0\},$$
+#
+# $$D_z J(0) < 0 \quad \forall z \neq 0,$$
 #
 # where $J(z) = \tfrac12 \|y^\star - A G(z)\|^2$, $\rho > 0$ is a constant and $\gamma, \kappa > 0$
 # depend only on $\epsilon$.

@@ -84,9 +84,9 @@ G0 = nets["(a) ReLU"]
 n = G0.dims[-1]
 mask = measurements.random_mask(n, S["rate"], seed=seed + 1, device=DEVICE)[0]
 z_star = G0.sample_latent(1, seed=seed + 2)[0]
+print(f"latent n_0 = {G0.dims[0]}, hidden {G0.shapes[1]} ({G0.dims[1]} units)")
 print(
-    f"latent n_0 = {G0.dims[0]}, hidden {G0.shapes[1]} ({G0.dims[1]} units), output "
-    f"{G0.out_shape} ({n} pixels), observed {int(mask.sum())} ({mask.double().mean():.0%})"
+    f"output {G0.out_shape} ({n} pixels), observed {int(mask.sum())} ({mask.double().mean():.0%})"
 )
 print("z* = (" + ", ".join(f"{v:.3f}" for v in z_star.tolist()) + ")")
 

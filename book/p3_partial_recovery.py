@@ -59,7 +59,7 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from lib import conv, experiments, measurements
+from lib import conv, experiments, measurements, plotting
 from lib.experiments import settings
 from lib.scorecard import Claims
 
@@ -68,11 +68,9 @@ if DEVICE.type == "cpu":
 S = settings("p3_partial_recovery")
 T, rates, seed = S["trials"], S["rates"], S["seed"]
 rec = dict(optimizer=S["optimizer"], lr=S["lr"], steps=S["steps"])
-print(
-    f"{T} random networks (each with its own latent z* ~ N(0, I)) per point; {S['optimizer']}, "
-    f"learning rate {S['lr']}, {S['steps']} steps; recovered when ||z - z*|| / ||z*|| < "
-    f"{S['success_tol']:g}"
-)
+print(f"{T} random networks (each with its own latent z* ~ N(0, I)) per point")
+print(f"{S['optimizer']}, learning rate {S['lr']}, {S['steps']} steps")
+print(f"recovered when ||z - z*|| / ||z*|| < {S['success_tol']:g}")
 
 # %% [markdown]
 # **Method.** For every point of a sweep we draw $T$ independent networks and latents, observe
@@ -322,13 +320,18 @@ n_rescued = sum(int(sw.rescued.sum()) for sw in all_sweeps.values())
 fails = torch.cat([sw.first_cos[sw.restarted] for sw in all_sweeps.values()])
 resc = torch.cat([sw.first_cos[sw.rescued] for sw in all_sweeps.values()])
 print(
-    f"{n_runs} recoveries; the first run ended with a relative residual above 1e-4 in "
-    f"{n_restart}; {n_rescued} of them recovered z* only thanks to the restart from -z "
-    f"({n_rescued / n_runs:.1%} of all runs)"
+    plotting.wrap(
+        f"{n_runs} recoveries; the first run ended with a relative residual above 1e-4 in "
+        f"{n_restart}; {n_rescued} of them recovered z* only thanks to the restart from -z "
+        f"({n_rescued / n_runs:.1%} of all runs)"
+    )
 )
 print(
-    f"cosine(first end point, z*): restarted runs median {fails.median():.2f}; "
-    f"rescued runs median {resc.median():.2f}, {int((resc < 0).sum())} of {len(resc)} negative"
+    plotting.wrap(
+        f"cosine(first end point, z*): restarted runs median {fails.median():.2f}; "
+        f"rescued runs median {resc.median():.2f}, {int((resc < 0).sum())} of {len(resc)} "
+        "negative"
+    )
 )
 for name, sw in all_sweeps.items():
     if int(sw.rescued.sum()):

@@ -8,13 +8,16 @@ permutation of P3 Fig. 2b (:func:`block_permutation`) turns W into a block-diago
 identical dense blocks: one block per input position, each block the (C_out l) x C_in matrix of
 all filter taps.
 
-:class:`ConvGenerator` is the random convolutional generator of P3 Sec. 4.2,
-G(z) = sigma(W_2 sigma(W_1 z)) (P3 Eq. 2) with any depth, batched over *networks*: each row of a
-batch may have its own weights (one random network per trial), evaluated with one grouped
-transposed convolution. It exposes the interface that :func:`lib.gradient.gradient_descent`
-uses (``dims``, ``dtype``, ``device``, ``check_latent``, ``__call__``), so the book's single
-gradient loop runs on it, and exports a dense :class:`lib.generator.Generator` when its
-activations allow (:meth:`ConvGenerator.to_generator`).
+:class:`ConvGenerator` is the convolutional generator of P3, G(z) = sigma(W_2 sigma(W_1 z))
+(P3 Eq. 2) with any depth and optional biases, batched over *networks*: each row of a batch may
+have its own weights (one random network per trial, evaluated with one grouped transposed
+convolution) or its own biases (one label per row of the trained conditional DCGAN of P3
+Sec. 4.3, :meth:`lib.models.P3Generator.conv_generator`, batch-norm folded in). It exposes the
+interface that :func:`lib.gradient.gradient_descent` uses (``dims``, ``dtype``, ``device``,
+``check_latent``, ``__call__``), so the book's single gradient loop runs on it, and exports a
+dense :class:`lib.generator.Generator` when its activations allow
+(:meth:`ConvGenerator.to_generator`). :func:`recover` is P3's recovery with the negation
+restart; its sweep runner is :func:`lib.experiments.recovery_sweep`.
 
 Masks (1 = observed pixel) are the sub-sampling matrices A of P3 Theorem 4: uniform random pixels
 at a sampling rate r, and top/bottom/left/right bands of the image (half masks at r = 0.5).

@@ -194,6 +194,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # --- P3 on the trained conditional DCGAN (issue 13): chapter p3_trained --------------------
     "p3_trained": {
         "rates": (0.03, 0.06, 0.1, 0.2, 0.4),  # uniform random pixels, sampling rate r
+        "control_rates": (0.005, 0.01, 0.02, 0.03, 0.06),  # the same net with random weights
         "halves": ("top", "bottom", "left", "right"),  # P3 Fig. 5: half images (r = 0.5)
         "trials": Scaled(book=100, paper=1000),  # (z*, label) pairs per mask, labels 0..9 cycled
         "optimizer": "adam",  # P3 Sec. 4.3: Adam, learning rate 0.1, ~500 iterations
@@ -203,7 +204,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "dtype": "float32",  # the trained weights' precision (float64: 4x slower on a CPU)
         "probe_steps": 2000,  # investigation of the failures: a longer run ...
         "probe_starts": 6,  # ... and fresh random starts
-        "probe_max": 30,  # on at most this many of the failed trials
+        "probe_max": 48,  # on at most this many failed trials (masks with r >= 0.2)
         "seed": 2018,
     },
     # --- end P3 trained --------------------------------------------------------------------------
