@@ -430,8 +430,11 @@ print("layer sizes [k, 2k, 2k, m+2, 2]:", G2.dims)
 #   through $\mathrm{clip}(z, -1, 1)$. Every witness the solver returns is checked by a forward
 #   pass, and its signs must satisfy the formula. In addition every satisfying assignment
 #   $s \in \{\pm 1\}^k$ must map to exactly $[0, k]$.
+#
+# (The check is in the folded cell below: `hardness.random_3cnf`, `thm1_network`,
+# `thm2_network` and `preimage_milp` for every formula.)
 
-# %%
+# %% tags=["hide-input"]
 rng = np.random.default_rng(S["seed"])
 table = {}
 mismatches = []
