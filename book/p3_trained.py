@@ -97,7 +97,7 @@ def html_table(header, rows):
 module, meta = train.load("p3")
 labels = torch.arange(T) % 10  # trial t has digit t mod 10
 G = module.conv_generator(labels, dtype=DTYPE, device=DEVICE)
-z_star = G.sample_latent(T, seed=seed)  # z* ~ N(0, I), the prior the GAN was trained with
+z_star = G.sample_latent(T, seed=seed)  # z* ~ N(0, I), the GAN's prior
 
 # %% tags=["hide-input"]
 with torch.no_grad():
@@ -505,8 +505,6 @@ sat_rd = float((x_r[:T].abs() >= 0.99).double().mean())
 print(f"saturated pixels (|G(z*)| >= 0.99): trained {sat_tr:.0%}, random weights {sat_rd:.0%}")
 
 # %% [markdown]
-# ## Summary
-#
 # Failed trials observe fewer informative pixels than recovered ones at the same rate: the
 # digit (and, for 1s, its thin stroke) decides how many of the observed pixels carry
 # information. The random network with the same architecture has no saturated pixels at all (its
