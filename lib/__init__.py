@@ -33,6 +33,6 @@ def setup_notebook(experiment: str | None = None):
     plotting.use_book_style()
     dev = device()
     print(f"device: {dev.type}")
-    if experiment is not None:
-        print(experiments.describe(experiment))
+    if experiment is not None:  # wrapped to the text column of the book
+        print(plotting.wrap(experiments.describe(experiment)))
     return dev
