@@ -117,9 +117,10 @@ def default_tol(dtype: torch.dtype, tol: float | None = None) -> float:
 
 def default_support_tol(dtype: torch.dtype, support_tol: float | None = None) -> float:
     """Support threshold relative to max |x|: ``support_tol``, or 1e-6 in float64 and
-    1000 eps in a shorter dtype (float32: 1.2e-4)."""
+    100 eps in a shorter dtype (float32: 1.2e-5; measured on the trained P1 generator, 512
+    clean signals: 1.2e-5 finds every support, 1.2e-4 cuts small true activations of 25)."""
     if support_tol is None:
-        return 1e-6 if dtype == torch.float64 else 1000 * torch.finfo(dtype).eps
+        return 1e-6 if dtype == torch.float64 else 100 * torch.finfo(dtype).eps
     v = check_positive("support_tol", support_tol)
     if v >= 1:
         raise ValueError(f"support_tol={support_tol!r}: expected a number in (0, 1)")
@@ -865,7 +866,7 @@ def latent_pursuit(
         tol: every stage's stopping tolerance (default 1e-10 in float64, 100 eps in float32,
             :func:`default_tol`).
         support_tol: support(x_i) = {j : x_j > support_tol * max x} (numerical zero; default
-            1e-6 in float64, 1000 eps in float32).
+            1e-6 in float64, 100 eps in float32).
         polish: each stage also tries an exact least-squares solve on its current support,
             accepted only where it passes the stage's own optimality test (see the module
             docstring); ``False`` runs the paper's iterations alone.
