@@ -261,9 +261,8 @@ for net in range(n_nets):
     ok = res.ok & (relative_error(z, res.z) < 1e-8)
     exact.append(ok)
     statuses += [s for s in res.status if s not in SUCCESS]
-    if (
-        net < 3
-    ):  # the l_inf LP on one exactly invertible signal of each of 3 networks
+    # the l_inf LP on one exactly invertible signal of each of 3 networks
+    if net < 3:
         i = int(torch.nonzero(ok)[0])
         lp_res = invert_lp(G, G(z[i : i + 1]), "linf", eps0=1e-12)
         lp_errs.append(float(relative_error(z[i : i + 1], lp_res.z)[0]))
