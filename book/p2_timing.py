@@ -222,6 +222,21 @@ print("LPs the vertex check sent to HiGHS:", fallbacks)
 # so Algorithm 1 stops; Algorithms 2 and 3 stop only when the residual *fails to decrease*, which
 # they can only see by solving a second LP.
 # ```
+#
+# ```{exercise}
+# :label: ex-p2-timing-2
+# A gradient-descent inversion of one signal takes a fraction of a second here, and a batch
+# of 100 signals takes little more. Why, and why does the same not hold for the
+# simplex solves of the LPs?
+# ```
+#
+# ```{solution} ex-p2-timing-2
+# :class: dropdown
+# A gradient step for a batch is a few matrix products whose cost grows slowly with the batch
+# on a CPU (the weights are read once). The simplex solves each signal's LP on its own, one
+# after the other, so its cost grows linearly; only solving many LPs together (the batched
+# interior point) shares the work.
+# ```
 
 # %% [markdown]
 # ## Claims
