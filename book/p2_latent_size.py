@@ -89,7 +89,10 @@ for act in acts:
                              hidden=act, output=act, slope=S["slope"] if act != "relu" else 0.0)
         z = G.sample_latent(R, seed=S["seed"] + 10**4 + k)
         y = G(z)
-        ok = lambda est, zz=z: (relative_error(zz[: len(est)], est) <= S["success"]).float()  # noqa: E731
+
+        def ok(est, zz=z):
+            return (relative_error(zz[: len(est)], est) <= S["success"]).float()
+
         eq_ok = ok(invert_layerwise(G, y).z)
         rate["equations", act].append(float(eq_ok.mean()))
         R_lp = S["lp_runs"] if act == "relu" else S["lp_runs_leaky"]
