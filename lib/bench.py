@@ -37,6 +37,7 @@ from .generator import Generator
 from .hybrid import INVERTIBLE_OUTPUTS, hybrid, layered_parent, support_certificate
 from .measurements import add_noise, random_mask
 from .metrics import snr_db
+from .metrics import wilson_interval as wilson  # the chapters' name for it
 
 # ------------------------------------------------------------------ methods
 #: (key, label) in table order
@@ -548,15 +549,6 @@ def make_problem(key: str, condition: str, cfg: dict, G=None, device=None) -> Pr
 
 
 # ------------------------------------------------------------------ metrics
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95 % Wilson score interval of a success rate k / n."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, mid - half), min(1.0, mid + half))
 
 
 def _clip_db(v: torch.Tensor) -> torch.Tensor:

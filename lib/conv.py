@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from .generator import WEIGHT_DISTRIBUTIONS, Generator, _draw, _std, activation, check_latent
 from .gradient import gradient_descent, latent_loss
 from .measurements import check_observation
+from .metrics import wilson_interval  # noqa: F401  (re-exported: chapters import it from here)
 from .result import InversionResult, check_count, check_positive
 
 CONV_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
@@ -789,19 +790,3 @@ def transition_point(rates: Sequence[float], prob: Sequence[float], level: float
             r0, r1, p0, p1 = rates[i - 1], rates[i], p[i - 1], p[i]
             return float(r0 + (level - p0) * (r1 - r0) / (p1 - p0))
     return float("nan")
-
-
-def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """The 95 % Wilson score interval (z = 1.96) of a recovery rate k / n: the book's error bar
-    on every success rate. (0, 1) when n = 0."""
-    k, n = check_count("k", k), check_count("n", n)
-    if k > n:
-        raise ValueError(f"k={k}: more successes than trials n={n}")
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    # the interval contains p (also after rounding: at p = 1, mid + half can be 1 - 1e-16)
-    return (max(0.0, min(mid - half, p)), min(1.0, max(mid + half, p)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -32,3 +34,21 @@ def snr_db(true: torch.Tensor, est: torch.Tensor) -> torch.Tensor:
     An exact estimate gives +inf; plots clip it (see ``lib.plotting``).
     """
     return -20 * torch.log10(relative_error(true, est))
+
+
+def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95 % Wilson score interval (z = 1.96) of a success rate k / n: the book's error bar
+    on every success rate (DESIGN.md, Figures). (0, 1) when n = 0; the interval always
+    contains k / n (also after rounding at k = n)."""
+    from .result import check_count
+
+    k, n = check_count("k", k), check_count("n", n)
+    if k > n:
+        raise ValueError(f"k={k}: more successes than trials n={n}")
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return (max(0.0, min(mid - half, p)), min(1.0, max(mid + half, p)))
