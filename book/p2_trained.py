@@ -52,7 +52,7 @@ from lib import experiments
 from lib.gradient import gradient_descent
 from lib.lp import LayerwiseLP, projected_gd
 from lib.measurements import add_noise, band_mask, random_mask
-from lib.metrics import relative_error
+from lib.metrics import relative_error, wilson_interval
 from lib.models import generator_from_torch
 from lib.plotting import METHOD_COLORS, image_grid, show_table
 from lib.scorecard import Claims
@@ -60,18 +60,6 @@ from lib.train import load
 
 S = experiments.settings("p2_trained")
 torch.set_num_threads(1)
-
-
-def wilson(k: int, n: int, zq: float = 1.96) -> tuple[float, float]:
-    """95 % Wilson score interval of a success rate k / n."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    d = 1 + zq**2 / n
-    c = (p + zq**2 / (2 * n)) / d
-    h = zq * math.sqrt(p * (1 - p) / n + zq**2 / (4 * n**2)) / d
-    return (max(0.0, c - h), min(1.0, c + h))
-
 
 # %% [markdown]
 # ## The network
@@ -109,7 +97,7 @@ full = torch.as_tensor(res.rank[:, 0] == G.dims[0])
 rows = []
 for name, sel in (("rank of active rows = 20", full), ("rank < 20", ~full), ("all", full | ~full)):
     n, k = int(sel.sum()), int((ok & sel).sum())
-    lo, hi = wilson(k, n)
+    lo, hi = wilson_interval(k, n)
     rows.append([name, n, f"{k} of {n}", f"{k / max(n, 1):.0%}", f"[{lo:.0%}, {hi:.0%}]"])
 show_table(
     ["samples", "count", "recovered", "rate", "95 % Wilson"],
@@ -424,7 +412,7 @@ for name, d in pgd.items():
     for meth in ("PGD (LP)", "GD", "Adam"):
         e = relative_error(xp, d[meth]).cpu()
         k = int((e <= S["pgd_success"]).sum())
-        lo, hi = wilson(k, T)
+        lo, hi = wilson_interval(k, T)
         rates[name, meth] = k / T
         cells.append(f"{k} of {T} [{lo:.0%}, {hi:.0%}]; median {e.median():.2f}")
     rows.append(cells)
