@@ -39,8 +39,11 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
 import lib
+from lib.experiments import describe
+from lib.plotting import wrap
 
-DEVICE = lib.setup_notebook("p1_latent_pursuit")
+DEVICE = lib.setup_notebook()
+print(wrap(describe("p1_latent_pursuit")))
 
 # %% tags=["hide-input"]
 import time
@@ -217,8 +220,8 @@ its = {k: int(v.max()) for k, v in full.stage_iterations.items()}
 print(
     "iterations per stage (max over the 8 signals): "
     + ", ".join(f"{k} {v}" for k, v in its.items())
-    + f"; converged: {full.status.count('converged')} of {B8}"
 )
+print(f"all stages converged: {full.status.count('converged')} of {B8} signals")
 
 # %% [markdown]
 # ```{glue:figure} p1-lp-convergence
@@ -330,10 +333,8 @@ ref = latent_pursuit(G, y, rho=cfg["rho"], max_iter=cfg["max_iter"], tol=cfg["to
 t_ref = time.perf_counter() - t0
 both = conv & torch.tensor([w == "converged" for w in ref.status])
 agree = float(relative_error(ref.z[both], lp.z[both]).max())
-print(
-    f"signals converged in both: {int(both.sum())} of {n}; there "
-    f"max ||z_fast - z_ref|| / ||z_ref|| < 1e-8: {agree < 1e-8}"
-)
+print(f"signals converged in both: {int(both.sum())} of {n}")
+print(f"there max ||z_fast - z_ref|| / ||z_ref|| < 1e-8: {agree < 1e-8}")
 print(
     f"iterations, all stages, mean per signal: reference {ref.iterations.double().mean():.0f}, "
     f"polished {lp.iterations.double().mean():.0f}"

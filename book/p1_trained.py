@@ -38,8 +38,11 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
 import lib
+from lib.experiments import describe
+from lib.plotting import wrap
 
-DEVICE = lib.setup_notebook("p1_trained")
+DEVICE = lib.setup_notebook()
+print(wrap(describe("p1_trained")))
 
 # %% tags=["hide-input"]
 import json
@@ -396,10 +399,8 @@ for c in masks:
     for k in cert_true[c].conditions:
         same &= est.certificate.conditions[k] == cert_true[c].conditions[k]
     agree_cert[c] = int(same.sum())
-print(
-    "certificate of the Latent-Pursuit estimate equal to that of the true z: "
-    + ", ".join(f"{c} {k} of {B}" for c, k in agree_cert.items())
-)
+print("certificate of the Latent-Pursuit estimate equal to that of the true z:")
+print("  " + ", ".join(f"{c} {k} of {B}" for c, k in agree_cert.items()))
 
 # %% [markdown]
 # What the table says, read row by row:
