@@ -103,3 +103,18 @@ def test_targets_match_the_shared_targets_file():
     if not shared.exists():
         pytest.skip("../shared/TARGETS.md is not beside this checkout")
     assert scorecard.parse_targets_md(shared.read_text()) == scorecard.load_targets()
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
+def test_chapter_follows_the_reader_conventions(src):
+    """shared/DESIGN.md, "Chapters as a reader meets them": nbval markers are cell tags, no lint
+    noise in what a reader sees, 2-4 exercises each with a folded solution."""
+    text = src.read_text()
+    assert "NBVAL_" not in text, "nbval markers are cell tags (nbval-ignore-output), not comments"
+    assert "# noqa" not in text, "no lint markers in what a reader sees"
+    exercises = re.findall(r"```\{exercise\}\s*\n# :label: (\S+)", text)
+    assert 2 <= len(exercises) <= 4, f"{len(exercises)} exercises (2-4 expected)"
+    for label in exercises:
+        assert re.search(rf"```\{{solution\}} {re.escape(label)}\s*\n# :class: dropdown", text), (
+            f"exercise {label} has no folded solution"
+        )
