@@ -115,20 +115,27 @@ print(f"dims {G.dims}; mean cardinalities s_1 = {s1.mean():.1f}, s_2 = {s2.mean(
 # :nonumber:
 #
 # **Problem (P1 Eq. 9):**
-# $\hat x_i = \arg\min_{x \ge 0} \tfrac12 \|\hat x_{i+1}^{S} - W_i^{S} x - b_i^S\|_2^2
-# + \lambda_i 1^T x$ subject to $W_i^{S^c} x + b_i^{S^c} \le 0$.
+#
+# $$
+# \hat x_i = \arg\min_{x \ge 0} \tfrac12 \|\hat x_{i+1}^{S} - W_i^{S} x - b_i^S\|_2^2
+# + \lambda_i 1^T x
+# $$
+#
+# subject to $W_i^{S^c} x + b_i^{S^c} \le 0$.
 #
 # **Iterations:** split $a = W_i^{S^c} x + b_i^{S^c}$ (constrained $a \le 0$), scaled dual $u$,
 # penalty $\rho$, and linearize the quadratic with
 # $\alpha + \beta = \lambda_{\max}(W_i^{S T} W_i^S + \rho W_i^{S^c T} W_i^{S^c})$ (P1 Eq. 12):
-# 1. $x \leftarrow \mathrm{ReLU}\big[x - \big(W_i^{S T}(W_i^S x + b_i^S - \hat x_{i+1}^S)
-#    + \rho W_i^{S^c T}(W_i^{S^c} x + b_i^{S^c} - a - u) + \lambda_i\big)/(\alpha + \beta)\big]$;
+# 1. $x \leftarrow \mathrm{ReLU}\big[x - (g + \lambda_i 1)/(\alpha + \beta)\big]$ with
+#    $g = W_i^{S T}(W_i^S x + b_i^S - \hat x_{i+1}^S) + \rho\, r$ and
+#    $r = W_i^{S^c T}(W_i^{S^c} x + b_i^{S^c} - a - u)$;
 # 2. $a \leftarrow -\mathrm{ReLU}\big[u - (W_i^{S^c} x + b_i^{S^c})\big]$;
 # 3. $u \leftarrow u + a - (W_i^{S^c} x + b_i^{S^c})$.
 #
 # **As run here:** $\rho = 10^{-2}$ (P1), $\lambda = 0$, at most 5,000 iterations, stop when the
-# relative change of $x$ and the violation $\|\max(W_i^{S^c} x + b_i^{S^c}, 0)\| /
-# \|\hat x_{i+1}\|$ are both $\le 10^{-10}$. `lib.pursuit.linearized_admm`.
+# relative change of $x$ and the violation
+# $\|\max(W_i^{S^c} x + b_i^{S^c}, 0)\| / \|\hat x_{i+1}\|$ are both $\le 10^{-10}$.
+# `lib.pursuit.linearized_admm`.
 # ```
 #
 # ## Stage 3: the latent vector (P1 Eq. 16-18)
@@ -152,8 +159,8 @@ print(f"dims {G.dims}; mean cardinalities s_1 = {s1.mean():.1f}, s_2 = {s2.mean(
 # 2. for $i = L-1, \dots, 1$: $\hat x_i$ by {prf:ref}`p1-lp-alg4` with
 #    $S_{i+1} = \mathrm{supp}(\hat x_{i+1})$;
 # 3. $\hat z$ by the first-layer step (Eq. 18) with $S_1 = \mathrm{supp}(\hat x_1)$;
-# 4. **debiasing:** with the estimated supports frozen, $\hat z = \arg\min_z
-#    \tfrac12 \|M(y - \phi(W_L D_L \cdots D_1 W_0 z + c))\|^2$ (the Oracle,
+# 4. **debiasing:** with the estimated supports frozen,
+#    $\hat z = \arg\min_z \tfrac12 \|M(y - \phi(W_L D_L \cdots D_1 W_0 z + c))\|^2$ (the Oracle,
 #    P1 Algorithm 1, on $\hat S_i$).
 #
 # **As run here:** the settings of the stages above; a support is
@@ -303,8 +310,9 @@ show_table(
 
 # %% [markdown]
 # Every signal the certificate covers converges and is recovered. The certificate is
-# *sufficient*, not necessary: its factor 2 ($s_1 < \mathrm{spark}(W_1^{S_2})/2 \le
-# (s_2 + 1)/2$) excludes most signals of this network, and Latent-Pursuit recovers nearly all of
+# *sufficient*, not necessary: its factor 2
+# ($s_1 < \mathrm{spark}(W_1^{S_2})/2 \le (s_2 + 1)/2$) excludes most signals of this network,
+# and Latent-Pursuit recovers nearly all of
 # those too, because the inactive units' inequalities add information the spark argument does
 # not use. The few failures are all uncertified signals with $s_2 < n_1 = 40$: the middle layer
 # has fewer equations than unknowns, other nonnegative $x_1$ fit the same $x_2$, the middle stage
@@ -313,8 +321,9 @@ show_table(
 # %% [markdown]
 # Without debiasing, the paper's iterations leave $\hat z$ limited by the stages' stopping
 # tolerance (the middle and first-layer ADMM stop at a relative change of $10^{-10}$, and some
-# signals at their budget); debiasing reaches the Oracle's accuracy, up to rounding. This is P1's claim for Latent-Pursuit: it *converges*, and *equals the Oracle when
-# the supports are recovered* (target **P1-lp**).
+# signals at their budget); debiasing reaches the Oracle's accuracy, up to rounding. This is
+# P1's claim for Latent-Pursuit: it *converges*, and *equals the Oracle when the supports are
+# recovered* (target **P1-lp**).
 #
 # ## The same answer, faster
 #

@@ -295,8 +295,8 @@ for c, key in zip(masks, ("clean", "random", "top"), strict=True):
 # Gradient descent minimises $\tfrac12\|M(G(z) - y)\|^2$, which is not convex in $z$. P1 reports
 # that it "fails utterly" on many images. Here, look at the clean signals it does not recover:
 # how well do they fit the image, do they reach the right ReLU supports, and how well
-# conditioned is the generator around the truth (the Jacobian $J = \phi'(a)\, W_2 D_2 W_1 D_1
-# W_0$ on the true supports)?
+# conditioned is the generator around the truth (the Jacobian
+# $J = \phi'(a)\, W_2 D_2 W_1 D_1 W_0$ on the true supports)?
 
 # %%
 from lib.pursuit import effective_linear_map
@@ -348,9 +348,9 @@ print(
 # gives neither its weights nor its initialisation: our generator was trained with a
 # spectral-norm discriminator (P1 does too) for 400 epochs on 5,000 digits
 # ({doc}`mnist_generators`), which may leave it better conditioned; P1's "gradually decays" is
-# read here as halving the step every 2,000 steps; and we start from $z_0 \sim \mathcal
-# N(0, I)$. Latent-Pursuit still wins on both counts: it recovers every latent, and it does so
-# in a few seconds instead of a quarter of an hour on this CPU.
+# read here as halving the step every 2,000 steps; and we start from
+# $z_0 \sim \mathcal N(0, I)$. Latent-Pursuit still wins on both counts: it recovers every
+# latent, and it does so in a few seconds instead of a quarter of an hour on this CPU.
 #
 # ## The certificate beside every inversion
 #
