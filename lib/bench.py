@@ -430,61 +430,6 @@ def _fit_tol(p: Problem) -> float:
 
 
 # ------------------------------------------------------------------ generators
-class FoldedConv:
-    """The trained P3 generator for one label, batch-norm folded (:meth:`lib.models.P3Generator.
-    folded`), with the generator interface the gradient methods use (``dims``, ``dtype``,
-    ``device``, ``hidden``, ``check_latent``, ``layers``, call)."""
-
-    hidden, output = "leaky_relu", "tanh"
-
-    def __init__(self, layers: list[dict], device=None) -> None:
-        mv = lambda v: v.to(device) if torch.is_tensor(v) else v  # noqa: E731
-        self._layers = [{k: mv(v) for k, v in lay.items()} for lay in layers]
-        self.n0 = self._layers[0]["weight"].shape[0]
-        with torch.no_grad():
-            z = torch.zeros(1, self.n0, dtype=self.dtype, device=self.device)
-            self._dims = [self.n0] + [h[0].numel() for h in self.layers(z)]
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return self._layers[0]["weight"].dtype
-
-    @property
-    def device(self) -> torch.device:
-        return self._layers[0]["weight"].device
-
-    @property
-    def dims(self) -> list[int]:
-        return list(self._dims)
-
-    def check_latent(self, z):
-        from .generator import as_rows
-
-        return as_rows(z, self.n0, "z", dtype=self.dtype, device=self.device)
-
-    def layers(self, z: torch.Tensor) -> list[torch.Tensor]:
-        h = self.check_latent(z)[:, :, None, None]
-        out = []
-        for lay in self._layers:
-            a = torch.nn.functional.conv_transpose2d(
-                h, lay["weight"], stride=lay["stride"], padding=lay["padding"]
-            )
-            a = a + lay["bias"]
-            if lay["activation"] == "leaky_relu":
-                h = torch.nn.functional.leaky_relu(a, lay["slope"])
-            else:
-                h = torch.tanh(a)
-            out.append(h)
-        return out
-
-    def __call__(self, z: torch.Tensor) -> torch.Tensor:
-        return self.layers(z)[-1].flatten(1)
-
-    def sample_latent(self, B: int, *, seed: int) -> torch.Tensor:
-        gen = torch.Generator().manual_seed(seed)
-        return torch.randn(B, self.n0, generator=gen, dtype=self.dtype).to(self.device)
-
-
 def build_generator(key: str, cfg: dict, device=None):
     """The generator named ``key`` in ``cfg['generators']`` (seeded), on ``device``."""
     spec = cfg.get("generators", GENERATORS)[key]
@@ -516,7 +461,7 @@ def build_generator(key: str, cfg: dict, device=None):
         from .train import load
 
         module, _ = load("p3")
-        return FoldedConv(module.folded(spec["digit"]), device=device)
+        return module.conv_generator(spec["digit"], device=device)  # batch-norm folded, exact
     raise ValueError(f"unknown generator kind {kind!r}")
 
 
