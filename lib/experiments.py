@@ -191,6 +191,29 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         # the generators (architectures, GD step sizes) are lib.bench.GENERATORS
     },
     # --- end Beyond the papers ------------------------------------------------------------------
+    # --- P2 on the trained MNIST generator (issue 13): chapter p2_trained ----------------------
+    "p2_trained": {
+        "levels": (1e-1, 1e-2, 1e-3, 1e-4),  # noise scale a (uniform U(-a, a), Gaussian N(0, a^2))
+        "runs": Scaled(book=50, paper=200),  # per level: l_inf LP (batched), GD, Adam
+        "lp_runs": Scaled(book=8, paper=200),  # per level: l1 LP and relaxation (one by one)
+        "eps0": 1e-10,
+        "alpha": 1.2,
+        "gd_lr": 1e-3,  # P2 Sec. 5.2
+        "gd_steps": 10_000,  # P2: up to 10,000 iterations or gradient norm <= 1e-9
+        "gd_tol": 1e-9,
+        "adam_lr": 0.05,  # the stronger baseline (not in P2)
+        "adam_steps": 2000,
+        "rank_samples": Scaled(book=500, paper=2000),  # noiseless inversions vs the rank condition
+        "success": 1e-3,  # ||z - z*|| / ||z*|| (P2 Sec. 5.1)
+        "fig3_examples": 6,
+        "fig3_variance": 0.3,  # P2 Fig. 3: Gaussian noise of variance 0.3
+        "pgd_trials": Scaled(book=20, paper=200),  # per mask
+        "pgd_steps": 10,
+        "pgd_success": 0.1,  # ||G(z_hat) - x|| / ||x|| (image error) for a recovery
+        "timing_signals": Scaled(book=5, paper=50),  # one-at-a-time timings per method
+        "seed": 52,
+    },
+    # --- end P2 trained --------------------------------------------------------------------------
     # --- P3 on the trained conditional DCGAN (issue 13): chapter p3_trained --------------------
     "p3_trained": {
         "rates": (0.03, 0.06, 0.1, 0.2, 0.4),  # uniform random pixels, sampling rate r
@@ -233,29 +256,6 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "seed": 2020,
     },
     # --- end P1 trained --------------------------------------------------------------------------
-    # --- P2 on the trained MNIST generator (issue 13): chapter p2_trained ----------------------
-    "p2_trained": {
-        "levels": (1e-1, 1e-2, 1e-3, 1e-4),  # noise scale a (uniform U(-a, a), Gaussian N(0, a^2))
-        "runs": Scaled(book=50, paper=200),  # per level: l_inf LP (batched), GD, Adam
-        "lp_runs": Scaled(book=8, paper=200),  # per level: l1 LP and relaxation (one by one)
-        "eps0": 1e-10,
-        "alpha": 1.2,
-        "gd_lr": 1e-3,  # P2 Sec. 5.2
-        "gd_steps": 10_000,  # P2: up to 10,000 iterations or gradient norm <= 1e-9
-        "gd_tol": 1e-9,
-        "adam_lr": 0.05,  # the stronger baseline (not in P2)
-        "adam_steps": 2000,
-        "rank_samples": Scaled(book=500, paper=2000),  # noiseless inversions vs the rank condition
-        "success": 1e-3,  # ||z - z*|| / ||z*|| (P2 Sec. 5.1)
-        "fig3_examples": 6,
-        "fig3_variance": 0.3,  # P2 Fig. 3: Gaussian noise of variance 0.3
-        "pgd_trials": Scaled(book=20, paper=200),  # per mask
-        "pgd_steps": 10,
-        "pgd_success": 0.1,  # ||G(z_hat) - x|| / ||x|| (image error) for a recovery
-        "timing_signals": Scaled(book=5, paper=50),  # one-at-a-time timings per method
-        "seed": 52,
-    },
-    # --- end P2 trained --------------------------------------------------------------------------
 }
 
 
