@@ -80,14 +80,6 @@ class PursuitResult(InversionResult):
         """The layer estimates (= ``layers``; the name the P1 chapters use)."""
         return self.layers
 
-    def certify(self, G: Generator, **kwargs) -> PursuitResult:
-        """Fill ``certificate`` with the batched uniqueness certificate of the estimate
-        (:func:`lib.sparsity.certify`, keyword arguments passed on) and return self."""
-        from .sparsity import certify
-
-        self.certificate = certify(G, self.z, **kwargs)
-        return self
-
 
 # ---------------------------------------------------------------- checks and small helpers
 def _check_G(G, method: str, outputs: tuple[str, ...] = INVERTIBLE_OUTPUTS) -> Generator:

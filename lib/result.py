@@ -14,8 +14,8 @@ a reader) can compare methods without knowing how each one works:
   pursuit iterations of all stages, or LPs solved -- each method's docstring says which).
 - ``seconds``: wall time of the whole batch.
 - ``method``: the method's name.
-- ``certificate``: None, or per signal the uniqueness certificate of what was found (see
-  :mod:`lib.sparsity`), filled in when asked for.
+- ``certificate``: None, or the uniqueness certificate of what was found, indexable per signal
+  (:class:`lib.sparsity.BatchCertificate`, attached by ``result.certify(G)``).
 
 A method that knows it failed says so per signal: no wrong z is marked a success.
 """
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -63,7 +64,7 @@ class InversionResult:
     iterations: torch.Tensor
     seconds: float
     method: str = ""
-    certificate: list | None = field(default=None, repr=False)
+    certificate: Any = field(default=None, repr=False)  # lib.sparsity.BatchCertificate
 
     def __post_init__(self) -> None:
         bad = sorted(set(self.status) - set(STATUSES))
@@ -77,6 +78,15 @@ class InversionResult:
     def ok(self) -> torch.Tensor:
         """(B,) bool on the CPU: the signal's status is a success (:data:`SUCCESS`)."""
         return torch.tensor([s in SUCCESS for s in self.status], dtype=torch.bool)
+
+    def certify(self, G, **kwargs) -> InversionResult:
+        """Fill ``certificate`` with P1's uniqueness certificate of the estimate ``z`` on G
+        (:func:`lib.sparsity.certify`, keyword arguments such as ``mask`` passed on) and
+        return self."""
+        from .sparsity import certify
+
+        self.certificate = certify(G, self.z, **kwargs)
+        return self
 
     def counts(self) -> dict[str, int]:
         """How many signals ended in each status (only the statuses that occur)."""
