@@ -107,8 +107,8 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from lib.bench import wilson
 from lib.experiments import settings
+from lib.metrics import wilson_interval as wilson
 from lib.plotting import METHOD_COLORS, quantile_ribbon, show_table
 from lib.pursuit import random_sweep_point
 
@@ -329,7 +329,12 @@ show_table(
 
 # %%
 from lib.generator import Generator
-from lib.gradient import P1_STEP_SIZES, gd_step_search, gradient_descent, latent_loss
+from lib.gradient import (
+    P1_STEP_SIZES,
+    gd_step_search,
+    gradient_descent,
+    latent_loss,
+)
 
 n0, n1 = 100, 600
 seed = cfg["seed"] + 1000 * n0 + n1  # the sweep's network at this point

@@ -58,10 +58,10 @@ from myst_nb import glue
 from scipy.stats import binom
 
 from lib import experiments
-from lib.bench import wilson
 from lib.generator import Generator
 from lib.lp import invert_layerwise, invert_lp, lemma1_bound
 from lib.metrics import relative_error
+from lib.metrics import wilson_interval as wilson
 from lib.plotting import show_table
 from lib.result import SUCCESS
 from lib.scorecard import Claims
