@@ -208,6 +208,8 @@ median_table(("linf", "l1", "relax", "gd"))
 # %% tags=["hide-input"]
 LABEL = {"linf": r"$\ell_\infty$ LP", "l1": r"$\ell_1$ LP (patience 10)", "relax": "LP relaxation",
          "gd": "gradient descent"}
+PLAIN = {"linf": "l_inf LP", "l1": "l_1 LP (patience 10)", "relax": "LP relaxation",
+         "gd": "gradient descent"}  # the same labels for printed text (no TeX)
 COLOR_KEY = {"linf": "linf_lp", "l1": "l1_lp", "relax": "relaxation", "gd": "gd"}
 
 
@@ -276,7 +278,7 @@ def slope(k, nt):
 print("slope of log(median error) vs log(a) (1 = linear growth)")
 slopes = {(k, nt): slope(k, nt) for k in (*methods, "gd") for nt in noises}
 for k in (*methods, "gd"):
-    print(f"  {LABEL[k]:<18} uniform {slopes[k, 'uniform']:.2f}   gaussian "
+    print(f"  {PLAIN[k]:<18} uniform {slopes[k, 'uniform']:.2f}   gaussian "
           f"{slopes[k, 'gaussian']:.2f}")
 
 # %% [markdown]
