@@ -208,6 +208,62 @@ def alg1_reference(
     return LayerSolve(None, "max_steps", eps, np.nan, max_steps, max_steps + 1, -1)
 
 
+def alg2_reference(
+    W: np.ndarray,
+    b: np.ndarray,
+    x: np.ndarray,
+    *,
+    eps0: float = 1e-10,
+    alpha: float = 1.2,
+    max_steps: int = 400,
+    nonneg: bool = False,
+    obs: np.ndarray | None = None,
+) -> LayerSolve:
+    """P2 Algorithm 2 (l_1 LP) for one layer x = ReLU(W z + b) + e, as printed:
+
+        for t = 1, 2, ...:
+            z_t, e_t <- argmin sum_j e_j  s.t.  |w_j z + b_j - x_j| <= e_j  if x_j > eps,
+                                                 w_j z + b_j - x_j  <= e_j  if x_j <= eps,
+                                                 e_j >= 0
+            eps <- alpha eps
+            if ||ReLU(W z_t + b) - x||_1 >= ||ReLU(W z_{t-1} + b) - x||_1: return z_{t-1}
+
+    Reading: a grid point whose rows {j : x_j > eps} are those of the previous one poses the
+    same LP, so z_t = z_{t-1} and the test would stop at once, at the first threshold, whatever
+    the data; such grid points are skipped (the comparison is between distinct LPs). This is
+    the engine's rule with ``patience=1`` (:class:`lib.lp_engine.LayerLP`). z >= 0 with
+    ``nonneg``; unobserved rows (``obs`` False) constrain nothing.
+    """
+    k = W.shape[1]
+    obs = np.ones(len(x), bool) if obs is None else np.asarray(obs, bool)
+    m = int(obs.sum())
+    Wo, bo, xo = W[obs], b[obs], x[obs]
+    prev, on_prev, solves = None, None, 0
+    for t in range(max_steps + 1):
+        eps = eps0 * alpha**t
+        on = xo > eps
+        if on_prev is not None and np.array_equal(on, on_prev):
+            continue  # the same LP as at the previous grid point
+        on_prev = on
+        # unknowns (z, e): W z + b - x <= e on every row; x - W z - b <= e on the rows "on"
+        I = np.eye(m)
+        A = np.vstack([np.c_[Wo, -I], np.c_[-Wo[on], -I[on]]])
+        rhs = np.r_[xo - bo, bo[on] - xo[on]]
+        bounds = [(0 if nonneg else None, None)] * k + [(0, None)] * m
+        r = _linprog(np.r_[np.zeros(k), np.ones(m)], A, rhs, bounds)
+        solves += 1
+        if r.status != 0:
+            return LayerSolve(None, "failed: " + r.message, eps, np.nan, t, solves, -1)
+        z = r.x[:k]
+        res = float(np.abs(np.maximum(Wo @ z + bo, 0) - xo).sum())
+        if prev is not None and res >= prev[1]:
+            return LayerSolve(prev[0], "optimal", prev[2], prev[3], prev[4], solves, -1)
+        prev = (z, res, eps, float(r.x[k:].sum()), t)
+    if prev is None:
+        return LayerSolve(None, "max_steps", eps, np.nan, max_steps, solves, -1)
+    return LayerSolve(prev[0], "optimal", prev[2], prev[3], prev[4], solves, -1)
+
+
 def alg3_reference(
     W: np.ndarray,
     b: np.ndarray,
@@ -251,12 +307,15 @@ def invert_reference(
     G: Generator, y: torch.Tensor, method: str = "linf", *, mask=None, **kw
 ) -> np.ndarray:
     """P2's layer-wise inversion with the reference algorithms (:func:`alg1_reference`,
-    :func:`alg3_reference`), one signal at a time: backwards from the output layer, each
-    layer's answer is the next layer's observation (the hidden layers' values are >= 0).
-    ReLU networks only. Returns z as a (B, n_0) float64 array (NaN rows where a layer failed).
+    :func:`alg2_reference`, :func:`alg3_reference`), one signal at a time: backwards from the
+    output layer, each layer's answer is the next layer's observation (the hidden layers'
+    values are >= 0). ReLU networks only. Returns z as a (B, n_0) float64 array (NaN rows
+    where a layer failed).
     """
-    if method not in ("linf", "relax"):
-        raise ValueError(f"method={method!r}: the references are 'linf' (Alg. 1), 'relax'")
+    if method not in ("linf", "l1", "relax"):
+        raise ValueError(
+            f"method={method!r}: the references are 'linf' (Alg. 1), 'l1' (Alg. 2), 'relax'"
+        )
     _check_generator(G, method, "invert_reference")
     if G.hidden != "relu":
         raise ValueError(f"G.hidden={G.hidden!r}: the references invert ReLU networks")
@@ -264,7 +323,7 @@ def invert_reference(
     Y = _np(y)
     obs_out = _check_mask(mask, len(Y), G.dims[-1])
     Ws, bs = [_np(W) for W in G.weights], [_np(G.bias(i)) for i in range(len(G.weights))]
-    run = alg1_reference if method == "linf" else alg3_reference
+    run = {"linf": alg1_reference, "l1": alg2_reference, "relax": alg3_reference}[method]
     Z = np.full((len(Y), G.dims[0]), np.nan)
     for s, x in enumerate(Y):
         obs = obs_out[s]

@@ -578,3 +578,22 @@ def test_the_engine_returns_the_reference_algorithms_answers_on_many_signals():
         r, f = lp.alg3_reference(W, b, x, eps0=1e-5, nonneg=True), layer.solve(x, eps0=1e-5)
         assert (r.steps, r.eps) == (f.steps, f.eps)
         assert f.objective == pytest.approx(r.objective, rel=1e-7)
+
+
+def test_alg2_reference_matches_the_engine_layer_by_layer():
+    """P2 Alg. 2 as printed (one linprog per distinct LP) and the engine's l_1 LP (dual form,
+    warm starts, patience 1) return the same z and objective on a noisy layer. The l_1 LP may
+    have several minimisers; on these signals it has one."""
+    G = Generator.random([5, 30, 120], seed=21, std="fan_out", bias=True, output="relu")
+    z = G.sample_latent(8, seed=22)
+    gen = torch.Generator().manual_seed(23)
+    y = G(z) + 1e-2 * (2 * torch.rand(8, 120, generator=gen, dtype=torch.float64) - 1)
+    W, b = G.weights[1].numpy(), G.biases[1].numpy()
+    for s in range(8):
+        x = y[s].numpy()
+        a = lp.alg2_reference(W, b, x, eps0=1e-5, nonneg=True)
+        e = lp.LayerLP(W, b, method="l1", nonneg=True).solve(x, eps0=1e-5)
+        np.testing.assert_allclose(a.z, e.z, atol=1e-9)
+        assert a.objective == pytest.approx(e.objective, rel=1e-9)
+    with pytest.raises(ValueError, match="method"):
+        lp.invert_reference(G, y, "gd")
