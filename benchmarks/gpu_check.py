@@ -21,11 +21,12 @@ import torch
 
 from lib import experiments
 from lib.conv import ConvGenerator, recover
+from lib.experiments import random_sweep_point
 from lib.generator import Generator
 from lib.gradient import gd_step_search, gradient_descent
 from lib.lp import LayerwiseLP
 from lib.measurements import random_mask
-from lib.pursuit import latent_pursuit, random_sweep_point
+from lib.pursuit import latent_pursuit
 
 DEV2 = os.environ.get("DEV2", "cuda")
 

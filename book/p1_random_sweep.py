@@ -107,10 +107,9 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from lib.experiments import settings
+from lib.experiments import random_sweep_point, settings
 from lib.metrics import wilson_interval as wilson
 from lib.plotting import METHOD_COLORS, quantile_ribbon, show_table
-from lib.pursuit import random_sweep_point
 
 torch.set_num_threads(1)
 cfg = settings("p1_random_sweep")

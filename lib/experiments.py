@@ -295,6 +295,54 @@ def describe(experiment: str, scale: str | None = None) -> str:
 
 
 # ------------------------------------------------------------------ experiment runners
+def random_sweep_point(n0: int, n1: int, cfg: dict, *, device=None) -> dict:
+    """One network of P1 Sec. 6.1 / Fig. 4: x = tanh(W_1 ReLU(W_0 z)) with n = cfg['n'],
+    i.i.d. Gaussian weights (std cfg['weight_std']), cfg['signals'] latents z ~ N(0, I).
+
+    Runs gradient descent (P1 step-size rule, :func:`lib.gradient.gd_step_search`), Layered
+    Basis-Pursuit (best lam of cfg['lbp_lams'], debiased) and Latent-Pursuit (lam = 0, rho, gamma,
+    debiased). Returns the per-signal SNRs (dB) of z, x_1 and x for each method, s_1 per signal
+    and the wall times.
+    """
+    import torch
+
+    from .generator import Generator
+    from .gradient import gd_step_search
+    from .metrics import snr_db
+    from .pursuit import best_of_lams, latent_pursuit
+
+    seed = cfg["seed"] + 1000 * n0 + n1
+    G = Generator.random(
+        [n0, n1, cfg["n"]], seed=seed, std=cfg["weight_std"], output="tanh", device=device
+    )
+    z = G.sample_latent(cfg["signals"], seed=seed + 1)
+    fw = G.forward(z)
+    y = fw.out
+    out = {"n0": n0, "n1": n1, "s1": fw.cardinalities[0].cpu(), "snr": {}, "seconds": {}}
+    it = dict(max_iter=cfg["max_iter"], tol=cfg["tol"])
+    gd = gd_step_search(
+        G, y, lrs=cfg["gd_lrs"], steps=cfg["gd_steps"], grad_tol=cfg["gd_grad_tol"], seed=seed + 2
+    )
+    lbp = best_of_lams(G, y, cfg["lbp_lams"], **it)
+    lp = latent_pursuit(
+        G, y, lam=cfg["lp_lam"], rho=cfg["lp_rho"], gamma=cfg["lp_gamma"], polish=False, **it
+    )
+    for name, r in (("gd", gd), ("layered_bp", lbp), ("latent_pursuit", lp)):
+        if name == "gd":  # GD estimates only z: its layers are those of G(z_hat)
+            fh = G.forward(r.z)
+            x1, x = fh.x[0], fh.out
+        else:  # layered methods: their own layer estimates (x_hat = phi(W_1 x_hat_1))
+            x1 = r.x_layer[0]
+            x = torch.tanh(x1 @ G.weights[1].T + G.bias(1))
+        out["snr"][name] = {
+            "z": snr_db(z, r.z).cpu(),
+            "x1": snr_db(fw.x[0], x1).cpu(),
+            "x": snr_db(y, x).cpu(),
+        }
+        out["seconds"][name] = r.seconds
+    return out
+
+
 def recovery_sweep(
     G,
     z_star,
