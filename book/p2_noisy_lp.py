@@ -160,9 +160,9 @@ paper_l1 = LayerwiseLP(G, "l1", **kw)  # P2's own stopping rule
 
 # %% tags=["hide-input"]
 methods = ("linf", "l1", "relax")
-levels, R, R_lp = S["levels"], S["runs"], S["lp_runs"]
+levels, R, R_lp, R_l1 = S["levels"], S["runs"], S["lp_runs"], S["l1_runs"]
 noises = ("uniform", "gaussian")
-runs_of = {"linf": R, "l1": R_lp, "relax": R_lp, "gd": R}
+runs_of = {"linf": R, "l1": R_l1, "relax": R_lp, "gd": R}
 err = {(m, nt): np.full((len(levels), runs_of[m]), np.nan) for m in runs_of for nt in noises}
 linf_ratio, l1_ratio = [], []  # ||z - z*|| / ||e|| in the norms of Thm 4 and Thm 5
 statuses = {m: {} for m in methods}
@@ -188,7 +188,7 @@ for nt in noises:
         )
         err["gd", nt][li] = relative_error(z, g.z).numpy()
 failures = {m: sum(c for st, c in statuses[m].items() if st in FAILURES) for m in methods}
-print(f"runs per noise type and level: l_inf LP and GD {R}, l_1 LP and relaxation {R_lp}")
+print(f"runs per noise type and level: l_inf LP and GD {R}, l_1 LP {R_l1}, relaxation {R_lp}")
 print("status of the LP inversions (all levels):")
 for m in methods:
     print(f"  {m:<6} " + ", ".join(f"{st} {c}" for st, c in sorted(statuses[m].items())))
@@ -240,8 +240,7 @@ glue("p2-noisy-fig1ab", noise_figure(("linf", "l1", "gd"), "20-100-500 net"), di
 #
 # Relative error of the latent estimate against the noise level on the random 20-100-500 ReLU
 # network (reproduces P2 Fig. 1(a)(b)). Each dot is one run, the lines join the medians;
-# book scale: 50 runs per level for the $\ell_\infty$ LP and GD, 8 for the $\ell_1$ LP
-# (P2: 200), seed 2019.
+# book scale: 50 runs per level for each method (P2: 200), seed 2019.
 # ```
 #
 # %% [markdown]
@@ -263,7 +262,7 @@ glue("p2-noisy-fig5", noise_figure(("linf", "l1", "relax"), "the three LPs"), di
 # :name: fig-p2-noisy-fig5
 #
 # The three LPs of P2 against the noise level, same network and runs (reproduces P2 Fig. 5;
-# book scale: 50 runs per level for the $\ell_\infty$ LP, 8 for the $\ell_1$ LP and the
+# book scale: 50 runs per level for the $\ell_\infty$ and $\ell_1$ LPs, 8 for the
 # relaxation).
 # ```
 
@@ -477,7 +476,7 @@ claims.add(
 claims.add(
     "P2-fig1ab",
     passed=linear and lp_gd < 4,
-    measured=f"{R} runs/level for l_inf LP and GD, {R_lp} for l1 (paper 200): medians linear in "
+    measured=f"{R} runs/level for l_inf LP and GD, {R_l1} for l1 (paper 200): medians linear in "
     f"a for all methods; GD is the most accurate: l_inf LP / GD median error ratio {lp_gd:.1f} "
     "(uniform noise; 1.65 on the same runs before hidden layers were constrained >= 0)",
     paper="error ~ linear in noise; l_inf LP best for uniform noise; GD more outliers",

@@ -89,7 +89,8 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "dims": (20, 100, 500),  # P2 Sec. 5.1: expansion 5, weights N(0, 1/n_i)
         "levels": (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6),  # noise parameter a
         "runs": Scaled(book=50, paper=200),  # runs per level: l_inf LP (batched) and GD
-        "lp_runs": Scaled(book=8, paper=200),  # runs per level: l1 LP and relaxation
+        "l1_runs": Scaled(book=50, paper=200),  # runs per level: l1 LP (patience 10)
+        "lp_runs": Scaled(book=8, paper=200),  # runs per level: relaxation; P2's own l1 rule
         "alpha": 1.2,
         "eps0": 1e-10,  # initial epsilon of Alg. 1-3 (not given in P2)
         "gd_lr": 1.0,
@@ -106,7 +107,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         ),
         "runs": Scaled(book=8, paper=200),  # GD and the linear equations of Thm 3
         "lp_runs": Scaled(book=20, paper=200),  # ReLU LP runs per k (l_inf: batched)
-        "lp_runs_leaky": Scaled(book=4, paper=200),  # LeakyReLU LP runs per k (one by one)
+        "lp_runs_leaky": Scaled(book=20, paper=200),  # LeakyReLU LP runs per k (one by one)
         "lp_methods": Scaled(book=("linf",), paper=("linf", "l1", "relax")),
         "slope": 0.1,  # LeakyReLU c for the right panel (not given in P2)
         "success": 1e-3,  # ||z - z*|| / ||z*|| <= 1e-3 (P2 Sec. 5.1)
