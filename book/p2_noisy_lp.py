@@ -36,7 +36,7 @@
 # is small but visible: the $\ell_\infty$ LP / GD median error ratio of Figure 1(a) (uniform
 # noise, median over the levels) was 1.65 before the fix on the same 50 runs per level (1.8 in
 # the book's first version, 8 runs) and is given in the claims below now; at $a = 0.1$ the
-# median error of the $\ell_\infty$ LP drops from 0.34 to 0.25. Each result also
+# median error of the $\ell_\infty$ LP drops from 0.34 to 0.26 (table below). Each result also
 # carries a status per signal ('exact', 'within_noise', 'not_unique', 'infeasible', ...) and,
 # per layer, the rank of the active rows (P2's condition) and the LP's residual.
 # ```
