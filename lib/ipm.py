@@ -233,9 +233,11 @@ class BatchLinfLP:
         def max_steps(ds, dlam):
             """Longest steps (at most 1) keeping s >= 0 and lam >= 0; rows not present have
             ds = dlam = 0 and never limit them."""
-            x, dx = torch.stack([s, lam], 1), torch.stack([ds, dlam], 1)
-            r = torch.where(dx < 0, -x / dx, torch.full_like(x, torch.inf)).amin(2)
-            return r.clamp(max=1.0).unbind(1)
+            # the step to the nearest bound is 1 / max_i(-dx_i / x_i) (rows with dx_i < 0);
+            # absent rows: s = 1, ds = 0 give 0; lam = dlam = 0 give 0/0, set to 0
+            ap = (ds / s).amin(1).neg().clamp(min=1.0).reciprocal()
+            ad = (dlam / lam).nan_to_num_(nan=0.0).amin(1).neg().clamp(min=1.0).reciprocal()
+            return ap, ad
 
         sl = s * lam * mask
         dz, dd, ds, dlam = direction(sl)

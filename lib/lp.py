@@ -421,11 +421,25 @@ def _check_generator(G: Generator, method: str, caller: str) -> float:
 
 def _ranks(W: np.ndarray, rows: np.ndarray, zero: np.ndarray | None = None) -> np.ndarray:
     """rank W[rows_s] for every signal s (rows: (B, n) bool), batched; with ``zero`` (B, k)
-    bool, the unit rows e_i of the coordinates pinned at their bound x_i = 0 are added."""
-    A = torch.from_numpy(W)[None] * torch.from_numpy(np.ascontiguousarray(rows))[..., None]
+    bool, the unit rows e_i of the coordinates pinned at their bound x_i = 0 are added.
+
+    The rank is that of the (n [+ k]) x k matrix with the other rows zeroed (matrix_rank's
+    tolerance for that shape), computed from the selected rows only: zero rows do not change
+    the singular values, and the selected rows are typically a fraction of n."""
+    n, k = W.shape
+    rows = torch.from_numpy(np.ascontiguousarray(rows))
+    q = max(int(rows.sum(1).max()), 1)  # the most rows any signal selects
+    if 2 * q < n:  # gather the selected rows (first), padded with zero rows
+        order = torch.argsort((~rows).to(torch.int8), dim=1, stable=True)[:, :q]
+        A = torch.from_numpy(W)[order] * torch.gather(rows, 1, order)[..., None]
+    else:
+        A = torch.from_numpy(W)[None] * rows[..., None]
+    m = n
     if zero is not None:
         A = torch.cat([A, torch.diag_embed(torch.from_numpy(zero).to(A.dtype))], 1)
-    return torch.linalg.matrix_rank(A).numpy()
+        m = n + k
+    rtol = max(m, k) * torch.finfo(A.dtype).eps  # matrix_rank's default for the full shape
+    return torch.linalg.matrix_rank(A, rtol=rtol).numpy()
 
 
 def _act(t: np.ndarray, slope: float) -> np.ndarray:

@@ -19,6 +19,7 @@ Book: the appendix page "Implementation notes: P2's linear programs".
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 
 import cvxpy as cp
@@ -368,6 +369,9 @@ class BoundsLP:
 
 
 # ------------------------------------------------------------------------ one layer
+HEAD = 8  # answers a batched search wants before it runs a whole batch (solve_batch)
+
+
 @dataclass
 class LayerSolve:
     """One layer's inversion for one signal: the estimate and how it was obtained.
@@ -452,7 +456,7 @@ class LayerLP:
         if search not in ("bisect", "scan"):
             raise ValueError(f"search={search!r}: 'bisect' or 'scan'")
         self.search = search
-        self._last_t = None  # Alg. 1's last answer (the search's first probe; None: none yet)
+        self._answers = deque(maxlen=64)  # Alg. 1's recent answers t (first probes: their median)
         if not 0 <= slope < 1:
             raise ValueError(f"slope={slope}: 0 (ReLU) or a LeakyReLU slope c in (0, 1)")
         if backend not in BACKENDS + ("ipm",):
@@ -607,9 +611,10 @@ class LayerLP:
         :class:`LayerSolve` per signal; ``iterations`` counts interior-point iterations (and
         simplex iterations of the fallbacks).
 
-        Every search starts at the previous batch's median answer. A layer with no answer yet
-        solves one signal first and starts the others at its answer (on the noisy 20-100-500
-        net: about 7 LPs per signal instead of 14 from t = 0).
+        Every search starts at the median of the layer's last 64 answers. A layer with fewer than
+        ``HEAD`` = 8 answers solves one signal first, then the next ones up to 8, and starts
+        the others at their median (on the noisy 20-100-500 net: about 7 LPs per signal instead
+        of 14 from t = 0).
         """
         if self.ipm is None:
             raise ValueError("solve_batch needs backend='ipm'")
@@ -617,11 +622,21 @@ class LayerLP:
         B = len(X)
         obs = _check_mask(obs, B, self.n)
         kw = dict(eps0=eps0, alpha=alpha, max_steps=max_steps)
-        if self._last_t is None and B > 1:  # a new layer: one signal first, to learn where
-            head = self.solve_batch(X[:1], obs=obs[:1], **kw)  # the answers lie, then the rest
-            return head + self.solve_batch(X[1:], obs=obs[1:], **kw)
-        t0 = min(self._last_t or 0, max_steps)
-        searches = [self._linf_search(eps0, alpha, max_steps, t0) for _ in range(B)]
+        head = min(B - 1, HEAD - len(self._answers))
+        if head <= 0:
+            return self._batch(X, obs, **kw)
+        # a new layer: a few signals first, to learn where the answers lie
+        first = [] if self._answers else self._batch(X[:1], obs[:1], **kw)
+        first += self._batch(X[len(first) : head], obs[len(first) : head], **kw)
+        return first + self._batch(X[head:], obs[head:], **kw)
+
+    def _batch(self, X, obs, *, eps0, alpha, max_steps) -> list[LayerSolve]:
+        """The searches of :meth:`solve_batch`, all started at the same first probe."""
+        B = len(X)
+        t0 = self._first_probe(max_steps)
+        searches = [
+            self._linf_search(eps0, alpha, max_steps, t0, np.sort(X[s][obs[s]])) for s in range(B)
+        ]
         asks = {s: next(search) for s, search in enumerate(searches)}
         results: list[LayerSolve | None] = [None] * B
         A = X - self.b
@@ -649,9 +664,7 @@ class LayerLP:
                 except StopIteration as stop:
                     results[s] = stop.value
                     del asks[s]
-        found = [r.steps for r in results if r.z is not None]
-        if found:  # the next batch's first probe
-            self._last_t = int(np.median(found))
+        self._answers.extend(r.steps for r in results if r.z is not None)  # the next first probe
         return results
 
     def _grid(self, eps0: float, alpha: float, t: int) -> float:
@@ -734,7 +747,8 @@ class LayerLP:
 
     def _linf_bisect(self, x, eps0, alpha, max_steps, obs) -> LayerSolve:
         """Alg. 1 for ReLU by the bracketing search of :meth:`_linf_search`, one LP at a time."""
-        search = self._linf_search(eps0, alpha, max_steps, min(self._last_t or 0, max_steps))
+        t0 = self._first_probe(max_steps)
+        search = self._linf_search(eps0, alpha, max_steps, t0, np.sort(x[obs]))
         t = next(search)
         try:
             while True:
@@ -742,61 +756,103 @@ class LayerLP:
         except StopIteration as stop:
             res = stop.value
         if res.z is not None:
-            self._last_t = res.steps
+            self._answers.append(res.steps)
         return res
 
-    def _linf_search(self, eps0, alpha, max_steps, t):
+    def _interval(self, xs: np.ndarray, t: int, eps0: float, alpha: float) -> tuple[int, int]:
+        """The grid indices [t_start, t_change) whose LP is the LP at t (ReLU).
+
+        The rows' categories ('on': x_j > eps) change only when eps crosses an observed x_j
+        (``xs``, sorted): grid points between two such values have the same on rows, hence the
+        same LP without the cap. t_change is None when no x_j lies above eps_t."""
+        eps = self._grid(eps0, alpha, t)
+        i = int(np.searchsorted(xs, eps, side="right"))  # xs[:i] <= eps < xs[i:]
+        t_start = self._first_t_at_least(float(xs[i - 1]), eps0, alpha) if i > 0 else 0
+        t_change = self._first_t_at_least(float(xs[i]), eps0, alpha) if i < len(xs) else None
+        return min(t_start, t), t_change
+
+    def _first_probe(self, max_steps: int) -> int:
+        """Where a search starts: the median of this layer's recent answers (0 before any)."""
+        if not self._answers:
+            return 0
+        return min(int(sorted(self._answers)[(len(self._answers) - 1) // 2]), max_steps)
+
+    def _linf_search(self, eps0, alpha, max_steps, t, xs=None):
         """Alg. 1 for ReLU as a bracketing search over the grid index t: same output as the loop.
 
         A generator: it yields the next grid index t to solve, is sent the LP's result
         (v, status, iterations) at eps_t, and returns the :class:`LayerSolve`. So one search
         runs one LP at a time (:meth:`_linf_bisect`) or many searches run side by side, one LP
-        per signal per round, solved together (:meth:`solve_batch`).
+        per signal per round, solved together (:meth:`solve_batch`). ``xs``: the observed x_j,
+        sorted (None: the interval rule below is not used).
 
         For ReLU, raising eps moves rows from 'on' (two-sided) to 'off' (one-sided): the
         feasible set only grows, so delta*(eps) is non-increasing while eps grows, and
         "delta*(eps_t) <= eps_t" is monotone in t. Alg. 1 returns the first feasible t. Every
-        solved LP narrows the bracket (lo infeasible, hi feasible) twice:
+        solved LP narrows the bracket (lo infeasible, hi feasible):
 
-        * infeasible at t (delta*(eps_t) > eps_t): lo = t; and every t' with
-          eps_t' >= delta*(eps_t) is feasible (delta* can only have dropped), so hi <= that t';
-        * feasible at t: hi = t; and every t' with eps_t' < delta*(eps_t) is infeasible
-          (delta* can only be larger there), so lo >= the last such t'.
+        * monotonicity: infeasible at t (delta*(eps_t) > eps_t): lo = t, and every t' with
+          eps_t' >= delta*(eps_t) is feasible (delta* can only have dropped); feasible at t:
+          hi = t, and every t' with eps_t' < delta*(eps_t) is infeasible;
+        * the same LP: grid points in t's interval (:meth:`_interval`, no x_j between them)
+          pose the LP solved at t, so there it is feasible exactly where eps_t' >= delta*:
+          an infeasible probe is infeasible up to min(t_delta, t_change) - 1, and, if t_delta
+          lies in the interval, t_delta is feasible with the z just found (no LP to solve);
+          a feasible probe is feasible down to max(t_start, t_delta), with that z.
 
-        The first probe t is the previous answer (signals of one experiment have similar
-        noise, so the bracket is then a few grid points wide); the rest is bisection. About
-        3-4 LPs per layer instead of 8-9 for plain bisection from t = 0.
+        The first probe t is the median of the layer's recent answers (signals of one
+        experiment have similar noise). The next probes walk away from the bound just found in
+        steps 1, 1, 2, 4, ... (the answer is most often next to the first probe), and bisect
+        once the bracket is narrower than the step. On the trained 20-60-784 MNIST net with
+        Gaussian noise (a = 0.01): 2.6 LPs for the output layer instead of 3.9 by bisection
+        from the same first probe.
         """
         solves = iters = 0
-        cache = {}
-        # lo: largest t known infeasible; hi: smallest t solved and feasible; cap: a t known
-        # feasible from a delta* (not solved yet)
-        lo, hi, cap = -1, None, None
+        solved = set()
+        # lo: largest t known infeasible; hi: smallest t known feasible, with its LP's solution
+        # v_hi; cap: a t known feasible by monotonicity (its LP not solved yet)
+        lo, hi, v_hi, cap = -1, None, None, None
+        steps = iter((1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512))
         for _ in range(4 * max_steps + 8):  # each pass probes a new t; a bound, not a limit
             eps = self._grid(eps0, alpha, t)
-            if t in cache:  # pragma: no cover - cannot happen by the bracket's logic
+            if t in solved:  # pragma: no cover - cannot happen by the bracket's logic
                 status = "failed: the grid search revisited a threshold"
                 return LayerSolve(None, status, eps, np.nan, t, solves, iters)
             v, status, it = yield t
             solves, iters = solves + 1, iters + it
             if v is None:
                 return LayerSolve(None, status, eps, np.nan, t, solves, iters)
-            cache[t] = v
+            solved.add(t)
             delta = float(v[self.k])
             t_delta = self._first_t_at_least(delta, eps0, alpha)
-            if delta <= eps:  # feasible at t
-                hi, lo = t, max(lo, t_delta - 1)
+            t_start, t_change = (t, None) if xs is None else self._interval(xs, t, eps0, alpha)
+            if t_change is None:
+                t_change = 4 * max_steps + 8
+            feasible = delta <= eps
+            if feasible:
+                lo = max(lo, t_delta - 1)
+                f = max(t_start, t_delta, lo + 1)  # in [t_start, t], the LP at t: feasible
+                if hi is None or f < hi:
+                    hi, v_hi = f, v
             else:
-                lo = t
-                # a cap at or below t was "feasible for sure" but is not: delta* is only
+                lo = max(lo, t, min(t_delta, t_change) - 1)
+                if t_delta < t_change and (hi is None or t_delta < hi):
+                    hi, v_hi = t_delta, v  # t_delta poses this LP, and delta* <= eps there
+                # a cap at or below lo was "feasible for sure" but is not: delta* is only
                 # monotone up to the solver's tolerance (noiseless data, delta* ~ 1e-10)
-                cap = t_delta if cap is None or cap <= t else min(cap, t_delta)
+                cap = t_delta if cap is None or cap <= lo else min(cap, t_delta)
                 if lo >= max_steps:
                     eps = self._grid(eps0, alpha, lo)
                     return LayerSolve(None, "max_steps", eps, np.nan, lo, solves, iters)
+            if hi is not None and lo >= hi:  # pragma: no cover - hi rests on a solved LP
+                lo = hi - 1
+            if cap is not None and cap <= lo:
+                cap = None
             upper = min(u for u in (hi, cap) if u is not None)
             if upper - lo > 1:
-                t = (lo + upper) // 2
+                step = next(steps, 1024)
+                mid = (lo + upper) // 2
+                t = max(mid, upper - step) if feasible else min(mid, lo + step)
             elif hi is not None and hi == upper:
                 break
             else:
@@ -807,8 +863,7 @@ class LayerLP:
         eps = self._grid(eps0, alpha, hi)
         if hi > max_steps:
             return LayerSolve(None, "max_steps", eps, np.nan, hi, solves, iters)
-        v = cache[hi]
-        return LayerSolve(v[: self.k], "optimal", eps, float(v[self.k]), hi, solves, iters)
+        return LayerSolve(v_hi[: self.k], "optimal", eps, float(v_hi[self.k]), hi, solves, iters)
 
     # ---- Alg. 2 / Remark 2
     def _l1(self, x, eps0, alpha, max_steps, obs) -> LayerSolve:

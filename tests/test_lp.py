@@ -137,6 +137,50 @@ def test_linf_search_started_from_the_previous_answer_equals_the_grid_scan():
         np.testing.assert_allclose(r.objective, s.objective, rtol=1e-7, atol=1e-12)
 
 
+@pytest.mark.parametrize("nonneg", [False, True])
+def test_linf_search_from_any_first_probe_equals_the_grid_scan(nonneg):
+    """Whatever the first probe (far below, next to, at or far above the answer, or past
+    max_steps), the galloping search with the interval rule returns the scan's first feasible
+    grid point, its delta* and its z; with a mask of observed rows and a hidden layer's z >= 0."""
+    from collections import deque
+
+    for seed in range(4):
+        W, _, _, x, _ = _noisy_layer(seed=seed, n=70, k=8, a=10.0 ** -(1 + seed))
+        obs = np.random.default_rng(seed).random(len(x)) > 0.2
+        kw = dict(eps0=1e-9, obs=obs)
+        s = lp.LayerLP(W, method="linf", search="scan", nonneg=nonneg).solve(x, **kw)
+        assert s.status == "optimal"
+        for t0 in (0, s.steps - 6, s.steps - 1, s.steps, s.steps + 1, s.steps + 9, 399):
+            layer = lp.LayerLP(W, method="linf", nonneg=nonneg)
+            layer._answers = deque([max(t0, 0)])
+            r = layer.solve(x, **kw)
+            assert r.status == "optimal" and (r.steps, r.eps) == (s.steps, s.eps), (seed, t0)
+            np.testing.assert_allclose(r.objective, s.objective, rtol=1e-7, atol=1e-12)
+            np.testing.assert_allclose(r.z, s.z, atol=1e-8)
+
+
+def test_one_lp_decides_when_no_x_lies_between_the_probe_and_the_answer():
+    """Grid points with no x_j between them pose the same LP (the interval rule): when the
+    rows' values leave a wide gap around delta*, one LP from a first probe anywhere in that gap
+    both proves the grid point below the answer infeasible and gives the answer's z."""
+    from collections import deque
+
+    rng = np.random.default_rng(3)
+    W = rng.standard_normal((60, 6)) / math.sqrt(60)
+    t = W @ rng.standard_normal(6)
+    on = t > 0.3
+    x = np.where(on, t + rng.uniform(-0.05, 0.05, 60), rng.uniform(-1e-3, 1e-3, 60))
+    s = lp.LayerLP(W, method="linf", search="scan").solve(x, eps0=1e-9)
+    gap = (np.abs(x[~on]).max(), x[on].min())  # no x_j in between
+    assert gap[0] < s.objective <= s.eps < 1.2 * s.eps < gap[1]  # the answer lies in the gap
+    for t0 in (s.steps - 8, s.steps - 1, s.steps, s.steps + 1):  # probes in the gap
+        layer = lp.LayerLP(W, method="linf")
+        layer._answers = deque([t0])
+        r = layer.solve(x, eps0=1e-9)
+        assert r.solves == 1 and (r.steps, r.eps) == (s.steps, s.eps)
+        np.testing.assert_allclose(r.z, s.z, atol=1e-9)
+
+
 def test_linf_search_survives_delta_that_is_monotone_only_up_to_tolerance(monkeypatch):
     """On noiseless data delta*(eps) is ~1e-10, the solver's tolerance, and need not be exactly
     non-increasing in eps. A grid point that an earlier LP declared "feasible for sure" may then
@@ -153,6 +197,8 @@ def test_linf_search_survives_delta_that_is_monotone_only_up_to_tolerance(monkey
         return np.r_[np.zeros(3), deltas[t]], "optimal", 1
 
     monkeypatch.setattr(layer, "_solve_at", fake_solve_at)
+    # every grid point its own LP (the fake deltas differ between grid points; one LP has one)
+    monkeypatch.setattr(layer, "_interval", lambda xs, t, eps0, alpha: (t, t + 1))
     r = layer.solve(np.ones(3), eps0=eps0, alpha=alpha)
     assert r.status == "optimal" and r.steps == 3 and seen == [0, 1, 2, 3]
 
