@@ -169,7 +169,7 @@ class BatchLinfLP:
         tries = torch.zeros(B, dtype=torch.long, device=W.device)  # crossovers tried
         stuck = torch.zeros(B, dtype=torch.bool, device=W.device)  # singular normal matrix
         for it in range(self.max_iter + 1):
-            rp = (self._G(z, delta) + s - h) * mask  # primal residual
+            rp = self._G(z, delta).add_(s).sub_(h).mul_(mask)  # primal residual
             gz, gd = self._Gt(lam)
             rd = torch.cat([gz, (gd + 1)[:, None]], 1)  # dual residual G^T lam + c
             mu = (s * lam).sum(1) / cnt
@@ -202,10 +202,10 @@ class BatchLinfLP:
                     for t in (idx, z, delta, s, lam, h, mask, cnt, a, tries, rp, rd, mu)
                 )
             dz, dd, ds, dlam, ap, ad, stuck = self._newton(z, delta, s, lam, mask, rp, rd, mu, cnt)
-            z = z + ap[:, None] * dz
-            delta = delta + ap * dd
-            s = s + ap[:, None] * ds
-            lam = lam + ad[:, None] * dlam
+            z = torch.addcmul(z, ap[:, None], dz)
+            delta = torch.addcmul(delta, ap, dd)
+            s = torch.addcmul(s, ap[:, None], ds)
+            lam = torch.addcmul(lam, ad[:, None], dlam)
         return BatchLinfResult(z_out, d_out, ok_out, it_out)
 
     def _newton(self, z, delta, s, lam, mask, rp, rd, mu, cnt):
@@ -219,15 +219,18 @@ class BatchLinfLP:
         if bool(stuck.any()):
             Lc[stuck] = torch.eye(k + 1, dtype=M.dtype, device=M.device)
 
+        # rows not present: rp, rc, lam, d and so g, dlam are 0 there, s is 1 (no mask needed)
+        nmask = -mask
+
         def direction(rc):
-            g = (lam * rp - rc) / s * mask
+            g = torch.addcmul(-rc, lam, rp).div_(s)
             gz, gd = self._Gt(g)
             rhs = torch.cat([-rd[:, :k] - gz, (-rd[:, k] - gd)[:, None]], 1)
             dv = torch.cholesky_solve(rhs[..., None], Lc)[..., 0]
             dz, dd = dv[:, :k], dv[:, k]
             Gdv = self._G(dz, dd)
-            ds = (-rp - Gdv) * mask
-            dlam = d * Gdv + g
+            ds = (rp + Gdv).mul_(nmask)
+            dlam = torch.addcmul(g, d, Gdv)
             return dz, dd, ds, dlam
 
         def max_steps(ds, dlam):
@@ -242,9 +245,10 @@ class BatchLinfLP:
         sl = s * lam * mask
         dz, dd, ds, dlam = direction(sl)
         ap, ad = max_steps(ds, dlam)
-        mu_aff = ((s + ap[:, None] * ds) * (lam + ad[:, None] * dlam) * mask).sum(1) / cnt
+        s_aff = torch.addcmul(s, ap[:, None], ds)
+        mu_aff = s_aff.mul_(torch.addcmul(lam, ad[:, None], dlam)).sum(1) / cnt
         sigma = (mu_aff / mu).clamp(0, 1) ** 3
-        dz, dd, ds, dlam = direction((sl + ds * dlam - (sigma * mu)[:, None]) * mask)
+        dz, dd, ds, dlam = direction(torch.addcmul(sl, ds, dlam).sub_((sigma * mu)[:, None] * mask))
         ap, ad = max_steps(ds, dlam)
         ap, ad = torch.where(stuck, 0.0, 0.99 * ap), torch.where(stuck, 0.0, 0.99 * ad)
         return dz, dd, ds, dlam, ap, ad, stuck
