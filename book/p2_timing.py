@@ -146,17 +146,18 @@ print("gd     max rel. error per k: " + " ".join(f"{e:.0e}" for e in errs["gd"])
 #
 # Inverting signals one at a time, the simplex cannot reach the 20x speed-up over P2's table
 # that this book set as its target (30 ms per $\ell_\infty$ inversion of the noisy 20-100-500
-# network of the {ref}`noisy-inversion chapter <p2-noisy-lp>`): about 0.24 s per signal here.
+# network of the {ref}`noisy-inversion chapter <p2-noisy-lp>`): about 0.11 s per signal here.
 # An experiment, though, inverts many signals through one network, and
 # `LayerwiseLP(G, "linf", backend="ipm")` solves the LPs of all of them together: every signal
 # runs its own bracketing search, and each round's LPs are solved by one batched interior-point
 # method whose answers are turned into exact, checked vertices (`lib.ipm`; described in the
 # noisy-inversion chapter). Below, 20 signals (noise $U(-10^{-2}, 10^{-2})$) one by one with
-# HiGHS, and two batches of 20 further signals with the batched solver. In the first batch of a
-# new inverter ("cold") one signal is inverted first and the others start their search at its
-# answer; the next batch ("warm") starts at the first batch's median answer (HiGHS's search
-# likewise starts each signal at the previous one's answer). The header of the table gives
-# the number of torch threads used.
+# HiGHS, and two batches of 20 further signals with the batched solver. Every search starts
+# where its answer is expected (from the signal's most negative entry, a sample of its noise,
+# and the layer's recent answers; see {ref}`notes-p2-lp`). In the first batch of a new inverter
+# ("cold") one signal is inverted first, then the next ones up to 8, and then the rest; the
+# next batch ("warm") has those answers from the start. The header of the table gives the
+# number of torch threads used.
 
 # %% tags=["hide-input"]
 torch.set_num_threads(THREADS)
@@ -173,7 +174,7 @@ runs["batch of 20, warm"] = [batched.invert(y[2 * B :])]
 ms = {k: sum(r.seconds for r in v) / B * 1e3 for k, v in runs.items()}
 
 # %% tags=["hide-input", "nbval-ignore-output"]
-print(f"l_inf LP, 20-100-500 net, noise 1e-2: milliseconds per signal ({THREADS} threads)")
+print(f"l_inf LP, 20-100-500 net, noise 1e-2: milliseconds per signal (torch threads: {THREADS})")
 for k, v in ms.items():
     print(f"  {k:<20} {v:7.1f}")
 
@@ -191,13 +192,12 @@ print("LPs solved per signal (both layers):", warm.solves.sum(1).mean())
 print("LPs the vertex check sent to HiGHS:", fallbacks)
 
 # %% [markdown]
-# On the idle machine the batches took about 20-35 ms per signal with two threads (about 12-17
-# ms in batches of 100, `benchmarks/p2_lp.py`; measured before the hidden layers were
-# constrained $\ge 0$, which adds $k$ rows to each LP), around and below the target; the cold batch
-# pays for its first signal, inverted alone (the stored run above shares the machine with other
-# jobs and is slower). One signal at a time the batched solver takes about 70-90 ms, 3x less
-# than HiGHS but not within the target. So the target holds for the way the experiments invert
-# (many signals per network), not for a single signal on its own.
+# On the idle machine (`benchmarks/p2_lp.py`, two threads) the batches took about 14 ms per
+# signal, and 9-10 ms in batches of 100, within the target; the cold batch pays for its first
+# signals, inverted in small groups (the run above shares the machine with other jobs and can
+# be slower). One signal at a time the interior point takes 25-29 ms, within the target too,
+# and HiGHS about 0.11 s: the first LP of every signal has all-new costs (a new $x$), and the
+# simplex, warm-started from the previous signal's basis, needs hundreds of iterations for it.
 
 # %% [markdown]
 # ## Summary

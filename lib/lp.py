@@ -584,7 +584,8 @@ class LayerwiseLP:
                 if len(alive) == 0:
                     break
                 obs = obs_out[alive] if i == L1 - 1 else None
-                rs = self.layers[i].solve_batch(cur[alive], obs=obs, **kw)
+                hint = cnt["steps"][alive, i + 1] if i < L1 - 1 else None  # the answer above
+                rs = self.layers[i].solve_batch(cur[alive], obs=obs, hint=hint, **kw)
                 alive = np.array(
                     [s for s, r in zip(alive, rs, strict=True) if record(s, i, r)], int
                 )
@@ -594,7 +595,8 @@ class LayerwiseLP:
                 cur = Y[s]
                 for i in range(L1 - 1, -1, -1):
                     obs = obs_out[s] if i == L1 - 1 else None
-                    if not record(s, i, self.layers[i].solve(cur, obs=obs, **kw)):
+                    hint = int(cnt["steps"][s, i + 1]) if i < L1 - 1 else None
+                    if not record(s, i, self.layers[i].solve(cur, obs=obs, hint=hint, **kw)):
                         break
                     cur = xs[i][s]
         failed = np.array([bool(f) for f in failure])

@@ -117,6 +117,18 @@ def test_batched_inversion_equals_the_simplex_search():
     assert batch.fallbacks == 0
 
 
+def test_hints_move_the_first_probes_not_the_answers():
+    """solve_batch with one hint per signal (the layer above's answers; any values) returns
+    the same grid points as without; a hint of the wrong shape is an error."""
+    W, b, X = _noisy(seed=5, B=12)
+    ref = lp.LayerLP(W, b, method="linf", backend="ipm").solve_batch(X, eps0=1e-9)
+    hint = np.arange(12) * 20  # from far below to far above the answers
+    rs = lp.LayerLP(W, b, method="linf", backend="ipm").solve_batch(X, eps0=1e-9, hint=hint)
+    assert [r.steps for r in rs] == [r.steps for r in ref]
+    with pytest.raises(ValueError, match="hint"):
+        lp.LayerLP(W, b, method="linf", backend="ipm").solve_batch(X, hint=[3, 4])
+
+
 def test_an_uncertified_lp_goes_to_the_simplex(monkeypatch):
     """Where the interior point's vertex fails the check, the LP is solved by HiGHS instead,
     counted, and the result is unchanged."""

@@ -142,29 +142,29 @@ def test_linf_search_from_any_first_probe_equals_the_grid_scan(nonneg):
     """Whatever the first probe (far below, next to, at or far above the answer, or past
     max_steps), the galloping search with the interval rule returns the scan's first feasible
     grid point, its delta* and its z; with a mask of observed rows and a hidden layer's z >= 0."""
-    from collections import deque
-
     for seed in range(4):
         W, _, _, x, _ = _noisy_layer(seed=seed, n=70, k=8, a=10.0 ** -(1 + seed))
         obs = np.random.default_rng(seed).random(len(x)) > 0.2
         kw = dict(eps0=1e-9, obs=obs)
         s = lp.LayerLP(W, method="linf", search="scan", nonneg=nonneg).solve(x, **kw)
         assert s.status == "optimal"
-        for t0 in (0, s.steps - 6, s.steps - 1, s.steps, s.steps + 1, s.steps + 9, 399):
+        for t in (0, s.steps - 6, s.steps - 1, s.steps, s.steps + 1, s.steps + 9, 399):
+            t0 = max(t, 0)
             layer = lp.LayerLP(W, method="linf", nonneg=nonneg)
-            layer._answers = deque([max(t0, 0)])
+            layer._first_probe = lambda floor, max_steps, t0=t0: t0
             r = layer.solve(x, **kw)
             assert r.status == "optimal" and (r.steps, r.eps) == (s.steps, s.eps), (seed, t0)
             np.testing.assert_allclose(r.objective, s.objective, rtol=1e-7, atol=1e-12)
             np.testing.assert_allclose(r.z, s.z, atol=1e-8)
+            # the public way to move the first probe: a hint (the layer above's answer)
+            h = lp.LayerLP(W, method="linf", nonneg=nonneg).solve(x, hint=t0, **kw)
+            assert (h.steps, h.eps) == (s.steps, s.eps)
 
 
 def test_one_lp_decides_when_no_x_lies_between_the_probe_and_the_answer():
     """Grid points with no x_j between them pose the same LP (the interval rule): when the
     rows' values leave a wide gap around delta*, one LP from a first probe anywhere in that gap
     both proves the grid point below the answer infeasible and gives the answer's z."""
-    from collections import deque
-
     rng = np.random.default_rng(3)
     W = rng.standard_normal((60, 6)) / math.sqrt(60)
     t = W @ rng.standard_normal(6)
@@ -175,7 +175,7 @@ def test_one_lp_decides_when_no_x_lies_between_the_probe_and_the_answer():
     assert gap[0] < s.objective <= s.eps < 1.2 * s.eps < gap[1]  # the answer lies in the gap
     for t0 in (s.steps - 8, s.steps - 1, s.steps, s.steps + 1):  # probes in the gap
         layer = lp.LayerLP(W, method="linf")
-        layer._answers = deque([t0])
+        layer._first_probe = lambda floor, max_steps, t0=t0: t0
         r = layer.solve(x, eps0=1e-9)
         assert r.solves == 1 and (r.steps, r.eps) == (s.steps, s.eps)
         np.testing.assert_allclose(r.z, s.z, atol=1e-9)
