@@ -614,12 +614,14 @@ class LayerwiseLP:
                 tgt = targets[i][ok]
                 on = obs[ok] & (tgt > out["eps"][ok, i][:, None])
                 rank[ok, i] = _ranks(lay.W, on)
-                if lay.nonneg:
-                    v = xs[i][ok]
+                rank_active[ok, i] = rank[ok, i]
+                # the pinned coordinates add rows: they can raise a rank below k only
+                low = np.flatnonzero(ok)[rank[ok, i] < lay.k] if lay.nonneg else []
+                if len(low):
+                    v = xs[i][low]
                     zero = v <= 1e-9 * (1 + np.abs(v).max(1, keepdims=True))
-                    rank_active[ok, i] = _ranks(lay.W, on, zero)
-                else:
-                    rank_active[ok, i] = rank[ok, i]
+                    on_low = obs[low] & (targets[i][low] > out["eps"][low, i][:, None])
+                    rank_active[low, i] = _ranks(lay.W, on_low, zero)
                 r = _act(xs[i][ok] @ lay.W.T + lay.b, self.slope) - tgt
                 residual[ok, i] = np.where(obs[ok], np.abs(r), 0.0).max(1)
         fit = np.full(B, np.nan)
