@@ -146,7 +146,7 @@ print("gd     max rel. error per k: " + " ".join(f"{e:.0e}" for e in errs["gd"])
 #
 # Inverting signals one at a time, the simplex cannot reach the 20x speed-up over P2's table
 # that this book set as its target (30 ms per $\ell_\infty$ inversion of the noisy 20-100-500
-# network of the {ref}`noisy-inversion chapter <p2-noisy-lp>`): about 0.11 s per signal here.
+# network of the {ref}`noisy-inversion chapter <p2-noisy-lp>`): about 0.1 s per signal here.
 # An experiment, though, inverts many signals through one network, and
 # `LayerwiseLP(G, "linf", backend="ipm")` solves the LPs of all of them together: every signal
 # runs its own bracketing search, and each round's LPs are solved by one batched interior-point
@@ -192,11 +192,11 @@ print("LPs solved per signal (both layers):", warm.solves.sum(1).mean())
 print("LPs the vertex check sent to HiGHS:", fallbacks)
 
 # %% [markdown]
-# On the idle machine (`benchmarks/p2_lp.py`, two threads) the batches took about 14 ms per
-# signal, and 9-10 ms in batches of 100, within the target; the cold batch pays for its first
+# On the idle machine (`benchmarks/p2_lp.py`, two threads) the batches took 10-14 ms per
+# signal, and 7.5-8 ms in batches of 100, within the target; the cold batch pays for its first
 # signals, inverted in small groups (the run above shares the machine with other jobs and can
-# be slower). One signal at a time the interior point takes 25-29 ms, within the target too,
-# and HiGHS about 0.11 s: the first LP of every signal has all-new costs (a new $x$), and the
+# be slower). One signal at a time the interior point takes about 25 ms, within the target too,
+# and HiGHS about 0.1 s: the first LP of every signal has all-new costs (a new $x$), and the
 # simplex, warm-started from the previous signal's basis, needs hundreds of iterations for it.
 
 # %% [markdown]
