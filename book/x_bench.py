@@ -45,7 +45,7 @@ import lib
 
 DEVICE = lib.setup_notebook("x_bench")
 
-# %%
+# %% tags=["hide-input"]
 import html
 
 import matplotlib.pyplot as plt

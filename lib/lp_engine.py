@@ -459,7 +459,8 @@ class LayerLP:
         self.search = search
         # Alg. 1's recent answers, as offsets t - t_noise from each signal's noise floor
         # (:meth:`_first_probe`)
-        self._offsets = deque(maxlen=WINDOW)
+        self._offsets = deque(maxlen=WINDOW)  # of the last WINDOW answers, from any calls
+        self._last_call: list[int] = []  # of the answers of the most recent call
         if not 0 <= slope < 1:
             raise ValueError(f"slope={slope}: 0 (ReLU) or a LeakyReLU slope c in (0, 1)")
         if backend not in BACKENDS + ("ipm",):
@@ -622,9 +623,11 @@ class LayerLP:
         simplex iterations of the fallbacks).
 
         Every search starts at its own first probe (:meth:`_first_probe`: the signal's
-        reference grid index, ``hint`` or t_noise, plus the layer's median offset). A layer with
-        fewer than ``HEAD`` = 8 answers solves one signal first, then the next ones up to 8, and
-        then the rest, so that the offset is known before a whole batch starts.
+        reference grid index, ``hint`` or t_noise, plus a median offset). A batch takes the
+        offsets of the layer's previous call only (an earlier call may have inverted other kind
+        of data, e.g. the iterates of projected gradient descent); when that call gave fewer
+        than ``HEAD`` = 8 answers, the batch solves one signal first (if there is no answer at
+        all), then the next ones up to 8, and then the rest from the offsets of those.
         """
         if self.ipm is None:
             raise ValueError("solve_batch needs backend='ipm'")
@@ -637,18 +640,24 @@ class LayerLP:
         hint = np.asarray(hint, dtype=int).reshape(-1)
         if hint.shape != (B,):
             raise ValueError(f"hint: one grid index per signal ({B}), got shape {hint.shape}")
-        head = min(B - 1, HEAD - len(self._offsets))
-        if head <= 0:
-            return self._batch(X, obs, hint, **kw)
-        # a new layer: a few signals first, to learn where the answers lie
-        h = 0 if self._offsets else 1
-        first = self._batch(X[:h], obs[:h], hint[:h], **kw)
-        first += self._batch(X[h:head], obs[h:head], hint[h:head], **kw)
-        return first + self._batch(X[head:], obs[head:], hint[head:], **kw)
+        ref = list(self._last_call) if B > 1 else list(self._offsets)
+        head = max(min(B - 1, HEAD - len(ref)), 0)
+        # too few answers to go by: a few signals first, to learn where the answers lie
+        cuts = [0, 0 if ref else 1, head, B] if head else [0, B]
+        results, new = [], []
+        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+            if hi > lo:
+                rs, offs = self._batch(X[lo:hi], obs[lo:hi], hint[lo:hi], ref, **kw)
+                results, new = results + rs, new + offs
+                ref = new
+        self._last_call = new
+        self._offsets.extend(new)
+        return results
 
-    def _batch(self, X, obs, hint, *, eps0, alpha, max_steps) -> list[LayerSolve]:
-        """The searches of :meth:`solve_batch`, each from its first probe (:meth:`_first_probe`);
-        ``hint`` (B,): the layer above's answers, -1 where there is none."""
+    def _batch(self, X, obs, hint, ref, *, eps0, alpha, max_steps):
+        """The searches of :meth:`solve_batch`, each from its first probe (:meth:`_first_probe`
+        with the offsets ``ref``); ``hint`` (B,): the layer above's answers, -1 where there is
+        none. Returns the results and the offsets of the answers found."""
         B = len(X)
         xs = [np.sort(X[s][obs[s]]) for s in range(B)]
         floors = [
@@ -656,7 +665,7 @@ class LayerLP:
             for s in range(B)
         ]
         searches = [
-            self._linf_search(eps0, alpha, max_steps, self._first_probe(f, max_steps), v)
+            self._linf_search(eps0, alpha, max_steps, self._first_probe(f, max_steps, ref), v)
             for v, f in zip(xs, floors, strict=True)
         ]
         asks = {s: next(search) for s, search in enumerate(searches)}
@@ -686,10 +695,8 @@ class LayerLP:
                 except StopIteration as stop:
                     results[s] = stop.value
                     del asks[s]
-        self._offsets.extend(
-            r.steps - f for r, f in zip(results, floors, strict=True) if r.z is not None
-        )
-        return results
+        offsets = [r.steps - f for r, f in zip(results, floors, strict=True) if r.z is not None]
+        return results, offsets
 
     def _grid(self, eps0: float, alpha: float, t: int) -> float:
         return eps0 * alpha**t
@@ -773,7 +780,8 @@ class LayerLP:
         """Alg. 1 for ReLU by the bracketing search of :meth:`_linf_search`, one LP at a time."""
         xs = np.sort(x[obs])
         floor = self._noise_floor(xs, eps0, alpha) if hint is None else int(hint)
-        search = self._linf_search(eps0, alpha, max_steps, self._first_probe(floor, max_steps), xs)
+        t0 = self._first_probe(floor, max_steps, self._offsets)
+        search = self._linf_search(eps0, alpha, max_steps, t0, xs)
         t = next(search)
         try:
             while True:
@@ -781,6 +789,7 @@ class LayerLP:
         except StopIteration as stop:
             res = stop.value
         if res.z is not None:
+            self._last_call = [res.steps - floor]
             self._offsets.append(res.steps - floor)
         return res
 
@@ -807,15 +816,16 @@ class LayerLP:
         noise from 1e-3 to 1e-1). A hidden layer's estimate is >= 0: there t_noise = 0."""
         return self._first_t_at_least(float(-xs[0]), eps0, alpha) if len(xs) and xs[0] < 0 else 0
 
-    def _first_probe(self, floor: int, max_steps: int) -> int:
+    def _first_probe(self, floor: int, max_steps: int, offsets) -> int:
         """Where a search starts: the signal's reference grid index ``floor`` plus the median
-        offset of the layer's last ``WINDOW`` answers from theirs (``floor`` alone before any).
+        of ``offsets``, answers' distances from their references (one signal at a time: of the
+        layer's last ``WINDOW`` answers; ``floor`` alone before any).
 
         The reference is the layer above's answer when the caller gives it (``hint``: a hidden
         layer's estimate carries the noise the layer above fitted; on the trained MNIST net its
         answer sits 2-3 grid points below the output layer's at every noise level), else t_noise
         (:meth:`_noise_floor`). So the first probe follows a change of noise level at once."""
-        off = sorted(self._offsets)[(len(self._offsets) - 1) // 2] if self._offsets else 0
+        off = sorted(offsets)[(len(offsets) - 1) // 2] if len(offsets) else 0
         return int(min(max(floor + off, 0), max_steps))
 
     def _linf_search(self, eps0, alpha, max_steps, t, xs=None):

@@ -151,7 +151,7 @@ def test_linf_search_from_any_first_probe_equals_the_grid_scan(nonneg):
         for t in (0, s.steps - 6, s.steps - 1, s.steps, s.steps + 1, s.steps + 9, 399):
             t0 = max(t, 0)
             layer = lp.LayerLP(W, method="linf", nonneg=nonneg)
-            layer._first_probe = lambda floor, max_steps, t0=t0: t0
+            layer._first_probe = lambda floor, max_steps, offsets, t0=t0: t0
             r = layer.solve(x, **kw)
             assert r.status == "optimal" and (r.steps, r.eps) == (s.steps, s.eps), (seed, t0)
             np.testing.assert_allclose(r.objective, s.objective, rtol=1e-7, atol=1e-12)
@@ -175,7 +175,7 @@ def test_one_lp_decides_when_no_x_lies_between_the_probe_and_the_answer():
     assert gap[0] < s.objective <= s.eps < 1.2 * s.eps < gap[1]  # the answer lies in the gap
     for t0 in (s.steps - 8, s.steps - 1, s.steps, s.steps + 1):  # probes in the gap
         layer = lp.LayerLP(W, method="linf")
-        layer._first_probe = lambda floor, max_steps, t0=t0: t0
+        layer._first_probe = lambda floor, max_steps, offsets, t0=t0: t0
         r = layer.solve(x, eps0=1e-9)
         assert r.solves == 1 and (r.steps, r.eps) == (s.steps, s.eps)
         np.testing.assert_allclose(r.z, s.z, atol=1e-9)
