@@ -457,8 +457,8 @@ class LayerLP:
         if search not in ("bisect", "scan"):
             raise ValueError(f"search={search!r}: 'bisect' or 'scan'")
         self.search = search
-        # Alg. 1's recent answers, as offsets t - t_noise from each signal's noise floor
-        # (:meth:`_first_probe`)
+        # Alg. 1's recent answers, as offsets from each signal's reference grid index (its
+        # noise floor or the layer above's answer, see :meth:`_first_probe`)
         self._offsets = deque(maxlen=WINDOW)  # of the last WINDOW answers, from any calls
         self._last_call: list[int] = []  # of the answers of the most recent call
         if not 0 <= slope < 1:
