@@ -117,6 +117,25 @@ CHECK_JS = r"""
         say("cut off, scrolls sideways (" + (el.scrollWidth - el.clientWidth) + " px hidden)",
             name + " " + el.textContent.slice(0, 80));
     }
+    // 4. a word split over two lines in a table (a column too narrow for it): whole words of
+    //    2-12 letters only; long tokens such as file paths (words joined by . / _ -) may wrap
+    for (const el of column.querySelectorAll("th, td")) {
+      if (el.closest(SKIP) || el.getBoundingClientRect().width === 0) continue;
+      const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      let broken = null;
+      for (let n = walk.nextNode(); n && !broken; n = walk.nextNode()) {
+        if (n.parentElement.closest(SKIP)) continue;
+        const words = /(?<![\w./-])[A-Za-z]{2,12}(?![\w./-])/g;
+        for (let m = words.exec(n.nodeValue); m && !broken; m = words.exec(n.nodeValue)) {
+          const range = document.createRange();
+          range.setStart(n, m.index);
+          range.setEnd(n, m.index + m[0].length);
+          const tops = new Set(Array.from(range.getClientRects(), r => Math.round(r.top)));
+          if (tops.size > 1) broken = m[0];
+        }
+      }
+      if (broken) say("word broken across lines (" + broken + ")", el.textContent);
+    }
     document.documentElement.setAttribute("data-browser-check", JSON.stringify(problems));
   }
 
@@ -389,6 +408,11 @@ DEFECTS = {
         "<pre>ValueError: boom</pre></div></div>"
     ),
     "broken link": '<p>See <a href="missing_chapter.html">the missing chapter</a>.</p>',
+    "word broken across lines": (
+        '<table style="table-layout:fixed;width:300px"><colgroup><col style="width:34px">'
+        '<col></colgroup><thead><tr><th style="overflow-wrap:break-word">check</th>'
+        "<th>target</th></tr></thead><tbody><tr><td>ok</td><td>P2-ex1</td></tr></tbody></table>"
+    ),
 }
 
 
