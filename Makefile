@@ -6,11 +6,27 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# nbval and notebook execution: generous per-cell limit, the CPU default of torch threads
+# nbval and notebook execution: generous per-cell limit; every notebook runs its torch code on one
+# thread, so nbval runs JOBS notebooks at a time (pytest-xdist, --dist loadscope keeps each
+# notebook's cells in order on one worker). Default: one per CPU core.
 NB_TIMEOUT ?= 1800
-NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# Longest first, so that the workers finish together (measured times: README, "Test time");
+# every other notebook follows in name order.
+NB_LONGEST := book/x_bench.ipynb book/p2_noisy_lp.ipynb book/p3_partial_recovery.ipynb \
+  book/p1_random_sweep.ipynb book/p2_trained.ipynb
+NOTEBOOKS := $(filter $(wildcard book/*.ipynb),$(NB_LONGEST)) \
+  $(filter-out $(NB_LONGEST),$(sort $(wildcard book/*.ipynb)))
+# The quick check's notebooks: those whose source differs from the last commit (or from
+# CHECK_BASE), else the cheapest ones.
+CHECK_BASE ?= HEAD
+NB_CHEAP := book/p1_invertibility.ipynb book/p2_single_layer.ipynb
+NB_CHANGED = $(sort $(filter book/%.ipynb,$(patsubst %.py,%.ipynb,$(shell git diff --name-only \
+  $(CHECK_BASE) -- 'book/*.py' 'book/*.ipynb'; git ls-files --others --exclude-standard 'book/*.py'))))
+NBVAL = $(BIN)/python -m pytest -q -p no:randomly --nbval --nbval-current-env \
+  --nbval-cell-timeout=$(NB_TIMEOUT)
 
-.PHONY: book test install lint unit nbval build browser notebooks notebook scorecard clean
+.PHONY: book test check install lint unit nbval build browser notebooks notebook scorecard clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,11 +50,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check lib tests benchmarks
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests --ignore=tests/test_browser.py
+	$(BIN)/python -m pytest -q -n $(JOBS) tests --ignore=tests/test_browser.py
 
 nbval: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:randomly --nbval --nbval-current-env \
-	  --nbval-cell-timeout=$(NB_TIMEOUT) $(NOTEBOOKS)
+	$(NBVAL) -n $(JOBS) --dist loadscope $(NOTEBOOKS)
 
 browser: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_browser.py
@@ -48,6 +63,12 @@ browser: $(STAMP)
 test: lint unit nbval build browser
 	@echo "make test: all checks passed"
 
+# The habit before a commit (about 2 minutes): lint, unit tests (they include the jupytext sync and
+# scorecard checks), and nbval of the notebooks the change touches, or of the cheapest ones.
+check: lint unit
+	$(NBVAL) -n $(JOBS) --dist loadscope $(or $(NB_CHANGED),$(NB_CHEAP))
+	@echo "make check: passed (make test runs the whole suite)"
+
 # (Re-)execute notebooks from their jupytext sources: make notebooks  or  make notebook NB=book/x.py
 notebook: $(STAMP)
 	$(BIN)/jupytext --to ipynb --update $(NB)
@@ -56,10 +77,12 @@ notebook: $(STAMP)
 	  $(NB:.py=.ipynb)
 	$(BIN)/python -c "import nbformat as n, sys; p = sys.argv[1]; nb = n.read(p, 4); \
 	  [c.metadata.pop('execution', None) for c in nb.cells]; n.write(nb, p)" $(NB:.py=.ipynb)
-	$(BIN)/python -m lib.scorecard
+	$(if $(filter no,$(SCORECARD)),,$(BIN)/python -m lib.scorecard)
 
 notebooks: $(STAMP)
-	for f in $(NOTEBOOKS); do $(MAKE) notebook NB=$${f%.ipynb}.py || exit 1; done
+	printf '%s\n' $(NOTEBOOKS:.ipynb=.py) | xargs -P $(JOBS) -I{} $(MAKE) --no-print-directory \
+	  notebook NB={} SCORECARD=no
+	$(BIN)/python -m lib.scorecard
 
 scorecard: $(STAMP)
 	$(BIN)/python -m lib.scorecard
