@@ -27,6 +27,9 @@ OPTIMIZERS = ("gd", "momentum", "adam")
 #: host syncs: the loop tests "has every signal stopped?" only every this many steps (a signal
 #: that stops is frozen at once on the device, so this changes no result, only the wall time)
 SYNC_EVERY = 16
+#: below this fraction of signals still running, gradient descent computes only those (a frozen
+#: signal's loss and gradient do not change, so this changes the time, never the answer)
+COMPACT_AT = 0.75
 
 
 @dataclass
@@ -35,12 +38,13 @@ class GDResult(InversionResult):
 
     ``iterations`` counts the gradient steps each signal took; ``layers`` are the hidden layers
     of G(z_hat) (gradient descent estimates only z). Per signal ``status`` is 'converged'
-    (||grad f|| <= grad_tol and a live network), 'budget' (steps ran out), 'diverged' (the loss
-    or z became inf/NaN: z is the last finite iterate) or 'dead' (a hidden layer of G(z_hat) has
-    no active unit: G is locally constant, the gradient vanishes, yet z is not determined).
+    (||grad f|| <= grad_tol or f <= loss_tol, and a live network), 'budget' (steps ran out),
+    'diverged' (the loss or z became inf/NaN: z is the last finite iterate) or 'dead' (a hidden
+    layer of G(z_hat) has no active unit: G is locally constant, the gradient vanishes, yet z is
+    not determined).
 
     Extra attributes: loss (B,) final f(z); grad_norm (B,) final ||grad f||_2; converged (B,)
-    bool, the gradient tolerance was reached (whatever the status).
+    bool, a stopping tolerance was reached (whatever the status).
     """
 
     loss: torch.Tensor | None = None
@@ -61,7 +65,7 @@ def hidden_layers(G, z: torch.Tensor) -> list[torch.Tensor]:
     return [x.reshape(x.shape[0], -1) for x in G.layers(z)[:-1]]
 
 
-def _status(G, z, loss, gnorm, diverged, grad_tol) -> tuple[list[torch.Tensor], list[str]]:
+def _status(G, z, stopped, diverged) -> tuple[list[torch.Tensor], list[str]]:
     """Per-signal status of a gradient run (see :class:`GDResult`) and the layers of G(z)."""
     with torch.no_grad():
         layers = hidden_layers(G, z)
@@ -69,7 +73,7 @@ def _status(G, z, loss, gnorm, diverged, grad_tol) -> tuple[list[torch.Tensor], 
     if G.hidden == "relu":
         for x in layers:
             dead |= ~(x > 0).any(dim=1)
-    conv = gnorm <= grad_tol
+    conv = stopped
     words = []
     for d, dd, c in zip(diverged.tolist(), dead.tolist(), conv.tolist(), strict=True):
         words.append("diverged" if d else "dead" if dd else "converged" if c else "budget")
@@ -99,6 +103,7 @@ def gradient_descent(
     decay_every: int = 1000,
     betas: tuple[float, float] = (0.9, 0.999),
     grad_tol: float = 1e-9,
+    loss_tol: float | torch.Tensor = 0.0,
 ) -> GDResult:
     """Minimise f(z) = 1/2 ||M (G(z) - y)||^2 over z, batched over the rows of y.
 
@@ -112,6 +117,10 @@ def gradient_descent(
         decay, decay_every: multiply lr by ``decay`` every ``decay_every`` steps (P1's decaying
             step).
         grad_tol: a signal stops once ||grad f||_2 <= grad_tol (P1 uses 1e-9, P2 1e-9).
+        loss_tol: a signal also stops once f(z) <= loss_tol, a number or one per signal (B,)
+            (default 0: never; :func:`lib.conv.recover` sets it far below its success test).
+    A stopped signal is frozen; once fewer than :data:`COMPACT_AT` of them run, only the
+    running ones are computed.
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer={optimizer!r}: choose one of {OPTIMIZERS}")
@@ -141,6 +150,11 @@ def gradient_descent(
     if not bool((torch.isfinite(lr_b) & (lr_b > 0)).all()):
         raise ValueError(f"lr={lr!r}: step sizes must be finite and > 0")
     lr_b = lr_b.expand(B).clone()[:, None]
+    loss_tol_b = torch.as_tensor(loss_tol, dtype=G.dtype, device=G.device)
+    if loss_tol_b.ndim > 1 or (loss_tol_b.ndim == 1 and loss_tol_b.shape[0] != B):
+        raise ValueError(f"loss_tol: a number or one per signal ({B},)")
+    if not bool((torch.isfinite(loss_tol_b) & (loss_tol_b >= 0)).all()):
+        raise ValueError(f"loss_tol={loss_tol!r}: expected finite numbers >= 0")
     m1 = torch.zeros_like(z)
     m2 = torch.zeros_like(z)
     active = torch.ones(B, dtype=torch.bool, device=G.device)
@@ -148,18 +162,34 @@ def gradient_descent(
     n_steps = torch.zeros(B, dtype=torch.long, device=G.device)
     t0 = time.perf_counter()
 
-    def grad_of(z):
-        zz = z.detach().requires_grad_(True)
-        loss = latent_loss(G, zz, y, mask)
-        (g,) = torch.autograd.grad(loss.sum(), zz)
-        return loss.detach(), g
+    def grad_of(z, rows=None):
+        """f and its gradient at z; with ``rows``, only those signals' (the others' entries
+        are returned unchanged from the current ``loss`` and ``g``)."""
+        if rows is None:
+            zz = z.detach().requires_grad_(True)
+            f = latent_loss(G, zz, y, mask)
+            (gz,) = torch.autograd.grad(f.sum(), zz)
+            return f.detach(), gz
+        m = mask if mask is None or mask.ndim == 1 else mask[rows]
+        Gs = G.select(rows) if hasattr(G, "select") else G
+        zz = z[rows].detach().requires_grad_(True)
+        f = latent_loss(Gs, zz, y[rows], m)
+        (gz,) = torch.autograd.grad(f.sum(), zz)
+        f_all, g_all = loss.clone(), g.clone()
+        f_all[rows], g_all[rows] = f.detach(), gz
+        return f_all, g_all
 
     loss, g = grad_of(z)
     gnorm = torch.linalg.vector_norm(g, dim=1)
+    rows = None  # the signals still computed (None: all); updated every SYNC_EVERY steps
     for t in range(1, steps + 1):
-        active &= gnorm > grad_tol
-        if t % SYNC_EVERY == 1 and not bool(active.any()):
-            break
+        active &= (gnorm > grad_tol) & (loss > loss_tol_b)
+        if t % SYNC_EVERY == 1:
+            n_active = int(active.sum())
+            if n_active == 0:
+                break
+            # stopped signals are frozen: compute only the others once few enough remain
+            rows = None if n_active > COMPACT_AT * B else active.nonzero().flatten()
         step_lr = lr_b * decay ** ((t - 1) // decay_every)
         if optimizer == "gd":
             upd = step_lr * g
@@ -173,7 +203,7 @@ def gradient_descent(
             k = (n_steps + 1).to(G.dtype)[:, None]
             upd = step_lr * (m1 / (1 - b1**k)) / ((m2 / (1 - b2**k)).sqrt() + 1e-8)
         z_new = torch.where(active[:, None], z - upd, z)
-        loss_new, g_new = grad_of(z_new)
+        loss_new, g_new = grad_of(z_new, rows)
         # divergence: a non-finite iterate, loss or gradient freezes the signal at its last
         # finite iterate and marks it (no host sync: all on the device)
         bad = active & ~(
@@ -187,7 +217,8 @@ def gradient_descent(
         g = torch.where(keep, g, g_new)
         n_steps += active.long()
         gnorm = torch.linalg.vector_norm(g, dim=1)
-    layers, status = _status(G, z.detach(), loss, gnorm, diverged, grad_tol)
+    stopped = (gnorm <= grad_tol) | (loss <= loss_tol_b)
+    layers, status = _status(G, z.detach(), stopped, diverged)
     return GDResult(
         z.detach(),
         layers,
@@ -197,7 +228,7 @@ def gradient_descent(
         f"gradient descent ({optimizer})",
         loss=loss,
         grad_norm=gnorm,
-        converged=(gnorm <= grad_tol).cpu(),
+        converged=stopped.cpu(),
     )
 
 
@@ -282,7 +313,8 @@ def gd_step_search(
         if len(todo) == 0:
             break
     assert best is not None
-    layers, status = _status(G, best.z, best.loss, best.grad_norm, diverged.to(G.device), grad_tol)
+    stopped = best.converged.to(G.device)
+    layers, status = _status(G, best.z, stopped, diverged.to(G.device))
     return StepSearchResult(
         best.z,
         layers,
