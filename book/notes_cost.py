@@ -33,9 +33,20 @@
 # --figure book/images/scaling.png` measures the machine it runs on).
 
 # %% tags=["hide-input"]
+# Setup: on Colab, install the book's `lib` package (Colab's own torch is kept).
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    url = "git+https://github.com/inverting-generative-models/inversion-book"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
+
+import lib
 from lib.data import stored_run
 from lib.plotting import show_table
 
+lib.setup_notebook()
 run = stored_run("scaling")
 peak = run["peak_gflops"]
 print(
