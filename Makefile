@@ -56,7 +56,9 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -q -n $(JOBS) tests --ignore=tests/test_browser.py
 
 nbval: $(STAMP)
-	$(NBVAL) -n $(JOBS) --dist loadscope $(NOTEBOOKS)
+	mkdir -p _build
+	$(NBVAL) -n $(JOBS) --dist loadscope --junitxml=_build/nbval.xml $(NOTEBOOKS)
+	$(BIN)/python tests/nbval_times.py _build/nbval.xml
 
 browser: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_browser.py
@@ -75,9 +77,9 @@ check: lint unit
 # (Re-)execute notebooks from their jupytext sources: make notebooks  or  make notebook NB=book/x.py
 notebook: $(STAMP)
 	$(BIN)/jupytext --to ipynb --update $(NB)
-	$(NB_ENV) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	@start=$$(date +%s); $(NB_ENV) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=$(NB_TIMEOUT) --ExecutePreprocessor.record_timing=False \
-	  $(NB:.py=.ipynb)
+	  $(NB:.py=.ipynb) && echo "executed $(NB:.py=.ipynb) in $$(( $$(date +%s) - start )) s"
 	$(BIN)/python -c "import nbformat as n, sys; p = sys.argv[1]; nb = n.read(p, 4); \
 	  [c.metadata.pop('execution', None) for c in nb.cells]; n.write(nb, p)" $(NB:.py=.ipynb)
 	$(if $(filter no,$(SCORECARD)),,$(BIN)/python -m lib.scorecard)
