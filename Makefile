@@ -23,10 +23,7 @@ CHECK_BASE ?= HEAD
 NB_CHEAP := book/p1_invertibility.ipynb book/p2_single_layer.ipynb
 NB_CHANGED = $(sort $(filter book/%.ipynb,$(patsubst %.py,%.ipynb,$(shell git diff --name-only \
   $(CHECK_BASE) -- 'book/*.py' 'book/*.ipynb'; git ls-files --others --exclude-standard 'book/*.py'))))
-# One CPU thread per notebook, in execution and in nbval alike: the stored outputs are computed
-# so (float32 results can depend on the thread count), and JOBS notebooks share the cores.
-NB_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-NBVAL = $(NB_ENV) $(BIN)/python -m pytest -q -p no:randomly --nbval --nbval-current-env \
+NBVAL = $(BIN)/python -m pytest -q -p no:randomly --nbval --nbval-current-env \
   --nbval-cell-timeout=$(NB_TIMEOUT)
 
 .PHONY: book test check install lint unit nbval build browser notebooks notebook scorecard clean
@@ -77,7 +74,7 @@ check: lint unit
 # (Re-)execute notebooks from their jupytext sources: make notebooks  or  make notebook NB=book/x.py
 notebook: $(STAMP)
 	$(BIN)/jupytext --to ipynb --update $(NB)
-	@start=$$(date +%s); $(NB_ENV) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	@start=$$(date +%s); $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=$(NB_TIMEOUT) --ExecutePreprocessor.record_timing=False \
 	  $(NB:.py=.ipynb) && echo "executed $(NB:.py=.ipynb) in $$(( $$(date +%s) - start )) s"
 	$(BIN)/python -c "import nbformat as n, sys; p = sys.argv[1]; nb = n.read(p, 4); \

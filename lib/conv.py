@@ -625,7 +625,7 @@ def recover(
     negation_restart: bool = True,
     loss_tol: float = 1e-8,
     grad_tol: float = 1e-10,
-    stop_tol: float = 1e-12,
+    stop_tol: float = 0.0,
 ) -> RecoveryResult:
     """Recover z from y = A G(z*) by gradient descent on J(z) = 1/2 ||A (G(z) - y)||^2 (P3 Eq. 3),
     batched over rows (and over networks when G is a batched :class:`ConvGenerator`).
@@ -645,9 +645,9 @@ def recover(
             'adam', lr 0.1, ~500 steps), for each of the two runs.
         seed: seeds z0 ~ N(0, I) when ``z0`` is None.
         loss_tol: the success threshold on J relative to 1/2 ||A y||^2 (see above).
-        stop_tol: a row stops early once J <= ``stop_tol`` * 1/2 ||A y||^2 (a relative
-            residual of 1e-6 by default, far below the success threshold; 0 runs every row for
-            all ``steps``, as P3 does). It saves the steps of rows that have converged.
+        stop_tol: a row stops early once J <= ``stop_tol`` * 1/2 ||A y||^2; 0 (the default)
+            runs every row for all ``steps``, as P3 does. 1e-12 (a relative residual of 1e-6,
+            far below the success threshold) saves the steps of rows that have converged.
 
     Runs :func:`lib.gradient.gradient_descent` for both passes.
     """
