@@ -132,7 +132,7 @@ plt.close(fig)
 #
 # Choices the papers leave open, and how they were made here:
 #
-# - **P1's output unit.** The piecewise linear unit of Nicolae (2018),
+# - **P1's output unit.** The piecewise linear unit of {cite:t}`nicolae2018`,
 #   $\mathrm{PLU}(t) = \max(\alpha(t + c) - c, \min(\alpha(t - c) + c, t))$ with Nicolae's
 #   $\alpha = 0.1$, $c = 1$ (P1 gives no values). It is the identity on $[-1, 1]$, where the
 #   digits live, and invertible everywhere, which P1's layer-wise inversion needs
@@ -151,7 +151,7 @@ plt.close(fig)
 #   it cannot saturate and keeps useful gradients flowing to the generator. The generator itself
 #   is exactly P2's.
 # - **P3's conditioning.** The label enters as a one-hot vector concatenated to $z$ (the
-#   conditional GAN of Mirza and Osindero), and as ten constant label maps concatenated to the
+#   conditional GAN of {cite:t}`mirza2014`), and as ten constant label maps concatenated to the
 #   discriminator's input image. For a fixed label the generator is then an ordinary layered
 #   network of $z$ whose first layer has a label-dependent bias, exactly what the inversion code
 #   needs. Channel widths 64-32-16 (not given in P3) keep CPU training to minutes.
@@ -160,7 +160,7 @@ plt.close(fig)
 #   recommends in place of $\log(1 - D(G(z)))$ (whose gradient vanishes when $D$ wins early).
 #   Adam, batches of 64. P3 uses the DCGAN settings (learning rate $2 \cdot 10^{-4}$,
 #   $\beta = (0.5, 0.999)$). For P1 and P2 a discriminator learning four times faster than the
-#   generator (the "two time-scale" rule of Heusel et al. 2017) and longer training give clearly
+#   generator (the "two time-scale" rule of {cite:t}`heusel2017`) and longer training give clearly
 #   better digits (how this was found: {doc}`notes_gan_training`): P1 learning rates
 #   $10^{-4}$ (generator) and $4 \cdot 10^{-4}$ (discriminator) with $\beta = (0, 0.9)$ for 400
 #   epochs, P2 $5 \cdot 10^{-4}$ and $2 \cdot 10^{-3}$ with $\beta = (0.5, 0.999)$ for 600 epochs.

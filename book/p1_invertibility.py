@@ -67,7 +67,7 @@
 #
 # ```{prf:proof}
 # (Sketch of P1 App. A.) A solution of $y = Wx$ with $\|x\|_0 < \mathrm{spark}(W)/2$ is the
-# sparsest one (Donoho and Elad): two such solutions would differ by a vector with fewer than
+# sparsest one ({cite:t}`donoho2003`): two such solutions would differ by a vector with fewer than
 # $\mathrm{spark}(W)$ nonzeros in the null space. Apply this to the last layer, then to each
 # $x_{i+1}^{S_{i+1}} = W_i^{S_{i+1}} x_i$ (the sub-spark covers every possible support), and
 # finish with the full-column-rank system $x_1^{S_1} = W_0^{S_1} z$.
@@ -80,7 +80,7 @@
 # With i.i.d. Gaussian weights, any $n$ columns are independent almost surely, so the conditions
 # become $s_L < (n+1)/2$, $s_i < (s_{i+1}+1)/2$, $s_1 \ge n_0$ (arXiv Corollary 1,
 # {cite}`aberdam2020`). The ICLR version {cite}`aberdam2021` replaces the spark argument by a
-# uniqueness result for random dictionaries (Foucart and Rauhut) and relaxes them to
+# uniqueness result for random dictionaries ({cite:t}`foucart2013`) and relaxes them to
 # $s_L < n$, $s_i < s_{i+1}$, $s_1 \ge n_0$.
 # ```
 

@@ -101,8 +101,8 @@ print(f"dims {G.dims}; mean cardinalities s_1 = {s1.mean():.1f}, s_2 = {s2.mean(
 #    $v^{k+1} = x^{k+1} + \frac{t_k - 1}{t_{k+1}} (x^{k+1} - x^k)$.
 #
 # **As run here:** $\lambda = 0$, at most 5,000 iterations, stop when
-# $\|x^{k+1} - x^k\| \le 10^{-10} \|x^{k+1}\|$, with the adaptive restart of O'Donoghue and
-# Candès (momentum reset when it points uphill). `lib.pursuit.last_layer_fista`.
+# $\|x^{k+1} - x^k\| \le 10^{-10} \|x^{k+1}\|$, with the adaptive restart of
+# {cite:t}`odonoghue2015` (momentum reset when it points uphill). `lib.pursuit.last_layer_fista`.
 # ```
 #
 # ## Stage 2: the middle layers by a linearized ADMM

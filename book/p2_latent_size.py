@@ -16,8 +16,8 @@
 # # How large can the latent be?
 #
 # The guarantees of the {ref}`previous chapters <p2-expansive>` ask every layer to expand by a
-# constant factor ($c_0 > 2$ for ReLU). Gradient descent has a guarantee too (Hand and
-# Voroninski, Huang et al., cited by P2), but it asks for an expansion by a *logarithmic* factor.
+# constant factor ($c_0 > 2$ for ReLU). Gradient descent has a guarantee too
+# ({cite:t}`hand2018global`, {cite:t}`huang2018`, cited by P2), but it asks for an expansion by a *logarithmic* factor.
 # {cite}`lei2019` (P2, Figure 2) test what this means in practice: fix a two-layer network
 # $k$-$250$-$600$ and grow the latent size $k$. Their report: the LPs recover $z$ in 100 % of
 # the runs until $k \approx 109$, gradient descent fails completely for $k \geq 60$ (target

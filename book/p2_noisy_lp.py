@@ -15,30 +15,31 @@
 # (p2-noisy-lp)=
 # # Noisy inversion with linear programs
 #
+# **What you will learn.** How P2 inverts a *noisy* ReLU network one layer at a time with three
+# linear programs (the $\ell_\infty$ LP, the $\ell_1$ LP and an LP relaxation), how their error
+# grows with the noise, how it compares with gradient descent, what the error bounds of
+# Theorems 4 and 5 guarantee, and why P2's literal stopping rule for the $\ell_1$ LP stops too
+# early. **Paper:** {cite}`lei2019` Sec. 4, Sec. 5.1 (Figs. 1(a)(b) and 5) and App. A.
+# **Read first:** {ref}`p2-expansive` (the noiseless layer-wise inversion).
+#
 # With noise, $x = G(z^*) + e$, the support of each layer is no longer visible exactly: a
 # coordinate that is truly zero can be observed slightly positive, a small active one slightly
-# negative. {cite}`lei2019` (P2, Section 4 and Appendix A) replace the equations of the
-# {ref}`previous chapter <p2-expansive>` by three linear programs that tolerate errors, applied
-# backwards one layer at a time, and bound the error they make. This chapter implements the
-# three (targets **P2-linf**, **P2-l1**, **P2-relax**), reproduces P2's Figure 1(a)(b) and
-# Figure 5 on the random $20$-$100$-$500$ network (**P2-fig1ab**, **P2-fig5**) and measures the
-# constants of the error bounds (**P2-thm45**). Read {ref}`p2-expansive` first (the noiseless
-# layer-wise inversion); how `lib.lp` makes these LPs fast is told in the appendix
-# {ref}`notes-p2-lp`.
+# negative. P2 replace the equations of the {ref}`previous chapter <p2-expansive>` by three
+# linear programs that tolerate errors, applied backwards one layer at a time, and bound the
+# error they make. This chapter implements the three (targets **P2-linf**, **P2-l1**,
+# **P2-relax**), reproduces P2's Figure 1(a)(b) and Figure 5 on the random $20$-$100$-$500$
+# network (**P2-fig1ab**, **P2-fig5**) and measures the constants of the error bounds
+# (**P2-thm45**). How `lib.lp` makes these LPs fast is told in the appendix {ref}`notes-p2-lp`.
 #
-# ```{admonition} What changed with the fix of issue 13
+# ```{admonition} Hidden layers are ReLU outputs
 # :class: note
 # Every layer but the first is inverted for the values of a hidden layer, which are outputs of
-# a ReLU: the LPs now carry the constraint $x_i \ge 0$ for them (P2's own code does; the book's
-# first version did not). Without it the output layer's LP may return a hidden layer with
-# negative entries, which the next layer then has to explain (a test in `tests/test_lp.py`
-# builds a network where this gives a wrong $z$ on noiseless data). On this network the effect
-# is small but visible: the $\ell_\infty$ LP / GD median error ratio of Figure 1(a) (uniform
-# noise, median over the levels) was 1.65 before the fix on the same 50 runs per level (1.8 in
-# the book's first version, 8 runs) and is given in the claims below now; at $a = 0.1$ the
-# median error of the $\ell_\infty$ LP drops from 0.34 to 0.26 (table below). Each result also
-# carries a status per signal ('exact', 'within_noise', 'not_unique', 'infeasible', ...) and,
-# per layer, the rank of the active rows (P2's condition) and the LP's residual.
+# a ReLU: the LPs carry the constraint $x_i \ge 0$ for them (as P2's own code does). Without
+# it the output layer's LP may return a hidden layer with negative entries, which the next
+# layer then has to explain (a test in `tests/test_lp.py` builds a network where this gives a
+# wrong $z$ on noiseless data). Each result also carries a status per signal ('exact',
+# 'within_noise', 'not_unique', 'infeasible', ...) and, per layer, the rank of the active rows
+# (P2's condition) and the LP's residual.
 # ```
 
 # %% tags=["hide-input"]

@@ -357,7 +357,7 @@ print(
 #
 # With pixels hidden ($y = A x$, $A$ the selection of the observed pixels), P2 recovers the
 # image by projected gradient descent whose projection onto the range of $G$ is the LP
-# inversion, after Shah and Hegde:
+# inversion, after {cite:t}`shah2018`:
 #
 # ```{prf:algorithm} Projected gradient descent with LP projection (P2 Sec. 5.2, Fig. 4)
 # :label: p2-trained-pgd
@@ -447,9 +447,9 @@ glue("p2-trained-fig4", fig, display=False)
 # "always finds reasonable results" while GD sometimes gets stuck. Over 20 trials per mask we
 # find PGD ahead of P2's GD (which barely moves at step $10^{-3}$) on the random mask, level with
 # it on the half images (image errors of 0.3-0.6 in the median), and Adam on $z$ ahead of both.
-# The PGD medians move by a few hundredths when the LP solver changes: where a projection's LP
-# has several optimal $z$, another optimal vertex gives another iterate (the counts of
-# recoveries did not move when this book's search changed). Two reasons we can name: about a quarter
+# The PGD medians can move by a few hundredths with the LP solver: where a projection's LP
+# has several optimal $z$, another optimal vertex gives another iterate. Two reasons we can
+# name for the gap to P2's report: about a quarter
 # of the samples are not invertible at all (see above), and the $\ell_\infty$ projection of an
 # image that is not in the range of $G$ (the hidden pixels are still wrong) is not the
 # Euclidean projection PGD's analysis assumes. We did not tune $\eta$ or the number of steps.
@@ -458,12 +458,12 @@ glue("p2-trained-fig4", fig, display=False)
 # ## Time per inversion (P2 Table 1, MNIST column)
 #
 # One signal at a time, Gaussian noise $a = 10^{-2}$; the $\ell_\infty$ LP also in a batch of
-# all signals (`backend="ipm"`). `benchmarks/p2_trained.py` measures the same on an idle
-# machine with more signals (stored output `benchmarks/p2_trained.json`): there the $\ell_\infty$
-# LP takes about 24 ms per inversion one signal at a time and 6-7 ms per signal in batches of
-# 50 and 200 (interior point, one thread), within the targets this book set (50 ms and 10 ms),
-# and the simplex about 50 ms one at a time; {ref}`notes-p2-lp` has the table. The numbers
-# below come from a run beside the rest of the book and vary from run to run.
+# all signals (`backend="ipm"`). `benchmarks/p2_trained.py` measures the same with more
+# signals on a 2-core CPU with one thread (stored output `benchmarks/p2_trained.json`): there
+# the $\ell_\infty$ LP takes about 24 ms per inversion one signal at a time and 6-7 ms per
+# signal in batches of 50 and 200 (interior point), and the simplex about 50 ms one at a time;
+# {ref}`notes-p2-lp` has the table. The numbers below come from the run that executed this
+# notebook and vary from run to run.
 
 # %% tags=["hide-input", "nbval-ignore-output"]
 n_t = S["timing_signals"]

@@ -226,7 +226,7 @@ for C_in_, C_out_, k_, D_ in [
 # ### What the permutation buys
 #
 # With i.i.d. Gaussian filter taps, the block $B$ is a dense Gaussian matrix, the object that
-# Hand and Voroninski's analysis of fully connected generators handles with standard
+# the analysis of {cite:t}`hand2018global` of fully connected generators handles with standard
 # concentration bounds. The permutation is only a relabelling of inputs and outputs, so norms and
 # the ReLU (entrywise) commute with it: every statement about $\sigma(W x)$ can be proven on the
 # block-diagonal form. The price is that the permutation of the *input* distorts angles between

@@ -94,7 +94,7 @@ print(f"recovered when ||z - z*|| / ||z*|| < {S['success_tol']:g}")
 # converges within 500 iterations") at both scales. `lib.conv.recover`.
 # ```
 #
-# The restart is the authors' code's (and Hand and Voroninski's) answer to the stationary point
+# The restart is the authors' code's (and that of {cite:t}`hand2018global`) answer to the stationary point
 # that the theorem cannot exclude. A trial counts as *recovered* when the relative latent error
 # is below $10^{-3}$; failures are not borderline (errors are either $\lesssim 10^{-6}$ or of
 # order 1). All trials of a sweep run in one batch, each row through its own network

@@ -74,7 +74,7 @@ torch.set_num_threads(1)
 # | LP relaxation | {prf:ref}`P2 Alg. 3 <p2-noisy-alg3>` | as above |
 # | GD | P1 Sec. 6.1 step rule, P2 | a differentiable $G$ |
 # | Adam | P3 Sec. 4.3 | a differentiable $G$ |
-# | GD + restarts + negation | P3 (after Hand and Voroninski) | a differentiable $G$ |
+# | GD + restarts + negation | P3 (after {cite:t}`hand2018global`) | a differentiable $G$ |
 # | hybrid | this chapter, {prf:ref}`X-hybrid <x-hybrid-alg>` | a layered parent |
 #
 # Where a method cannot run, the table says **not applicable** and why, by the papers' own rules:
