@@ -47,11 +47,9 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
 import lib
-from lib.experiments import describe
 from lib.plotting import wrap
 
-DEVICE = lib.setup_notebook()
-print(wrap(describe("mnist_generators")))
+DEVICE = lib.setup_notebook("mnist_generators")
 
 # %% tags=["hide-input"]
 import io

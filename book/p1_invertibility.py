@@ -95,11 +95,9 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
 import lib
-from lib.experiments import describe
 from lib.plotting import wrap
 
-DEVICE = lib.setup_notebook()
-print(wrap(describe("p1_invertibility")))
+DEVICE = lib.setup_notebook("p1_invertibility")
 
 # %% [markdown]
 # ## The definitions on a small matrix

@@ -39,11 +39,8 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
 import lib
-from lib.experiments import describe
-from lib.plotting import wrap
 
-DEVICE = lib.setup_notebook()
-print(wrap(describe("p1_latent_pursuit")))
+DEVICE = lib.setup_notebook("p1_latent_pursuit")
 
 # %% tags=["hide-input"]
 import time

@@ -42,11 +42,8 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
 import lib
-from lib.experiments import describe
-from lib.plotting import wrap
 
-DEVICE = lib.setup_notebook()
-print(wrap(describe("p2_single_layer")))
+DEVICE = lib.setup_notebook("p2_single_layer")
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
