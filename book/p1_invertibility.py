@@ -36,7 +36,6 @@
 #
 # ```{prf:definition} P1 Sec. 2.1, Eq. 2 (spark and mutual coherence)
 # :label: p1-inv-spark
-# :nonumber:
 #
 # $\mathrm{spark}(W)$ is the smallest number of linearly dependent columns of $W$. The mutual
 # coherence is $\mu(W) = \max_{i \ne j} |w_i^T w_j| / (\|w_i\|_2 \|w_j\|_2)$.
@@ -44,7 +43,6 @@
 #
 # ```{prf:definition} P1 Definitions 1-3 (sub-spark, sub-rank, sub-matrix coherence)
 # :label: p1-inv-sub
-# :nonumber:
 #
 # For the rows $W^S$ of $W$ indexed by $S$:
 # $\mathrm{sub\text{-}spark}(W, s) = \min_{|S| = s} \mathrm{spark}(W^S)$,
@@ -57,7 +55,6 @@
 #
 # ```{prf:theorem} P1 Theorem 1 (uniqueness)
 # :label: p1-inv-thm1
-# :nonumber:
 #
 # If the representations of $x = G(z^*)$ satisfy (i) $s_L = \|x_L\|_0 < \mathrm{spark}(W_L)/2$,
 # (ii) $s_i < \mathrm{sub\text{-}spark}(W_i, s_{i+1})/2$ for $i = 1, \dots, L-1$ and
@@ -75,7 +72,6 @@
 #
 # ```{prf:corollary} P1 Corollary 1 (random weights; ICLR Theorem 2)
 # :label: p1-inv-cor1
-# :nonumber:
 #
 # With i.i.d. Gaussian weights, any $n$ columns are independent almost surely, so the conditions
 # become $s_L < (n+1)/2$, $s_i < (s_{i+1}+1)/2$, $s_1 \ge n_0$ (arXiv Corollary 1,

@@ -85,7 +85,6 @@ print(f"dims {G.dims}; mean cardinalities s_1 = {s1.mean():.1f}, s_2 = {s2.mean(
 #
 # ```{prf:algorithm} P1 Algorithm 3 (Latent-Pursuit: last layer)
 # :label: p1-lp-alg3
-# :nonumber:
 #
 # **Problem (P1 Eq. 8):**
 # $\hat x_L = \arg\min_{x \ge 0} \tfrac12 \|M(y - \phi(W_L x + b_L))\|_2^2 + \lambda_L 1^T x$.
@@ -109,7 +108,6 @@ print(f"dims {G.dims}; mean cardinalities s_1 = {s1.mean():.1f}, s_2 = {s2.mean(
 #
 # ```{prf:algorithm} P1 Algorithm 4 (Latent-Pursuit: middle layers)
 # :label: p1-lp-alg4
-# :nonumber:
 #
 # **Problem (P1 Eq. 9):**
 #
@@ -150,7 +148,6 @@ print(f"dims {G.dims}; mean cardinalities s_1 = {s1.mean():.1f}, s_2 = {s2.mean(
 #
 # ```{prf:algorithm} P1 Algorithm 5 (Latent-Pursuit)
 # :label: p1-lp-alg5
-# :nonumber:
 #
 # 1. $\hat x_L$ by {prf:ref}`p1-lp-alg3`;
 # 2. for $i = L-1, \dots, 1$: $\hat x_i$ by {prf:ref}`p1-lp-alg4` with

@@ -50,9 +50,8 @@
 # For this network ($L = 1$) the conditions of {prf:ref}`P1 Corollary 1 <p1-inv-cor1>` read $n_0 \le s_1$ and
 # $s_1 < 313$ (arXiv) or $s_1 < 625$ (ICLR).
 #
-# ```{prf:algorithm} The three methods compared (P1 Sec. 6.1), as run here
+# ```{prf:algorithm} P1 Sec. 6.1 (the three methods compared, as run here)
 # :label: p1-sweep-methods
-# :nonumber:
 #
 # - **GD**: gradient descent on $\tfrac12\|G(z) - y\|^2$ from a random $z$
 #   (`lib.gradient.gd_step_search`). *Paper scale:* per signal, the smallest step size of

@@ -85,14 +85,12 @@ torch.set_num_threads(1)
 #
 # ```{prf:assumption} P2 Assumption 1
 # :label: p2-expansive-assumption1
-# :nonumber:
 # The entries of $W \in \mathbb{R}^{n\times k}$ are i.i.d. Gaussian, and $W$ is tall:
 # $n = c_0 k$ for a constant $c_0 \ge 2.1$.
 # ```
 #
 # ```{prf:lemma} P2 Lemma 1
 # :label: p2-expansive-lemma1
-# :nonumber:
 # Under Assumption 1, $\phi(z) = \mathrm{ReLU}(W z)$ is injective with probability
 # $1 - e^{-\Omega(k)}$. More precisely, with $X = |S| \sim \mathrm{Bin}(n, 1/2)$, Hoeffding's
 # inequality gives
@@ -101,7 +99,6 @@ torch.set_num_threads(1)
 #
 # ```{prf:theorem} P2 Theorem 3 (random expansive networks)
 # :label: p2-expansive-thm3
-# :nonumber:
 # Let $G$ be a $d$-layer ReLU network whose weight matrices all satisfy Assumption 1. For any
 # $z^*$ and $x = G(z^*)$, with probability $1 - e^{-\Omega(k)}$, $z^*$ is recovered from $x$ by
 # solving layer-wise linear equations, in polynomial time.
@@ -294,7 +291,6 @@ print(f"predicted from the per-layer binomial probabilities: {predicted:.2f}")
 #
 # ```{prf:definition} P2 Eq. 5 (inverse LeakyReLU)
 # :label: p2-expansive-eq5
-# :nonumber:
 # $$\mathrm{LeakyReLU}^{-1}(x) = \begin{cases} x & x \ge 0,\\ x / c & x < 0.\end{cases}$$
 # A layer $x = \mathrm{LeakyReLU}(W z + b)$ with $\mathrm{rank}\, W = k$ is inverted by
 # $z = W^{+}\left(\mathrm{LeakyReLU}^{-1}(x) - b\right)$.

@@ -15,6 +15,13 @@
 # (p2-latent-size)=
 # # How large can the latent be?
 #
+# **What you will learn.** Where exact layer-wise inversion of a $k$-250-600 network stops
+# working as the latent size $k$ grows, why that boundary is set by how many hidden units are
+# active, and how to check whether gradient descent really fails before concluding that it
+# does. **Paper:** {cite}`lei2019` Sec. 5.1, Fig. 2 (target **P2-fig2**). **Read first:**
+# {ref}`p2-expansive` (Theorem 3) and {ref}`p2-noisy-lp` (the three LPs); implementation details
+# are in {ref}`notes-p2-lp`.
+#
 # The guarantees of the {ref}`previous chapters <p2-expansive>` ask every layer to expand by a
 # constant factor ($c_0 > 2$ for ReLU). Gradient descent has a guarantee too
 # ({cite:t}`hand2018global`, {cite:t}`huang2018`, cited by P2), but it asks for an expansion by a *logarithmic* factor.
@@ -22,9 +29,7 @@
 # $k$-$250$-$600$ and grow the latent size $k$. Their report: the LPs recover $z$ in 100 % of
 # the runs until $k \approx 109$, gradient descent fails completely for $k \geq 60$ (target
 # **P2-fig2**). This chapter measures both boundaries, explains them, and checks gradient
-# descent honestly before concluding anything about it. Prerequisites: {ref}`p2-expansive`
-# (Theorem 3) and {ref}`p2-noisy-lp` (the three LPs); implementation details are in
-# {ref}`notes-p2-lp`.
+# descent honestly before concluding anything about it.
 
 # %% tags=["hide-input"]
 # Setup: on Colab, install the book's `lib` package (Colab's own torch is kept) and use the GPU.
@@ -76,7 +81,7 @@ torch.set_num_threads(1)
 # LeakyReLU (one signal at a time), and the layer-wise linear equations of Theorem 3, which
 # compute the same preimage, on all runs.
 
-# %% tags=["hide-input"]
+# %%
 ks, R = S["k_grid"], S["runs"]
 acts = ("relu", "leaky_relu")
 rate = {}  # (method, act) -> success rate per k
@@ -286,7 +291,7 @@ for k, a, b, c, d, med, _ in alt_rows:
 # %% [markdown]
 # ## Claims
 
-# %% tags=["remove-input"]
+# %% tags=["hide-input"]
 claims = Claims("p2_latent_size")
 lp_match = all(lp >= eq for lp, eq in lp_vs_eq)  # the LPs recover whatever the equations do
 leaky_ok = min(rate["equations", "leaky_relu"]) == 1.0 and min(rate["linf", "leaky_relu"]) == 1.0

@@ -87,7 +87,7 @@ torch.set_num_threads(1)
 # the noise level must come from an active unit, one below it may come from either. The noise
 # level is unknown, so P2 grows a guess until the constraints can be met:
 #
-# ```{prf:algorithm} $\ell_\infty$ LP (P2 Algorithm 1)
+# ```{prf:algorithm} P2 Algorithm 1 ($\ell_\infty$ LP)
 # :label: p2-noisy-alg1
 # **Input** $x$, $W$, initial guess $\epsilon > 0$, factor $\alpha > 1$.
 # 1. Solve $\min_{z, \delta} \delta$ s.t. $|w_j^\top z - x_j| \le \delta$ if $x_j > \epsilon$,
@@ -99,7 +99,7 @@ torch.set_num_threads(1)
 # is found"; only the latter makes sense.) When the noise has large outliers, a uniform
 # tolerance is wasteful; the $\ell_1$ LP gives every row its own slack:
 #
-# ```{prf:algorithm} $\ell_1$ LP (P2 Algorithm 2)
+# ```{prf:algorithm} P2 Algorithm 2 ($\ell_1$ LP)
 # :label: p2-noisy-alg2
 # For $t = 1, 2, \dots$: solve $\min_{z, e} \sum_j e_j$ s.t.
 # $|w_j^\top z - x_j| \le e_j$ if $x_j > \epsilon$, $w_j^\top z \le x_j + e_j$ if
@@ -111,7 +111,7 @@ torch.set_num_threads(1)
 # wrong "on" makes the LP infeasible or biased. The relaxation drops the lower bounds
 # altogether and lets the objective pull each $w_i^\top z$ up to its observed value:
 #
-# ```{prf:algorithm} LP relaxation (P2 Eq. 8, Algorithm 3)
+# ```{prf:algorithm} P2 Algorithm 3 and Eq. 8 (LP relaxation)
 # :label: p2-noisy-alg3
 # For $t = 1, 2, \dots$: solve $\max_z \sum_i \max\{0, x_i\}\, w_i^\top z$ s.t.
 # $w_i^\top z \le x_i + \epsilon$; set $\epsilon \leftarrow \alpha\epsilon$; if $t > 2$ and
@@ -293,20 +293,21 @@ for k in (*methods, "gd"):
 #
 # ```{prf:theorem} P2 Theorem 4 (and Corollary 1)
 # :label: p2-noisy-thm4
-# If $\|e\|_\infty \le \epsilon$, every layer satisfies Assumption 2 and enough coordinates of
+# If $\|e\|_\infty \le \epsilon$, every layer satisfies P2 Assumption 2 (the $c_\infty$ part of
+# {prf:ref}`p2-noisy-assumption23`) and enough coordinates of
 # every layer exceed $2(2/c_\infty)^{d-i}\epsilon$, then Algorithm 1 applied backwards returns
 # $z$ with $\|z - z^*\|_\infty \le (2/c_\infty)^d \epsilon$.
 # ```
 #
 # ```{prf:theorem} P2 Theorem 5
 # :label: p2-noisy-thm5
-# Likewise with Assumption 3 and $\|e\|_1 \le \epsilon$: Algorithm 2 returns $z$ with
+# Likewise with P2 Assumption 3 (the $c_1$ part) and $\|e\|_1 \le \epsilon$: Algorithm 2 returns $z$ with
 # $\|z - z^*\|_1 \le (2/c_1)^d \epsilon$.
 # ```
 #
 # The proof of one layer is two lines: on the active rows $I$, both $W_I z$ (by the LP's
 # constraints) and $W_I z^* = x^*_I$ (truth) are within $\epsilon$ of $x_I$, so
-# $\|W_I(z - z^*)\|_\infty \le 2\epsilon$, and Assumption 2 turns this into
+# $\|W_I(z - z^*)\|_\infty \le 2\epsilon$, and P2 Assumption 2 turns this into
 # $\|z - z^*\|_\infty \le 2\epsilon / c_\infty$; the layer's error is the next layer's noise.
 #
 # The constants can be computed. $c_\infty(W_I) = \min_{\|a\|_\infty = 1}\|W_I a\|_\infty$ is
@@ -436,7 +437,7 @@ e_paper, e_patient = demo[1e-2][:2]
 # %% [markdown]
 # ## Claims
 
-# %% tags=["remove-input"]
+# %% tags=["hide-input"]
 med = {k: np.median(v, axis=1) for k, v in err.items()}
 linear = all(0.8 < slopes[k, nt] < 1.2 for k in (*methods, "gd") for nt in noises)
 lp_gd = float(np.median(med["linf", "uniform"] / med["gd", "uniform"]))

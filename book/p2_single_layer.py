@@ -70,7 +70,6 @@ S = experiments.settings("p2_single_layer")
 #
 # ```{prf:definition} P2 Eq. 4 (single-layer inversion LP)
 # :label: p2-eq4
-# :nonumber:
 #
 # Given $x = \mathrm{ReLU}(Wz^* + b)$, find $z$ such that
 #
@@ -262,7 +261,6 @@ infeasible_reported = r.status[0] == "infeasible" and bool(torch.isnan(r.z).all(
 #
 # ```{prf:example} P2 Example 1 (a non-convex preimage)
 # :label: p2-example1
-# :nonumber:
 #
 # Let $G(z) = \mathrm{ReLU}(W_1 \mathrm{ReLU}(W_0 z))$ with $W_0 = \begin{bmatrix} 1 & 2 \\ 3 & 1
 # \end{bmatrix}$ and $W_1 = [1, -1]$. The points $(-1, 1)$ and $(1, 3)$ both satisfy
@@ -326,7 +324,6 @@ plt.close(fig)
 #
 # ```{prf:theorem} P2 Theorem 1 (two binary layers are NP-hard)
 # :label: p2-thm1
-# :nonumber:
 #
 # Given a two-layer ReLU network $G : \{\pm 1\}^k \to \mathbb{R}$ with fixed weights and an
 # observation $x$, deciding whether some $z \in \{\pm 1\}^k$ has $G(z) = x$ is NP-complete.
@@ -372,7 +369,6 @@ show_table(
 #
 # ```{prf:theorem} P2 Theorem 2 (four real layers are NP-hard)
 # :label: p2-thm2
-# :nonumber:
 #
 # Given a four-layer ReLU network $G : \mathbb{R}^k \to \mathbb{R}^2$ with fixed weights and an
 # observation $x \in \mathbb{R}^2$, deciding whether some $z \in \mathbb{R}^k$ has $G(z) = x$ is

@@ -82,7 +82,7 @@ PAPER = {  # P2 Table 1, CPU seconds per inversion, k = 10, 30, 50, 70, 90, 110
 # most 1,000 steps, gradient tolerance $10^{-9}$) is timed on one signal at a time as well,
 # since P2's table is per inversion (batched over many signals, GD is much cheaper per signal).
 
-# %% tags=["hide-input"]
+# %%
 ks, R = S["k_grid"], S["runs"]
 secs = {m: [] for m in (*LP_METHODS, "gd")}
 build = {m: [] for m in LP_METHODS}
@@ -173,7 +173,7 @@ print("gd     max rel. error per k: " + " ".join(f"{e:.0e}" for e in errs["gd"])
 # next batch ("warm") has those answers from the start. The header of the table gives the
 # number of torch threads used.
 
-# %% tags=["hide-input"]
+# %%
 torch.set_num_threads(THREADS)
 G = Generator.random([20, 100, 500], seed=S["seed"], std="fan_out", output="relu")
 B = 20
@@ -258,7 +258,7 @@ print("LPs the vertex check sent to HiGHS:", fallbacks)
 # %% [markdown]
 # ## Claims
 
-# %% tags=["remove-input"]
+# %% tags=["hide-input"]
 claims = Claims("p2_timing")
 exact = all(max(errs[m]) < 1e-6 for m in LP_METHODS)
 claims.add(

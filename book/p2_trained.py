@@ -15,6 +15,14 @@
 # (p2-trained)=
 # # P2 on a trained MNIST generator
 #
+# **What you will learn.** Which signals of a trained generator the layer-wise LPs can invert
+# at all (the rank of the active rows), how their error grows with noise against gradient
+# descent's, how they denoise and, as the projection of projected gradient descent, inpaint
+# digits, and what an inversion costs. **Paper:** {cite}`lei2019` Sec. 5.2 (Figs. 1(c)(d), 3, 4
+# and 6; Table 1, MNIST column). **Read first:** {ref}`p2-noisy-lp` (the three LPs,
+# {prf:ref}`p2-noisy-alg1`, {prf:ref}`p2-noisy-alg2`, {prf:ref}`p2-noisy-alg3`) and
+# {ref}`mnist-generators` (how the generator was trained).
+#
 # The previous chapters inverted *random* networks. Section 5.2 of {cite}`lei2019` (P2) asks
 # whether the layer-wise LPs still work on a network trained as a GAN on MNIST, whose weights
 # are neither Gaussian nor well conditioned, and compares them with gradient descent. This
@@ -22,8 +30,7 @@
 # ({ref}`mnist-generators`, loaded, not retrained): the error against the noise level
 # (**P2-fig1cd**), denoising examples (**P2-fig3**), inpainting by projected gradient descent
 # with the LP as projection (**P2-fig4**) and the time per inversion (**P2-tab1**, MNIST
-# column). Read {ref}`p2-noisy-lp` first: it states the three LPs
-# ({prf:ref}`p2-noisy-alg1`, {prf:ref}`p2-noisy-alg2`, {prf:ref}`p2-noisy-alg3`).
+# column).
 
 # %% tags=["hide-input"]
 # Setup: on Colab, install the book's `lib` package (Colab's own torch is kept) and use the GPU.
@@ -359,7 +366,7 @@ print(
 # image by projected gradient descent whose projection onto the range of $G$ is the LP
 # inversion, after {cite:t}`shah2018`:
 #
-# ```{prf:algorithm} Projected gradient descent with LP projection (P2 Sec. 5.2, Fig. 4)
+# ```{prf:algorithm} P2 Sec. 5.2, Fig. 4 (projected gradient descent with LP projection)
 # :label: p2-trained-pgd
 # $x_0 = A^\top y$; for $t = 0, 1, \dots$: $x_{t+1} = G\big(\mathrm{invert}(x_t - \eta A^\top
 # (A x_t - y))\big)$, with invert the $\ell_\infty$ LP ({prf:ref}`p2-noisy-alg1`) and
@@ -535,7 +542,7 @@ show_table(
 # %% [markdown]
 # ## Claims
 
-# %% tags=["remove-input"]
+# %% tags=["hide-input"]
 med = {(k, nt, li): float(np.median(err[k, nt, li])) for (k, nt, li) in err}
 lp_beats_gd = all(
     med["linf", nt, li] < med["gd", nt, li] for nt in noises for li in range(1, len(levels))

@@ -15,6 +15,13 @@
 # (p3-conv-matrices)=
 # # Convolutions are sparse matrices
 #
+# **What you will learn.** How to write a transposed convolution as an explicit matrix, how
+# sparse and structured that matrix is, and the relabelling of its rows and columns behind P3's
+# main result, which this chapter states ({prf:ref}`p3-conv-matrices-thm1`). **Paper:**
+# {cite}`ma2018` Sec. 2 and Fig. 2 (target **P3-fig2**). **Read first:** the layered generator
+# of {ref}`p2-expansive` or {ref}`p1-invertibility`; no knowledge of convolutions is assumed
+# beyond what follows.
+#
 # Ma, Ayaz and Karaman {cite}`ma2018` study generators built from *transposed convolutions*
 # ("deconvolutions"), the layers of every DCGAN-style image generator. Their two-layer model is
 #
@@ -26,12 +33,6 @@
 # it against the framework's own transposed convolution, and reproduces the paper's Figure 2: a
 # permutation of rows and columns that turns it into a block-diagonal matrix of identical dense
 # blocks. That permutation is the key idea of the paper's proof.
-#
-# You will learn to write a transposed convolution as an explicit matrix, to see its sparsity,
-# and the relabelling behind P3's main result, which this chapter states
-# ({prf:ref}`p3-conv-matrices-thm1`). It reproduces P3 Sec. 2 and Fig. 2 (target **P3-fig2**).
-# Read first the layered generator of {ref}`p2-expansive` or {ref}`p1-invertibility`; no
-# knowledge of convolutions is assumed beyond what follows.
 #
 # **Notation** (P3 Sec. 2.1). Layer $i$ has $C_i$ channels of $D_i$ pixels each, $n_i = C_i D_i$.
 # $f_{i,j}$ is the filter (of $l$ taps) from input channel $i$ to output channel $j$. Feature maps
@@ -251,13 +252,13 @@ print(
 )
 
 # %% [markdown]
-# ## Theorem 1 and its corollaries
+# ## P3 Theorem 1 and its corollaries
 #
 # The permutation is the tool; the result it proves is the following (P3 Sec. 3). $D_v J(z)$ is
 # the one-sided directional derivative of the cost $J$ along $v$, and $\mathcal{B}(z, r)$ the ball
 # of radius $r$ around $z$.
 #
-# ```{prf:theorem} Invertibility of convolutional generative networks (P3 Theorem 1)
+# ```{prf:theorem} P3 Theorem 1 (invertibility of convolutional generative networks)
 # :label: p3-conv-matrices-thm1
 #
 # Fix $\epsilon > 0$. Let $W_1 \in \mathbb{R}^{C_1 D_1 \times C_0 D_0}$ and
@@ -283,7 +284,7 @@ print(
 # (a local minimum or a saddle may sit there), which is why the recovery code of this book
 # restarts once from the negated end point ({doc}`p3_partial_recovery`).
 #
-# ```{prf:corollary} One-to-one mapping (P3 Corollary 2)
+# ```{prf:corollary} P3 Corollary 2 (one-to-one mapping)
 # :label: p3-conv-matrices-cor2
 #
 # Under the assumptions of {prf:ref}`p3-conv-matrices-thm1` the map $G: \mathbb{R}^{n_0} \to
@@ -359,7 +360,7 @@ print(
 # %% [markdown]
 # ## Claims
 
-# %%
+# %% tags=["hide-input"]
 claims = Claims("p3_conv_matrices")
 claims.add(
     "P3-fig2",

@@ -15,6 +15,12 @@
 # (p3-landscapes)=
 # # Landscapes of the inversion cost
 #
+# **What you will learn.** What {prf:ref}`p3-conv-matrices-thm1` and its partial-measurement
+# version, {prf:ref}`p3-landscapes-thm4` (stated below), predict about the cost surface, where
+# they leave room for spurious minima, and how mode collapse looks in the latent space.
+# **Paper:** {cite}`ma2018` Sec. 4.2 and Fig. 4 (target **P3-fig4**). **Read first:**
+# {ref}`p3-conv-matrices` (the theorem and the notation).
+#
 # {prf:ref}`p3-conv-matrices-thm1` says that the cost
 #
 # $$J(z) = \tfrac12 \| y^\star - A\, G(z) \|_2^2, \qquad y^\star = A\, G(z^\star),$$
@@ -27,11 +33,6 @@
 # output), weights i.i.d. $\mathcal{N}(0, 1)$, 50 % of the output pixels observed (a uniform random
 # mask), with (a) ReLU, (b) sigmoid and (c) tanh after both layers, and (d) the paper's
 # counter-example: ReLU with weights drawn from $U[0, 1]$, which are not zero-mean.
-#
-# You will see what {prf:ref}`p3-conv-matrices-thm1` and its partial-measurement version,
-# {prf:ref}`p3-landscapes-thm4` (stated below), predict about the cost surface, where they leave
-# room for spurious minima, and how mode collapse looks in the latent space (target
-# **P3-fig4**). Read {ref}`p3-conv-matrices` first: it states the theorem and the notation.
 
 # %% tags=["hide-input"]
 # Setup: on Colab, install the book's `lib` package (Colab's own torch is kept) and use the GPU.
@@ -282,7 +283,7 @@ plt.close(fig)
 # apart. The paper presents this as the mode collapse that Corollary 2 rules out for zero-mean
 # Gaussian weights.
 #
-# ```{prf:theorem} Invertibility under partial measurements (P3 Theorem 4)
+# ```{prf:theorem} P3 Theorem 4 (invertibility under partial measurements)
 # :label: p3-landscapes-thm4
 #
 # Under the assumptions of {prf:ref}`p3-conv-matrices-thm1`, let $A \in \mathbb{R}^{m \times C_2 D_2}$ be
@@ -357,7 +358,7 @@ plt.close(fig)
 # %% [markdown]
 # ## Claims
 
-# %%
+# %% tags=["hide-input"]
 good = ["(a) ReLU", "(b) Sigmoid", "(c) Tanh"]
 bad = "(d) ReLU, U[0,1] weights"
 unique = all(argmin_ok[g] and flat[g] == 1 for g in good)

@@ -15,6 +15,13 @@
 # (p3-partial-recovery)=
 # # Recovery from partial measurements
 #
+# **What you will learn.** How much expansion and how many observed pixels gradient descent
+# needs to recover the latent of a random convolutional generator, and why the pattern of the
+# observed pixels matters as much as their number. **Paper:** {cite}`ma2018` Sec. 3 and 4.2
+# (targets **P3-thm1**, **P3-phase**, **P3-conj3**, **P3-multi**). **Read first:**
+# {ref}`p3-conv-matrices` (the theorem) and {ref}`p3-landscapes` (what the cost looks like);
+# {ref}`p3-trained` applies the same algorithm to a trained generator.
+#
 # {prf:ref}`p3-conv-matrices-thm1` and {prf:ref}`p3-landscapes-thm4` {cite}`ma2018` say that gradient descent on
 #
 # $$J(z) = \tfrac12 \| A\,G(z^\star) - A\, G(z) \|_2^2$$
@@ -30,12 +37,7 @@
 #    networks and for other activations (LeakyReLU, sigmoid, tanh).
 #
 # This chapter measures all of them: recovery probability over many random networks and latents,
-# as a function of expansion and of $r$, and prints the transition points (targets **P3-thm1**,
-# **P3-phase**, **P3-conj3**, **P3-multi**). You will learn how much expansion and how many
-# observed pixels gradient descent needs, and why the pattern of the observed pixels matters as
-# much as their number. Read {ref}`p3-conv-matrices` (the theorem) and {ref}`p3-landscapes`
-# (what the cost looks like) first; {ref}`p3-trained` applies the same algorithm to a trained
-# generator.
+# as a function of expansion and of $r$, and prints the transition points.
 
 # %% tags=["hide-input"]
 # Setup: on Colab, install the book's `lib` package (Colab's own torch is kept) and use the GPU.
@@ -76,7 +78,7 @@ print(f"recovered when ||z - z*|| / ||z*|| < {S['success_tol']:g}")
 # **Method.** For every point of a sweep we draw $T$ independent networks and latents, observe
 # $y = A G(z^\star)$ through a mask with sampling rate $r$, and run the following algorithm.
 #
-# ```{prf:algorithm} Latent recovery with the negation restart (P3 Sec. 4.3, authors' code)
+# ```{prf:algorithm} P3 Sec. 4.3 and the authors' code (latent recovery with the negation restart)
 # :label: p3-alg-recovery
 #
 # **Inputs** generator $G$, observations $y = A G(z^\star)$ (mask $A$), learning rate $\eta$,
@@ -191,7 +193,7 @@ for i, k in enumerate(kinds):
 # %% [markdown]
 # ## Sub-Gaussian weights (Conjecture 3), depth and activations
 #
-# ```{prf:conjecture} Sub-Gaussian weights (P3 Conjecture 3)
+# ```{prf:conjecture} P3 Conjecture 3 (sub-Gaussian weights)
 # :label: p3-partial-recovery-conj3
 #
 # Under the assumptions of {prf:ref}`p3-conv-matrices-thm1`, let the network weights follow any zero-mean
@@ -436,7 +438,7 @@ for name, sw in all_sweeps.items():
 # ## Claims
 
 
-# %%
+# %% tags=["hide-input"]
 def fmt(d):
     return ", ".join(f"{k} {show_r(v).strip()}" for k, v in d.items())
 

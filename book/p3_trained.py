@@ -15,6 +15,12 @@
 # (p3-trained)=
 # # Recovery on a trained generator
 #
+# **What you will learn.** How a trained generator with batch-norm and a label becomes the plain
+# layered map $G(z)$ of the theory, how often gradient descent recovers $z^\star$ from each kind
+# of mask, and why it sometimes does not. **Paper:** {cite}`ma2018` Sec. 4.3 and Fig. 5 (target
+# **P3-fig5**). **Read first:** {ref}`p3-partial-recovery` (the recovery algorithm and the phase
+# transition on random networks) and {ref}`mnist-generators` (how the generator was trained).
+#
 # The theory of the previous chapters is about *random* two-layer networks. P3 {cite}`ma2018`
 # closes (Section 4.3, Figure 5) with the experiment a practitioner cares about: take a
 # conditional DCGAN **trained** on MNIST, hide part of a generated digit, and recover the latent
@@ -23,13 +29,6 @@
 # reproduces that experiment (target **P3-fig5**) over many trials, with the rate of success and
 # its uncertainty instead of five examples, and asks whether the trained network needs more
 # pixels than a random one.
-#
-# You will learn how a trained generator with batch-norm and a label becomes the plain layered
-# map $G(z)$ of the theory, how often gradient descent recovers $z^\star$ from each kind of mask,
-# and why it sometimes does not.
-#
-# Read first: {ref}`p3-partial-recovery` (the recovery algorithm and the phase transition on
-# random networks) and {ref}`mnist-generators` (how the generator was trained).
 
 # %% tags=["hide-input"]
 # Setup: on Colab, install the book's `lib` package (Colab's own torch is kept) and use the GPU.
@@ -586,7 +585,7 @@ print(f"saturated pixels (|G(z*)| >= 0.99): trained {sat_tr:.0%}, random weights
 # %% [markdown]
 # ## Claims
 
-# %%
+# %% tags=["hide-input"]
 five = [3, 5, 6, 7, 8]  # random r = 0.2 and the four halves (P3 Fig. 5's five masks)
 claims = Claims("p3_trained")
 perfect = all(rate[k] == 1.0 for k in five)

@@ -100,9 +100,8 @@ torch.set_num_threads(1)
 # keeps working there. P1 suggests combining them. `lib.hybrid.hybrid` does so *per signal*, with
 # a rule that looks only at the data:
 #
-# ```{prf:algorithm} X-hybrid (this book; suggested by P1 Sec. 6.1)
+# ```{prf:algorithm} This book, after P1 Sec. 6.1 (X-hybrid)
 # :label: x-hybrid-alg
-# :nonumber:
 #
 # **Input:** $y$, mask $M$, generator $G$, data-fit tolerance $\tau$ ($10^{-6}$ on clean data,
 # twice the relative noise level otherwise).
@@ -566,7 +565,7 @@ for (g, c), v in verdicts.items():
 # printed above); the comparison with GD + restarts, which also gets a second start, shows how
 # much of that is the second start. Its gradient parent is P1's plain GD; Adam, which is not a
 # parent, is often the stronger gradient method on masks and on the trained nets (heat map), so
-# a hybrid built on Adam is the obvious next variant (exercise 4).
+# a hybrid built on Adam is the obvious next variant ({ref}`ex-x-bench-4`).
 
 # %% [markdown]
 # ## Summary
@@ -583,8 +582,8 @@ for (g, c), v in verdicts.items():
 #   better parent, at what cost in time.
 #
 # Book scale: 8 signals per cell; the Wilson intervals are wide (0 of 8: up to 32 %). At paper
-# scale (`--scale paper`: 128 signals, P1's full budgets) the run is meant for a GPU; no GPU was
-# available when this chapter was written, so no paper-scale run is stored.
+# scale (`--scale paper`: 128 signals, P1's full budgets) the run is meant for a GPU; no
+# paper-scale run is stored.
 
 # %% [markdown]
 # ## Exercises
@@ -653,7 +652,7 @@ for (g, c), v in verdicts.items():
 # %% [markdown]
 # ## Claims
 
-# %%
+# %% tags=["hide-input"]
 claims = Claims("x_bench")
 n_cells = len(GENS) * len(CONDS) * len(METHODS)
 complete = len(results["cells"]) == n_cells and all(
