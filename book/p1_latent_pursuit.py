@@ -227,6 +227,7 @@ print(f"all stages converged: {full.status.count('converged')} of {B8} signals")
 # %% [markdown]
 # ```{glue:figure} p1-lp-convergence
 # :name: fig-p1-lp-convergence
+# :alt: Log-scale plot of the relative error to the true layer against the iteration count for the three stages of Latent-Pursuit; each stage's error falls towards zero.
 #
 # Convergence of the three stages of Latent-Pursuit on the network above (8 signals, median):
 # relative error $\|\hat x^{(k)} - x\| / \|x\|$ to the *true* layer after $k$ iterations of
@@ -355,9 +356,12 @@ print(f"wall time for {n} signals (1 thread): reference {t_ref:.2f} s, polished 
 #
 # Latent-Pursuit inverts the network from the image down: FISTA for the last layer, a
 # linearized ADMM that uses the *off* units as inequality constraints for each middle layer, a
-# MAP step for $z$, and a debiasing that is the Oracle on the estimated supports. On a clean
-# signal of an expansive network every stage converges to the true layer and the result equals
-# the Oracle's.
+# MAP step for $z$, and a debiasing that is the Oracle on the estimated supports. On clean
+# signals of a small expansive network the stages converge within their budget for most signals
+# (7 of the 8 followed stage by stage), the supports are recovered for 252 of 256 signals, and
+# there the result equals the Oracle's. Every signal that P1's uniqueness certificate covers is
+# recovered; a failed certificate is only a sufficient condition failing, and most of those
+# signals are recovered too.
 #
 # ## Exercises
 #

@@ -173,6 +173,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} fig-p1-sweep
 # :name: fig-p1-sweep
+# :alt: Six panels of SNR in dB against the hidden width n1 for gradient descent, Layered Basis-Pursuit and Latent-Pursuit, for the latent, the hidden layer and the image, with n0 = 100 on top and n0 = 200 below; the layered methods recover everything between the dashed and dotted lines, gradient descent wins for wide hidden layers.
 #
 # SNR of the latent $z$, the hidden layer $x_1$ and the image $x$ recovered by gradient descent,
 # Layered Basis-Pursuit and Latent-Pursuit on $x = \tanh(W_1 \mathrm{ReLU}(W_0 z))$ with

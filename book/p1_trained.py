@@ -207,6 +207,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} p1-trained-snr
 # :name: fig-p1-trained-snr
+# :alt: Three panels of box plots of the SNR in dB of the latent, the two hidden layers and the image for the Oracle, Latent-Pursuit, gradient descent and Adam, on clean images, a 45 % random mask and the top 13 rows hidden.
 #
 # Per-layer reconstruction quality on the trained generator: SNR of $\hat z$ and of the
 # layers $x_1, x_2$ and the image of $G(\hat z)$ against the truth (the whole image, hidden
@@ -269,6 +270,7 @@ for c, key in zip(masks, ("clean", "random", "top"), strict=True):
 # %% [markdown]
 # ```{glue:figure} p1-trained-grid-clean
 # :name: fig-p1-trained-grid-clean
+# :alt: Three rows of MNIST digits: ground truth, gradient descent's reconstruction and Latent-Pursuit's, for the six worst and six best signals of gradient descent.
 #
 # Clean images (P1 Figs. 6-7): ground truth, gradient descent and Latent-Pursuit, for the six
 # signals where gradient descent's image SNR is lowest (left) and highest (right).
@@ -276,6 +278,7 @@ for c, key in zip(masks, ("clean", "random", "top"), strict=True):
 #
 # ```{glue:figure} p1-trained-grid-random
 # :name: fig-p1-trained-grid-random
+# :alt: Four rows of MNIST digits: ground truth, the observed pixels with 45 % hidden, gradient descent's and Latent-Pursuit's reconstructions.
 #
 # Random mask hiding 45 % of the pixels (P1 Figs. 9-10; hidden pixels white in the second row),
 # same selection rule.
@@ -283,6 +286,7 @@ for c, key in zip(masks, ("clean", "random", "top"), strict=True):
 #
 # ```{glue:figure} p1-trained-grid-top
 # :name: fig-p1-trained-grid-top
+# :alt: Four rows of MNIST digits: ground truth, the observation with the top 13 rows hidden, gradient descent's and Latent-Pursuit's reconstructions.
 #
 # Top 13 rows hidden (P1 Figs. 12-13), same selection rule.
 # ```

@@ -219,6 +219,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} fig-p2-expansive-one-layer
 # :name: fig-p2-expansive-one-layer
+# :alt: Panels of the exact-recovery rate against the expansion n/k for one random ReLU layer, for two latent sizes, with 95 % intervals; the rate rises from 0 to 1 around an expansion of 2.
 #
 # Exact recovery of $z$ from one random ReLU layer $\mathrm{ReLU}(Wz)$,
 # $W \in \mathbb{R}^{n \times k}$ Gaussian, against the expansion $c_0 = n/k$, for $k = 20$

@@ -142,6 +142,7 @@ glue("p2-latent-fig2", fig, display=False)
 # %% [markdown]
 # ```{glue:figure} p2-latent-fig2
 # :name: fig-p2-latent-fig2
+# :alt: Two panels of the success rate against the latent size k for the linear equations, the l-infinity LP and gradient descent, on ReLU (left) and LeakyReLU (right) networks, with the predicted probability dotted.
 #
 # Success rate against the latent size $k$ on noiseless $k$-250-600 networks, ReLU (left) and
 # LeakyReLU $c = 0.1$ (right) (reproduces P2 Fig. 2). Book scale: 8 runs per $k$ for the

@@ -153,6 +153,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} fig-p2-single-polytope
 # :name: fig-p2-single-polytope
+# :alt: Three panels in the plane of a two-dimensional latent showing the preimage of one ReLU layer for three outputs: a single point, a segment and a pentagon, with the true latent and the LP's solution marked.
 #
 # The preimage $\{z : \mathrm{ReLU}(Wz + b) = x\}$ of one ReLU layer with $k = 2$, $n = 5$,
 # $b = -1$ (shaded; grey lines: the five constraints of {prf:ref}`P2 Eq. 4 <p2-eq4>`) for three outputs
@@ -304,6 +305,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} fig-p2-example1
 # :name: fig-p2-example1
+# :alt: Grey-level map of a two-layer network's output over the plane, with the preimage of the value 1 drawn in red as a bent line, two points on it and their midpoint off it.
 #
 # The two-layer network of {prf:ref}`P2 Example 1 <p2-example1>`: $G(z)$ over the plane (grey levels), the
 # preimage $\{z : G(z) = 1\}$ (red), two of its points and their midpoint, where $G = 2$

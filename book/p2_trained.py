@@ -140,6 +140,7 @@ glue("p2-trained-rank", fig, display=False)
 # %% [markdown]
 # ```{glue:figure} p2-trained-rank
 # :name: fig-p2-trained-rank
+# :alt: Bar chart of the number of samples against their count of active hidden units, with a line for the fraction recovered exactly, and a dotted line at 20 active units.
 #
 # Noiseless inversion of the trained 20-60-784 generator by the $\ell_\infty$ LP against the
 # number of active hidden units of the sample (bars: samples; line: fraction recovered to
@@ -259,6 +260,7 @@ glue("p2-trained-fig1cd", fig, display=False)
 # %% [markdown]
 # ```{glue:figure} p2-trained-fig1cd
 # :name: fig-p2-trained-fig1cd
+# :alt: Two log-log panels, uniform and Gaussian noise, of the relative latent error against the noise level on the trained MNIST generator for the LPs, gradient descent and Adam: dots for runs, lines for medians.
 #
 # Relative latent error against the noise level on the trained MNIST generator (reproduces P2
 # Fig. 1(c)(d)). Dots: runs; lines: medians. Book scale: 50 runs per level for the
@@ -342,6 +344,7 @@ print(
 # %% [markdown]
 # ```{glue:figure} p2-trained-fig3
 # :name: fig-p2-trained-fig3
+# :alt: Rows of MNIST digits: ground truth, noisy observation, and the reconstructions of the l-infinity LP, the l1 LP and gradient descent, each titled with its image error.
 #
 # Denoising (P2 Fig. 3, with a difference). Rows: ground truth $G(z^*)$, observation with
 # Gaussian noise of variance 0.3 (clipped to $[0, 1]$ for display), $\ell_\infty$ LP
@@ -443,6 +446,7 @@ glue("p2-trained-fig4", fig, display=False)
 # %% [markdown]
 # ```{glue:figure} p2-trained-fig4
 # :name: fig-p2-trained-fig4
+# :alt: Three blocks of MNIST digits, one per mask (random half, top half, left half), each with rows for the truth, the observed pixels, projected gradient descent with the LP projection, and gradient descent.
 #
 # Inpainting (reproduces P2 Figs. 4 and 6). For each mask (random half of the pixels, top half,
 # left half), four rows: truth, observed pixels (hidden ones grey), projected gradient descent

@@ -191,6 +191,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} p3-conv-matrices-fig2
 # :name: fig-p3-conv-matrices-fig2
+# :alt: Two coloured sparsity patterns of a 24 by 8 transposed-convolution matrix: scattered entries in the natural order (a), and identical dense blocks on the diagonal after permuting rows and columns (b).
 #
 # A transposed convolution as a matrix (reproduces P3 Fig. 2): 1-D, $C_{\rm in} = 2$ input and
 # $C_{\rm out} = 2$ output channels, kernel $l = 3$ = stride, 4 input pixels (a $24 \times 8$

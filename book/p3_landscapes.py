@@ -212,6 +212,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} p3-landscapes-surfaces
 # :name: fig-p3-landscapes-surfaces
+# :alt: Four 3-D surfaces of the inversion cost over a two-dimensional latent, for ReLU, sigmoid and tanh networks with Gaussian weights and a ReLU network with uniform positive weights, the true latent marked in red.
 #
 # The cost $J(z) = \tfrac12 \|A (G(z) - G(z^\star))\|^2$ on a $121 \times 121$ grid
 # $z^\star \pm 8$ (reproduces P3 Fig. 4): latent $(2, 1, 1)$, transposed convolutions to 16 then
@@ -246,6 +247,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} p3-landscapes-levels
 # :name: fig-p3-landscapes-levels
+# :alt: Four contour maps of the square root of the inversion cost over the two-dimensional latent, for the same four networks, with the true latent as a red star and its negative as a white cross.
 #
 # Level sets of $\sqrt{J(z)}$ (colour bar: $\sqrt{J}$, dark = low) for the four networks of
 # {numref}`fig-p3-landscapes-surfaces`, same grid and mask; red star $z^\star$, white cross

@@ -299,6 +299,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} p3-partial-recovery-rates
 # :name: fig-p3-partial-recovery-rates
+# :alt: Three panels of the recovery rate against the sampling rate r: (a) for several expansions, (b) for random pixels and four half-image masks, (c) for other weight distributions, activations and depths; the rates rise from 0 to 1 over a narrow range of r.
 #
 # Recovery rate of {prf:ref}`p3-alg-recovery` on random networks (the tables above; no figure of
 # P3 shows these, they test P3 Thm. 1/4, Sec. 3 and Conj. 3). (a) Expansion, the setting of

@@ -286,6 +286,7 @@ print(
 # %% [markdown]
 # ```{glue:figure} p3-trained-rate
 # :name: fig-p3-trained-rate
+# :alt: Recovery rate with 95 % intervals against the sampling rate for the trained P3 generator (random pixels and four half-image masks) and for a random network of the same architecture.
 #
 # Recovery rate against the sampling rate, with 95 % Wilson intervals: the trained P3 generator
 # (uniform random pixels, and the four half-image masks of P3 Fig. 5 at $r = 0.5$, spread
@@ -355,6 +356,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} p3-trained-grid
 # :name: fig-p3-trained-grid
+# :alt: Three rows of digits for six masks: the true image, the observed pixels with hidden ones in red, and the image of the recovered latent with its error.
 #
 # Latent recovery on the trained conditional DCGAN (reproduces P3 Fig. 5). Top: ground truth
 # $G(z^\star)$; middle: the observed pixels (hidden pixels in red); bottom: $G(\hat z)$, the

@@ -253,6 +253,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} x-bench-heatmap
 # :name: fig-x-bench-heatmap
+# :alt: Heat map of success rates with methods as columns and generator-condition pairs as rows, each cell labelled with successes out of signals, grey where a method does not apply.
 #
 # Success rate of every method (columns) on every generator and condition (rows), with the
 # count "successes/signals" in each cell; grey: not applicable (the reasons are listed below).
