@@ -265,18 +265,17 @@ show_table(
 # spectral norm) starts out winning and is caught up by the generator.
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
+fig, axes = plotting.subplots(1, 3, height=2.9)
 for ax, kind in zip(axes, KINDS, strict=True):
     hist = metas[kind]["history"]
     ax.plot(hist["step"], hist["loss_D"], label="loss D")
     ax.plot(hist["step"], hist["loss_G"], label="loss G")
     ax.plot(hist["step"], hist["D_real"], ":", label="D(x)")
     ax.plot(hist["step"], hist["D_fake"], ":", label="D(G(z))")
-    ax.set_xlabel("training step (batches of 64)")
-    ax.set_ylabel("loss / probability")
+    ax.set_xlabel("training step")
     ax.set_title(NAMES[kind])
-axes[0].legend()
-plt.tight_layout()
+axes[0].set_ylabel("loss / probability")
+plotting.legend_below(fig, axes[0])
 glue("fig-mnist-losses", fig, display=False)
 plt.close(fig)
 
@@ -371,6 +370,8 @@ for (
         models["classifier"], train.to_digits(kind, x0), S["confidence"]
     )
     u["top_share"] = max(u["hist"]) / S["n_score"]
+    u["min_share"] = min(u["hist"]) / S["n_score"]
+    u["agree"] = None
     untrained[kind] = u
 scores = {}
 for kind in SHOWN:
@@ -381,24 +382,17 @@ for kind in SHOWN:
     s["agree"] = float((s["pred"] == y).double().mean()) if y is not None else None
     scores[kind] = s
 show_table(
-    ["generator", "confident", "smallest class share", "label agreement"],
+    ["generator", "confident", "smallest class share", "largest class share", "label agreement"],
     [
         [
-            NAMES[k],
+            name,
             f"{v['confident']:.3f}",
             f"{v['min_share']:.3f}",
+            f"{max(v['hist']) / sum(v['hist']):.3f} (class {int(np.argmax(v['hist']))})",
             "" if v["agree"] is None else f"{v['agree']:.3f}",
         ]
-        for k, v in scores.items()
-    ]
-    + [
-        [
-            f"{NAMES[k]}, untrained",
-            f"{u['confident']:.3f}",
-            f"{u['top_share']:.3f} in class {int(np.argmax(u['hist']))}",
-            "",
-        ]
-        for k, u in untrained.items()
+        for name, v in [(NAMES[k], v) for k, v in scores.items()]
+        + [(f"{NAMES[k]}, untrained", u) for k, u in untrained.items()]
     ],
     caption=f"{S['n_score']} samples each; confident: classified with confidence > "
     f"{S['confidence']}",
@@ -417,7 +411,7 @@ show_table(
 # at all.
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(8, 3.2))
+fig, ax = plotting.subplots(height=3.0)
 w = 0.2
 for i, kind in enumerate(SHOWN):
     ax.bar(
@@ -436,13 +430,13 @@ ax.annotate(
     (top + 1.5 * w + 0.15, 0.29),
     ha="left",
     va="top",
-    fontsize=8,
+    fontsize=9,
     color="C3",
 )
 ax.set_xticks(range(10))
 ax.set_xlabel("class predicted by the digit classifier")
 ax.set_ylabel(f"share of {S['n_score']} samples")
-ax.legend(fontsize=8)
+plotting.legend_below(fig, ax, ncols=3)
 glue("fig-mnist-classes", fig, display=False)
 plt.close(fig)
 
@@ -466,8 +460,7 @@ sweep_file = (
     Path(lib.__file__).resolve().parent.parent / "benchmarks" / "gan_sweep.json"
 )
 sweep = json.loads(sweep_file.read_text())["runs"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), sharey=True)  # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), sharey=True)
+fig, axes = plotting.subplots(1, 2, height=3.0, sharey=True)
 for ax, kind in zip(axes, ("p1", "p2"), strict=True):
     q = metas[kind]["history"]["quality"]
     ax.plot(
@@ -488,11 +481,10 @@ for ax, kind in zip(axes, ("p1", "p2"), strict=True):
     ax.axhline(
         real["confident"], color="k", lw=0.8, ls=":", label="real held-out digits"
     )
-    ax.set_xlabel("epoch (5,000 digits, batches of 64)")
+    ax.set_xlabel("epoch (5,000 digits)")
     ax.set_title(NAMES[kind])
-axes[0].set_ylabel(f"share of 1,000 samples with\nconfidence > {S['confidence']}")
-axes[0].legend(fontsize=8)
-plt.tight_layout()
+axes[0].set_ylabel(f"share with confidence > {S['confidence']}")
+plotting.legend_below(fig, axes[0], ncols=2)
 glue("fig-mnist-quality", fig, display=False)
 plt.close(fig)
 
@@ -631,7 +623,8 @@ print(
 # %% tags=["hide-input"]
 from scipy import stats
 
-fig, axes = plt.subplots(1, 4, figsize=(13, 3))
+fig, axes = plotting.subplots(2, 2, height=4.6)
+axes = axes.ravel()
 fig3 = []
 for i, (ax, conv) in enumerate(
     zip(axes, models["p3"].deconv, strict=True), start=1
@@ -654,10 +647,11 @@ for i, (ax, conv) in enumerate(
     t = np.linspace(w_.min(), w_.max(), 200)
     ax.plot(t, stats.norm.pdf(t, mu, sd), "r", lw=1.2, label="fitted Gaussian")
     ax.set_title(f"layer {i}: {tuple(conv.weight.shape)}")
+for ax in axes[2:]:
     ax.set_xlabel("kernel weight")
-axes[0].set_ylabel("density")
-axes[0].legend(fontsize=8)
-plt.tight_layout()
+for ax in axes[::2]:
+    ax.set_ylabel("density")
+plotting.legend_below(fig, axes[0])
 glue("fig-mnist-p3-fig3", fig, display=False)
 plt.close(fig)
 G_init, _ = train.build(

@@ -105,7 +105,7 @@ from myst_nb import glue
 
 from lib.experiments import random_sweep_point, settings
 from lib.metrics import wilson_interval as wilson
-from lib.plotting import METHOD_COLORS, quantile_ribbon, show_table
+from lib.plotting import METHOD_COLORS, legend_below, quantile_ribbon, show_table, subplots
 
 torch.set_num_threads(1)
 cfg = settings("p1_random_sweep")
@@ -142,8 +142,9 @@ LABELS = {
     "latent_pursuit": "Latent-Pursuit",
 }
 LAYERS = {"z": "latent $z$", "x1": "hidden layer $x_1$", "x": "image $x$"}
-fig, axes = plt.subplots(
-    len(cfg["n0"]), 3, figsize=(12, 3.4 * len(cfg["n0"])), squeeze=False
+fig, axes = subplots(
+    len(cfg["n0"]), 3, height=2.3 * len(cfg["n0"]) + 0.5, sharex=True, sharey=True,
+    squeeze=False,
 )
 for row, n0 in enumerate(cfg["n0"]):
     n1s = np.array([r["n1"] for r in results[n0]])
@@ -162,11 +163,13 @@ for row, n0 in enumerate(cfg["n0"]):
         ax.axvline(2 * n0, ls="--", color="gray", lw=1)
         ax.axvline(cfg["n"], ls=":", color="gray", lw=1)
         ax.set_title(f"{LAYERS[layer]}, $n_0$ = {n0}")
-        ax.set_xlabel("hidden layer size $n_1$")
-        ax.set_ylabel("SNR (dB)")
-        ax.set_ylim(*CLIP)
-axes[0, 0].legend(loc="lower right")
-fig.tight_layout()
+        if row == len(cfg["n0"]) - 1:
+            ax.set_xlabel("hidden width $n_1$")
+        if col == 0:
+            ax.set_ylabel("SNR (dB)")
+        ax.set_ylim(CLIP[0], CLIP[1] + 12)  # room above the clipped exact recoveries
+        ax.set_xticks([200, 600, 1000])
+legend_below(fig, axes[0, 0], ncols=3)
 glue("fig-p1-sweep", fig, display=False)
 plt.close(fig)
 
