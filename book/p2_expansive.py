@@ -59,7 +59,7 @@ from lib.generator import Generator
 from lib.lp import invert_layerwise, invert_lp, lemma1_bound
 from lib.metrics import relative_error
 from lib.metrics import wilson_interval as wilson
-from lib.plotting import show_table
+from lib.plotting import legend_below, show_table, subplots
 from lib.result import SUCCESS
 from lib.scorecard import Claims
 
@@ -178,7 +178,7 @@ show_table(
 )
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, len(S["k_values"]), figsize=(10, 3.4), sharey=True)
+fig, axes = subplots(1, len(S["k_values"]), height=3.2, sharey=True)
 for ax, k in zip(axes, S["k_values"], strict=True):
     r = [row for row in rows if row[0] == k]
     c0s = np.array([row[1] for row in r])
@@ -204,15 +204,12 @@ for ax, k in zip(axes, S["k_values"], strict=True):
         label="Lemma 1 (Hoeffding)",
     )
     ax.axvline(2.1, color="gray", lw=0.8)
-    ax.text(2.13, 0.03, "$c_0 = 2.1$", color="gray", fontsize=8)
     ax.set(
         xlabel="expansion factor $c_0 = n / k$",
         title=f"one layer, k = {k}, W Gaussian",
     )
 axes[0].set_ylabel("probability of exact recovery")
-handles, labels = axes[0].get_legend_handles_labels()
-fig.legend(handles, labels, loc="lower center", ncol=3, bbox_to_anchor=(0.5, 0.0))
-fig.tight_layout(rect=(0, 0.1, 1, 1))
+legend_below(fig, axes[0], ncols=2)
 glue("fig-p2-expansive-one-layer", fig, display=False)
 plt.close(fig)
 
@@ -224,7 +221,8 @@ plt.close(fig)
 # Exact recovery of $z$ from one random ReLU layer $\mathrm{ReLU}(Wz)$,
 # $W \in \mathbb{R}^{n \times k}$ Gaussian, against the expansion $c_0 = n/k$, for $k = 20$
 # and $k = 100$ (illustrates P2 Lemma 1; the paper has no such figure). Book scale: 200 random
-# $(W, z)$ per point (a fresh $W$ every 20 latents), seed 2019; 95 % Wilson intervals.
+# $(W, z)$ per point (a fresh $W$ every 20 latents), seed 2019; 95 % Wilson intervals. Grey
+# vertical line: $c_0 = 2.1$, the expansion of Lemma 1's guarantee.
 # ```
 
 # %% [markdown]

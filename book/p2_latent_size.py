@@ -57,7 +57,7 @@ from lib.generator import Generator
 from lib.gradient import gradient_descent, latent_loss
 from lib.lp import LayerwiseLP, invert_layerwise
 from lib.metrics import relative_error
-from lib.plotting import METHOD_COLORS
+from lib.plotting import METHOD_COLORS, legend_below, subplots
 from lib.scorecard import Claims
 
 S = experiments.settings("p2_latent_size")
@@ -119,7 +119,7 @@ for act in acts:
         print(f"{k:4d} " + "".join(f"{rate[key, a][i]:11.2f}" for key, a in rate if a == act))
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+fig, axes = subplots(1, 2, height=3.4, sharey=True)
 pred = [binom.sf(k - 1, S["hidden"], 0.5) for k in ks]
 colors = {"equations": "#000000", "linf": METHOD_COLORS["linf_lp"],
           "l1": METHOD_COLORS["l1_lp"], "relax": METHOD_COLORS["relaxation"],
@@ -134,8 +134,8 @@ for ax, act in zip(axes, acts, strict=True):
     if act == "relu":
         ax.plot(ks, pred, ":", color="gray", label=r"$\mathbb{P}(\mathrm{Bin}(250, 1/2) \geq k)$")
     ax.set(xlabel="latent size k", title=f"k-250-600, {act}, noiseless")
-axes[0].set_ylabel(r"success rate ($\|z - z^*\|/\|z^*\| \leq 10^{-3}$)")
-axes[0].legend(fontsize=8, loc="lower left")
+axes[0].set_ylabel(r"success ($\|z - z^*\|/\|z^*\| \leq 10^{-3}$)")
+legend_below(fig, axes, ncols=2)
 plt.close(fig)
 glue("p2-latent-fig2", fig, display=False)
 

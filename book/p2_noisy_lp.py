@@ -68,7 +68,7 @@ from lib.gradient import gradient_descent
 from lib.lp import FAILURES, LayerwiseLP, c_1_bounds, c_inf
 from lib.measurements import add_noise
 from lib.metrics import relative_error
-from lib.plotting import METHOD_COLORS
+from lib.plotting import METHOD_COLORS, legend_below, subplots
 from lib.scorecard import Claims
 
 S = experiments.settings("p2_noisy_lp")
@@ -215,7 +215,7 @@ COLOR_KEY = {"linf": "linf_lp", "l1": "l1_lp", "relax": "relaxation", "gd": "gd"
 
 
 def noise_figure(keys, title):
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    fig, axes = subplots(1, 2, height=3.4, sharey=True)
     for ax, nt in zip(axes, noises, strict=True):
         for j, k in enumerate(keys):
             col = METHOD_COLORS[COLOR_KEY[k]]
@@ -225,10 +225,10 @@ def noise_figure(keys, title):
             ax.plot(levels, np.median(err[k, nt], axis=1), "-o", ms=3, color=col,
                     label=LABEL[k])
         dist = "U(-a, a)" if nt == "uniform" else "N(0, a^2)"
-        ax.set(xscale="log", yscale="log", xlabel=f"noise level a ({nt}: {dist})",
+        ax.set(xscale="log", yscale="log", xlabel=f"noise level a ({dist})",
                title=f"{title}, {nt} noise")
     axes[0].set_ylabel(r"relative error $\|z - z^*\| / \|z^*\|$")
-    axes[0].legend()
+    legend_below(fig, axes[0], ncols=3)
     plt.close(fig)
     return fig
 

@@ -55,7 +55,7 @@ from lib import experiments, hardness
 from lib.generator import Generator
 from lib.lp import invert_layer_lp
 from lib.metrics import relative_error
-from lib.plotting import show_table
+from lib.plotting import legend_below, show_table, subplots
 from lib.scorecard import Claims
 
 S = experiments.settings("p2_single_layer")
@@ -134,19 +134,20 @@ def draw_preimage(ax, W, b, x, z_true, z_lp, title):
         ax.contour(Z1, Z2, A[i], levels=[level], colors="0.6", linewidths=0.6)
     ax.plot(*z_true, "k+", ms=12, mew=2, label="$z^*$")
     ax.plot(*z_lp, "o", mfc="none", mec="#d62728", ms=9, label="LP solution")
-    ax.set(title=title, xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
+    ax.set(title=title.split(": ")[1], xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
     ax.set_xlim(-2.2, 2.2)
     ax.set_ylim(-2.2, 2.2)
 
 
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.9))
+fig, axes = subplots(1, 3, height=3.0, sharey=True)
 Wn, bn = W_pent.numpy(), b_pent.numpy()
 for ax, (name, z), x, zl in zip(
     axes, z_cases.items(), X.numpy(), res.z.numpy(), strict=True
 ):
     draw_preimage(ax, Wn, bn, x, z, zl, name)
-axes[0].legend(loc="lower left")
-plt.tight_layout()
+for ax in axes[1:]:
+    ax.set_ylabel("")
+legend_below(fig, axes[0], ncols=2)
 glue("fig-p2-single-polytope", fig, display=False)
 plt.close(fig)
 
@@ -284,7 +285,7 @@ g = np.linspace(-3, 3, 601)
 Z1, Z2 = np.meshgrid(g, g)
 grid = torch.tensor(np.stack([Z1.ravel(), Z2.ravel()], axis=1))
 Gv = G_ex(grid)[:, 0].numpy().reshape(Z1.shape)
-fig, ax = plt.subplots(figsize=(5.2, 4.6))
+fig, ax = subplots(height=4.4, width=0.7)
 cs = ax.contourf(Z1, Z2, Gv, levels=np.linspace(0, 6, 13), cmap="Greys", alpha=0.6)
 fig.colorbar(cs, ax=ax, label="$G(z)$")
 ax.contour(Z1, Z2, Gv, levels=[1.0], colors="#d62728", linewidths=2.5)
@@ -298,7 +299,7 @@ ax.plot(
 ax.plot([0], [2], "s", color="#ff7f0e", ms=8, label="midpoint $(0,2)$: $G = 2$")
 ax.plot([], [], color="#d62728", lw=2.5, label="preimage $\\{z : G(z) = 1\\}$")
 ax.set(xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
-ax.legend(loc="lower right", fontsize=8)
+legend_below(fig, ax, ncols=1)
 glue("fig-p2-example1", fig, display=False)
 plt.close(fig)
 

@@ -61,7 +61,7 @@ from lib.lp import LayerwiseLP, projected_gd
 from lib.measurements import add_noise, band_mask, random_mask
 from lib.metrics import relative_error, wilson_interval
 from lib.models import generator_from_torch
-from lib.plotting import METHOD_COLORS, image_grid, show_table
+from lib.plotting import METHOD_COLORS, image_grid, legend_below, show_table, subplots
 from lib.scorecard import Claims
 from lib.train import load
 
@@ -123,7 +123,7 @@ print(
 )
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(6.4, 3.2))
+fig, ax = subplots(height=3.0, width=0.85)
 cnts = np.arange(int(active.min()), int(active.max()) + 1)
 rate_by = [float(ok[active == c].float().mean()) if (active == c).any() else np.nan for c in cnts]
 num_by = [int((active == c).sum()) for c in cnts]
@@ -132,7 +132,7 @@ ax2 = ax.twinx()
 ax2.plot(cnts, rate_by, "o-", color=METHOD_COLORS["linf_lp"], ms=3, label="recovered")
 ax.axvline(G.dims[0] - 0.5, color="k", ls=":", lw=1)
 ax.set(xlabel="active hidden units of the sample", ylabel="number of samples")
-ax2.set_ylabel("fraction recovered (rel. error <= 1e-3)")
+ax2.set_ylabel("fraction recovered")
 ax2.set_ylim(-0.05, 1.05)
 plt.close(fig)
 glue("p2-trained-rank", fig, display=False)
@@ -228,7 +228,7 @@ COLOR = {
     "gd": METHOD_COLORS["gd"],
     "adam": METHOD_COLORS["adam"],
 }
-fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+fig, axes = subplots(1, 2, height=3.4, sharey=True)
 for ax, nt in zip(axes, noises, strict=True):
     for j, k in enumerate(keys):
         shift = 1.1 ** (j - 2)
@@ -249,11 +249,11 @@ for ax, nt in zip(axes, noises, strict=True):
     ax.set(
         xscale="log",
         yscale="log",
-        xlabel=f"noise level a ({nt}: {dist})",
-        title=f"trained 20-60-784 net, {nt} noise",
+        xlabel=f"noise level a ({dist})",
+        title=f"{nt} noise",
     )
 axes[0].set_ylabel(r"relative error $\|z - z^*\| / \|z^*\|$")
-axes[0].legend(fontsize=8)
+legend_below(fig, axes[0], ncols=3)
 plt.close(fig)
 glue("p2-trained-fig1cd", fig, display=False)
 
