@@ -53,7 +53,7 @@ from myst_nb import glue
 from lib import experiments
 from lib.bench import wilson
 from lib.metrics import relative_error, snr_db
-from lib.plotting import show_table
+from lib.plotting import legend_below, show_table, subplots
 from lib.scorecard import Claims
 
 torch.set_num_threads(1)
@@ -208,13 +208,12 @@ curves = {
 }
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(6.4, 3.6))
+fig, ax = subplots(height=3.4, width=0.85)
 for (name, err), color in zip(curves.items(), ("#d62728", "#1f77b4", "#2ca02c"), strict=True):
     ax.loglog(budgets, np.maximum(err, 1e-17), "o-", ms=3, color=color, label=name)
 ax.set_xlabel("iterations of the stage")
-ax.set_ylabel("median relative error to the true layer")
-ax.legend()
-fig.tight_layout()
+ax.set_ylabel("median relative error\nto the true layer")
+legend_below(fig, ax, ncols=1)
 glue("p1-lp-convergence", fig, display=False)
 plt.close(fig)
 its = {k: int(v.max()) for k, v in full.stage_iterations.items()}

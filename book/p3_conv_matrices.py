@@ -59,7 +59,7 @@ import torch
 import torch.nn.functional as F
 from myst_nb import glue
 
-from lib import conv
+from lib import conv, plotting
 from lib.experiments import settings
 from lib.scorecard import Claims
 
@@ -153,10 +153,10 @@ ids = filter_ids(W, w, C_in, C_out, D0, D0 * l)
 ids_p = ids[rows.numpy()][:, cols.numpy()]
 cmap = plt.get_cmap("tab10", C_in * C_out).copy()
 cmap.set_bad("white")
-fig, axes = plt.subplots(1, 2, figsize=(7.5, 5.5))
+fig, axes = plotting.subplots(1, 2, height=5.2)
 for ax, M, title in [
-    (axes[0], ids, "(a) transposed convolution W\n(rows: output (j, o), cols: input (i, q))"),
-    (axes[1], ids_p, "(b) permuted: rows (q, j, a), cols (q, i)\nblock-diagonal, identical blocks"),
+    (axes[0], ids, "(a) W, natural order\nrows (j, o), columns (i, q)"),
+    (axes[1], ids_p, "(b) permuted: rows (q, j, a),\ncolumns (q, i)"),
 ]:
     ax.imshow(
         np.ma.masked_invalid(M),
@@ -169,7 +169,7 @@ for ax, M, title in [
     ax.set_yticks(np.arange(-0.5, M.shape[0], 1), minor=True)
     ax.grid(which="minor", color="0.85", lw=0.5)
     ax.grid(which="major", visible=False)
-    ax.tick_params(which="both", length=0, labelsize=7)
+    ax.tick_params(which="both", length=0)
     ax.set_title(title)
     ax.set_xlabel("column (input entry)")
     ax.set_ylabel("row (output entry)")
@@ -181,10 +181,9 @@ handles = [
 fig.legend(
     handles,
     [f"$f_{{{i + 1},{j + 1}}}$" for i in range(C_in) for j in range(C_out)],
-    loc="lower center",
-    ncol=4,
+    loc="outside lower center",
+    ncols=4,
 )
-fig.tight_layout(rect=(0, 0.06, 1, 1))
 glue("p3-conv-matrices-fig2", fig, display=False)
 plt.close(fig)
 

@@ -55,7 +55,7 @@ import torch
 from IPython.display import HTML, display
 from myst_nb import glue
 
-from lib import conv, measurements
+from lib import conv, measurements, plotting
 from lib.experiments import settings
 from lib.scorecard import Claims
 
@@ -181,7 +181,7 @@ display(HTML(f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>")
 # cosine between that point and $z^\star$ ($-1$: on the ray of $-z^\star$).
 
 # %% tags=["hide-input"]
-fig = plt.figure(figsize=(10, 8.6))
+fig = plt.figure(figsize=(plotting.COLUMN_WIDTH, 7.0))
 for k, name in enumerate(nets):
     # computed_zorder=False: draw in zorder, so the z* marker stays in front of the surface
     ax = fig.add_subplot(2, 2, k + 1, projection="3d", computed_zorder=False)
@@ -195,15 +195,15 @@ for k, name in enumerate(nets):
     ax.scatter(
         [zs[0]], [zs[1]], [0], color="red", s=40, depthshade=False, zorder=6, label="$z^\\star$"
     )
-    ax.set_title(f"{name}\n{flat[name]} grid point(s) with J(z) ~ 0", fontsize=9)
+    ax.set_title(f"{name}\n{flat[name]} grid point(s) with J(z) ~ 0")
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
     ax.ticklabel_format(axis="z", style="sci", scilimits=(-2, 2))
-    ax.xaxis.set_major_locator(plt.MaxNLocator(5))
-    ax.yaxis.set_major_locator(plt.MaxNLocator(5))
-    ax.tick_params(axis="both", labelsize=7)
-    ax.tick_params(axis="z", pad=6, labelsize=7)
-    ax.set_zlabel("J(z)", labelpad=14)
+    ax.xaxis.set_major_locator(plt.MaxNLocator(4))
+    ax.yaxis.set_major_locator(plt.MaxNLocator(4))
+    ax.zaxis.set_major_locator(plt.MaxNLocator(4))
+    ax.tick_params(axis="z", pad=6)
+    ax.set_zlabel("J(z)", labelpad=12)
     ax.view_init(elev=35, azim=-60)
 fig.tight_layout()
 glue("p3-landscapes-surfaces", fig, display=False)
@@ -225,22 +225,22 @@ plt.close(fig)
 # And the same landscapes from above, with the level sets, which show the basins better:
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 4, figsize=(13, 3.4))
+fig, axes = plotting.subplots(2, 2, height=6.6)
+axes = axes.ravel()
 for ax, name in zip(axes, nets, strict=True):
     T1, T2 = np.meshgrid(t1[name].cpu().numpy(), t2[name].cpu().numpy(), indexing="ij")
     cs = ax.contourf(T1, T2, np.sqrt(J[name]), levels=30, cmap="viridis")
-    fig.colorbar(cs, ax=ax, shrink=0.8, format="%.3g").ax.tick_params(labelsize=7)
+    fig.colorbar(cs, ax=ax, shrink=0.9, format="%.2g")
     zs = z_stars[name].cpu().numpy()
     ax.plot(*zs, "r*", ms=10, label="$z^\\star$")
     if name.startswith("(a)"):
-        ax.plot(*(-zs), "wx", ms=8, label="$-z^\\star$")
-    ax.set_title(name, fontsize=9)
+        ax.plot(*(-zs), "X", mfc="white", mec="black", ms=9, label="$-z^\\star$")
+    ax.set_title(name)
     ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
     ax.set_aspect("equal")
     ax.grid(False)
-axes[0].set_ylabel("$z_2$")
-axes[0].legend(loc="lower left", fontsize=7)
-fig.tight_layout()
+plotting.legend_below(fig, axes[0], ncols=2)
 glue("p3-landscapes-levels", fig, display=False)
 plt.close(fig)
 

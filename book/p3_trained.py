@@ -50,7 +50,6 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from IPython.display import HTML, display
 from myst_nb import glue
 
 from lib import conv, measurements, plotting, train
@@ -63,13 +62,6 @@ S = settings("p3_trained")
 T, seed = S["trials"], S["seed"]
 DTYPE = getattr(torch, S["dtype"])
 rec = dict(optimizer=S["optimizer"], lr=S["lr"], steps=S["steps"])
-
-
-def html_table(header, rows):
-    """A small HTML table that wraps to the text column."""
-    th = "".join(f"<th>{h}</th>" for h in header)
-    trs = "".join("<tr>" + "".join(f"<td>{v}</td>" for v in r) + "</tr>" for r in rows)
-    return HTML(f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>")
 
 
 # %% [markdown]
@@ -169,19 +161,17 @@ for k, (kind, r) in enumerate(masks_spec):
             f"{float(img_err[k].median()):.0e}",
         ]
     )
-display(
-    html_table(
-        [
-            "mask",
-            "observed pixels",
-            "recovered",
-            "95 % interval",
-            "fitted y",
-            "by the restart",
-            "median image error",
-        ],
-        rows,
-    )
+plotting.show_table(
+    [
+        "mask",
+        "observed pixels",
+        "recovered",
+        "95 % interval",
+        "fitted y",
+        "by the restart",
+        "median image error",
+    ],
+    rows,
 )
 
 # %% [markdown]
@@ -242,7 +232,7 @@ def show_r(v, grid=rates):
     return "not reached" if np.isnan(v) else ("<= " if v == grid[0] else "") + f"{v:.3f}"
 
 
-fig, ax = plt.subplots(figsize=(7.5, 4))
+fig, ax = plotting.subplots(height=3.6)
 for x, p, okk, lab, st in [
     (rates, p_tr, ok[:R], "trained (MNIST DCGAN)", "C0o-"),
     (rates_c, p_rd, ok_r, "same architecture, random weights", "C1s--"),
@@ -264,14 +254,14 @@ for k in range(R, K):
         label=f"trained, {kind} half",
     )
 ax.set_xscale("log")
-ticks = sorted(set(rates) | set(rates_c) | {0.5})
-ax.set_xticks(ticks)
-ax.set_xticklabels([f"{r:g}" for r in ticks], fontsize=7)
-ax.set_xlabel("sampling rate r (fraction of the 1024 pixels observed, log scale)")
+span = (min(min(rates), min(rates_c)), max(max(rates), max(rates_c)))
+ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0) if span[0] <= t <= span[1]]
+ax.set_xticks(ticks, [f"{r:g}" for r in ticks])
+ax.minorticks_off()
+ax.set_xlabel("sampling rate r (fraction of the 1024 pixels observed)")
 ax.set_ylabel(f"recovery rate (of {T} trials)")
 ax.set_ylim(-0.03, 1.03)
-ax.legend(fontsize=7, loc="lower right")
-fig.tight_layout()
+plotting.legend_below(fig, ax, ncols=2)
 glue("p3-trained-rate", fig, display=False)
 plt.close(fig)
 print(f"r at 50 % recovery: trained {show_r(tr_50)}, random weights {show_r(rd_50, rates_c)}")
@@ -473,7 +463,9 @@ for k in range(2, K):
             f"{int((~ok[k]).sum())}",
         ]
     )
-display(html_table(["mask", "smallest singular value: recovered", "failed", "failures"], jac_rows))
+plotting.show_table(
+    ["mask", "smallest singular value: recovered", "failed", "failures"], jac_rows
+)
 
 # %% [markdown]
 # The failed trials have a flattest direction two to four times flatter than the recovered
@@ -496,10 +488,8 @@ for k in range(R):
             f"{float(b.double().median()):.0f}" if len(b) else "-",
         ]
     )
-display(
-    html_table(
-        ["mask", "observed pixels", "informative: recovered", "informative: failed"], sat_rows
-    )
+plotting.show_table(
+    ["mask", "observed pixels", "informative: recovered", "informative: failed"], sat_rows
 )
 sat_tr = float((x_all[:T].abs() >= 0.99).double().mean())
 sat_rd = float((x_r[:T].abs() >= 0.99).double().mean())

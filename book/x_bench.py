@@ -55,6 +55,7 @@ from IPython.display import HTML
 from myst_nb import glue
 
 from lib import bench, experiments
+from lib.plotting import subplots
 from lib.scorecard import Claims
 
 S = experiments.settings("x_bench")
@@ -213,7 +214,7 @@ for gi, g in enumerate(GENS):
             if x["applicable"]:
                 rate[gi * len(CONDS) + ci, mi] = x["rate"]
 
-fig, ax = plt.subplots(figsize=(8.5, 13))
+fig, ax = subplots(height=0.36 * rate.shape[0] + 1.4)
 cmap = plt.get_cmap("viridis").copy()
 cmap.set_bad("#dddddd")
 im = ax.imshow(np.ma.masked_invalid(rate), cmap=cmap, vmin=0, vmax=1, aspect="auto")
@@ -227,7 +228,7 @@ for r in range(rate.shape[0]):
             "" if txt == "n/a" else txt,
             ha="center",
             va="center",
-            fontsize=6.5,
+            fontsize=9,
             color="white" if (rate[r, mi] < 0.6) else "black",
         )
 ax.set_xticks(range(len(METHODS)), [SHORT_M[m] for m in METHODS], rotation=60, ha="right")
@@ -239,14 +240,11 @@ ax.set_yticks(
         else SHORT_C[CONDS[r % len(CONDS)]]
         for r in range(rate.shape[0])
     ],
-    fontsize=7,
 )
 for gi in range(1, len(GENS)):
     ax.axhline(gi * len(CONDS) - 0.5, color="white", lw=2)
-ax.tick_params(axis="x", labelsize=8)
 ax.grid(False)
 fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="success rate")
-fig.tight_layout()
 glue("x-bench-heatmap", fig, display=False)
 plt.close(fig)
 
