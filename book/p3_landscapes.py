@@ -52,7 +52,6 @@ DEVICE = lib.setup_notebook("p3_landscapes")
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from IPython.display import HTML, display
 from myst_nb import glue
 
 from lib import conv, measurements, plotting
@@ -167,9 +166,7 @@ rows = [
     ]
     for name in nets
 ]
-th = "".join(f"<th>{h}</th>" for h in header)
-trs = "".join("<tr>" + "".join(f"<td>{v}</td>" for v in r) + "</tr>" for r in rows)
-display(HTML(f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>"))
+plotting.show_table(header, rows)
 
 # %% [markdown]
 # The columns: whether the grid minimum of $J$ sits at $z^\star$ (the centre; for (d) the minimum is

@@ -46,16 +46,14 @@ import lib
 DEVICE = lib.setup_notebook("x_bench")
 
 # %% tags=["hide-input"]
-import html
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from IPython.display import HTML
 from myst_nb import glue
 
 from lib import bench, experiments
-from lib.plotting import subplots
+from lib.plotting import show_table, subplots
 from lib.scorecard import Claims
 
 S = experiments.settings("x_bench")
@@ -262,12 +260,8 @@ plt.close(fig)
 
 # %% tags=["hide-input"]
 def table(head, rows, widths=None):
-    """A small HTML table (strings already formatted)."""
-    cells = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>" for r in rows
-    )
-    return HTML(f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>")
+    """A small table (strings already formatted), as every chapter shows one."""
+    show_table(head, rows)
 
 
 reasons = {}
