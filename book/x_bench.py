@@ -46,7 +46,6 @@ import lib
 DEVICE = lib.setup_notebook("x_bench")
 
 # %% tags=["hide-input"]
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
