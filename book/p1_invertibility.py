@@ -91,7 +91,6 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
 import lib
-from lib.plotting import wrap
 
 DEVICE = lib.setup_notebook("p1_invertibility")
 
@@ -121,6 +120,21 @@ from lib.sparsity import (
     sub_rank_estimate,
     sub_spark,
 )
+
+
+def show_certificate(cert):
+    """A certificate as the reader reads it: its verdicts, then one table row per condition."""
+    mark = {True: "holds", False: "FAILS", None: "undetermined"}
+    verdict = {True: "unique", False: "not certified", None: "undetermined"}
+    print(f"dims {cert.dims}, cardinalities s = {cert.s}")
+    show_table(
+        ["source", "layer", "condition", "result", "method"],
+        [[c.source, c.layer, c.statement, mark[c.holds], c.method] for c in cert.conditions],
+        caption="; ".join(
+            f"{src}: {verdict[cert.holds(src)]}" for src in cert.sources
+        ),
+    )
+
 
 # %%
 cfg = settings("p1_invertibility")
@@ -179,7 +193,7 @@ zs = G.sample_latent(16, seed=cfg["seed"] + 1)
 k = int(torch.nonzero(G.forward(zs).cardinalities[0] > n0)[0, 0])
 z_star = zs[k : k + 1]
 cert = uniqueness_certificate(G, z_star)
-print(wrap(str(cert)))
+show_certificate(cert)
 r = latent_pursuit(G, G(z_star))
 rel = float(
     torch.linalg.vector_norm(r.z - z_star) / torch.linalg.vector_norm(z_star)
@@ -204,7 +218,7 @@ z_a = torch.tensor([[1.0, 0.0]], dtype=torch.float64)
 z_b = torch.tensor([[1.0, 0.5]], dtype=torch.float64)
 same = torch.equal(G_bad(z_a), G_bad(z_b))
 cert_bad = uniqueness_certificate(G_bad, z_a)
-print(wrap(str(cert_bad)))
+show_certificate(cert_bad)
 print(f"\nG(1, 0) == G(1, 0.5) exactly: {same}")
 
 # %% [markdown]

@@ -230,8 +230,8 @@ plt.close(fig)
 # coefficient matrix was never singular: active rows always had full rank), and the Hoeffding
 # bound is a valid but loose guarantee below it. The transition sits at $c_0 = 2$, and it
 # sharpens as $k$ grows: this is the "$1 - e^{-\Omega(k)}$". At P2's $c_0 = 2.1$ a small layer
-# ($k = 20$) is still inverted only about two times in three, a large one ($k = 100$) much more
-# often; the guarantee of Lemma 1 at $c_0 = 2.1$ is nearly vacuous for small $k$, since
+# ($k = 20$) is still inverted only about two times in three, a large one ($k = 100$) about
+# three times in four; the guarantee of Lemma 1 at $c_0 = 2.1$ is nearly vacuous for small $k$, since
 # $(n/2-k)^2/n = k\,(c_0/2-1)^2/c_0$ grows only like $0.001\,k$.
 
 # %% [markdown]
@@ -336,7 +336,8 @@ show_table(
 #   at least $k$ rows are active; for Gaussian weights that count is binomial, so the
 #   transition sits at $c_0 = 2$ and sharpens with $k$ ({prf:ref}`P2 Lemma 1 <p2-expansive-lemma1>`).
 # - A deep expansive network is inverted one layer at a time ({prf:ref}`P2 Theorem 3 <p2-expansive-thm3>`);
-#   the measured rate matches the product of the per-layer probabilities.
+#   the product of the per-layer probabilities lies within the 95 % interval of the measured
+#   rate.
 # - At P2's $c_0 = 2.1$ and small $k$ the guarantee is weak: only about two in three layers
 #   with $k = 20$ are invertible. This is the difference the scorecard records.
 # - LeakyReLU is a bijection: any full-rank layer, even a square one, is inverted exactly.
