@@ -20,7 +20,8 @@
 # with the *same* signals, noise and masks, and the *same* success criterion, so that you can
 # read off which method to use when. It also builds the hybrid that {cite}`aberdam2020` (P1)
 # Sec. 6.1 leaves for future work: layered pursuit where it works, gradient descent where it
-# does not (targets **X-bench** and **X-hybrid**). **Read first:** {doc}`p1_random_sweep` (the
+# does not (targets **X-bench** and **X-hybrid**). **Paper:** all three, {cite}`aberdam2020`
+# Sec. 6, {cite}`lei2019` Sec. 5 and {cite}`ma2018` Sec. 4, on common ground. **Read first:** {doc}`p1_random_sweep` (the
 # three regimes of a random tanh net), {ref}`p2-noisy-lp` (P2's linear programs),
 # {doc}`p3_partial_recovery` (gradient descent under masks) and {ref}`mnist-generators` (the
 # trained generators).
