@@ -20,7 +20,9 @@
 # their hidden layers are in the sense of P1's theory, and whether trained convolution kernels
 # look Gaussian as P3's theory assumes. **Paper:** {cite}`aberdam2020` Sec. 6.2,
 # {cite}`lei2019` Sec. 5.2, {cite}`ma2018` Sec. 4.3 and Fig. 3. **Read first:** the notation of
-# the {doc}`intro`; {doc}`p1_invertibility` for the sparsity conditions.
+# the {doc}`intro`. The sparsity section uses the conditions of {doc}`p1_invertibility`; on a
+# first reading it can wait until that chapter, and the trained-network chapters of each part
+# come back here.
 #
 # Each of the three papers inverts a generator *trained* on MNIST, beside its random-weight
 # experiments: P1 {cite}`aberdam2020` a fully connected GAN 20-128-392-784 (Section 6.2), P2
