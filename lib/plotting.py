@@ -16,10 +16,11 @@ import numpy as np
 
 #: pixels per inch of the PNGs the notebooks store (what the browser shows, 1 px per px)
 DPI = 100
-#: the width of the book's text column in inches at :data:`DPI`: the article column of a
-#: 1280-pixel-wide window is 730 px wide (jupyter-book 1.x, sphinx-book-theme); a figure a few
-#: pixels narrower is never scaled down (tests/test_browser.py checks that no image is)
-COLUMN_WIDTH = 7.2
+#: the width of the book's figures in inches at :data:`DPI`: the text column of a 1280-pixel-wide
+#: window is 688 px wide (jupyter-book 1.x, sphinx-book-theme), and the stored PNG adds the
+#: inline backend's 0.1 in of padding on each side (6.8 in = 680 px), so a figure is never
+#: scaled down (tests/test_browser.py fails on an image that is)
+COLUMN_WIDTH = 6.6
 #: smallest font size of any text in a figure, in points at :data:`COLUMN_WIDTH`
 MIN_FONT = 9
 

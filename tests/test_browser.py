@@ -150,7 +150,7 @@ CHECK_JS = r"""
       if (!alt || /^[0-9a-f]{12,}/i.test(alt) || /\.(png|jpe?g|svg|gif)$/i.test(alt)
           || alt.split(/\s+/).length < 3)
         say("figure without alt text (alt \"" + alt.slice(0, 40) + "\")", src);
-      if (im.naturalWidth > 1.1 * r.width)
+      if (im.naturalWidth > 1.03 * r.width)
         say("figure scaled down to fit the column (drawn " + im.naturalWidth + " px wide, shown "
             + Math.round(r.width) + " px)", src);
     }
