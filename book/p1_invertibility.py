@@ -36,7 +36,6 @@
 #
 # ```{prf:definition} P1 Sec. 2.1, Eq. 2 (spark and mutual coherence)
 # :label: p1-inv-spark
-# :nonumber:
 #
 # $\mathrm{spark}(W)$ is the smallest number of linearly dependent columns of $W$. The mutual
 # coherence is $\mu(W) = \max_{i \ne j} |w_i^T w_j| / (\|w_i\|_2 \|w_j\|_2)$.
@@ -44,7 +43,6 @@
 #
 # ```{prf:definition} P1 Definitions 1-3 (sub-spark, sub-rank, sub-matrix coherence)
 # :label: p1-inv-sub
-# :nonumber:
 #
 # For the rows $W^S$ of $W$ indexed by $S$:
 # $\mathrm{sub\text{-}spark}(W, s) = \min_{|S| = s} \mathrm{spark}(W^S)$,
@@ -57,7 +55,6 @@
 #
 # ```{prf:theorem} P1 Theorem 1 (uniqueness)
 # :label: p1-inv-thm1
-# :nonumber:
 #
 # If the representations of $x = G(z^*)$ satisfy (i) $s_L = \|x_L\|_0 < \mathrm{spark}(W_L)/2$,
 # (ii) $s_i < \mathrm{sub\text{-}spark}(W_i, s_{i+1})/2$ for $i = 1, \dots, L-1$ and
@@ -67,7 +64,7 @@
 #
 # ```{prf:proof}
 # (Sketch of P1 App. A.) A solution of $y = Wx$ with $\|x\|_0 < \mathrm{spark}(W)/2$ is the
-# sparsest one (Donoho and Elad): two such solutions would differ by a vector with fewer than
+# sparsest one ({cite:t}`donoho2003`): two such solutions would differ by a vector with fewer than
 # $\mathrm{spark}(W)$ nonzeros in the null space. Apply this to the last layer, then to each
 # $x_{i+1}^{S_{i+1}} = W_i^{S_{i+1}} x_i$ (the sub-spark covers every possible support), and
 # finish with the full-column-rank system $x_1^{S_1} = W_0^{S_1} z$.
@@ -75,12 +72,11 @@
 #
 # ```{prf:corollary} P1 Corollary 1 (random weights; ICLR Theorem 2)
 # :label: p1-inv-cor1
-# :nonumber:
 #
 # With i.i.d. Gaussian weights, any $n$ columns are independent almost surely, so the conditions
 # become $s_L < (n+1)/2$, $s_i < (s_{i+1}+1)/2$, $s_1 \ge n_0$ (arXiv Corollary 1,
 # {cite}`aberdam2020`). The ICLR version {cite}`aberdam2021` replaces the spark argument by a
-# uniqueness result for random dictionaries (Foucart and Rauhut) and relaxes them to
+# uniqueness result for random dictionaries ({cite:t}`foucart2013`) and relaxes them to
 # $s_L < n$, $s_i < s_{i+1}$, $s_1 \ge n_0$.
 # ```
 
@@ -95,11 +91,8 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
 import lib
-from lib.experiments import describe
-from lib.plotting import wrap
 
-DEVICE = lib.setup_notebook()
-print(wrap(describe("p1_invertibility")))
+DEVICE = lib.setup_notebook("p1_invertibility")
 
 # %% [markdown]
 # ## The definitions on a small matrix
@@ -127,6 +120,21 @@ from lib.sparsity import (
     sub_rank_estimate,
     sub_spark,
 )
+
+
+def show_certificate(cert):
+    """A certificate as the reader reads it: its verdicts, then one table row per condition."""
+    mark = {True: "holds", False: "FAILS", None: "undetermined"}
+    verdict = {True: "unique", False: "not certified", None: "undetermined"}
+    print(f"dims {cert.dims}, cardinalities s = {cert.s}")
+    show_table(
+        ["source", "layer", "condition", "result", "method"],
+        [[c.source, c.layer, c.statement, mark[c.holds], c.method] for c in cert.conditions],
+        caption="; ".join(
+            f"{src}: {verdict[cert.holds(src)]}" for src in cert.sources
+        ),
+    )
+
 
 # %%
 cfg = settings("p1_invertibility")
@@ -185,7 +193,7 @@ zs = G.sample_latent(16, seed=cfg["seed"] + 1)
 k = int(torch.nonzero(G.forward(zs).cardinalities[0] > n0)[0, 0])
 z_star = zs[k : k + 1]
 cert = uniqueness_certificate(G, z_star)
-print(wrap(str(cert)))
+show_certificate(cert)
 r = latent_pursuit(G, G(z_star))
 rel = float(
     torch.linalg.vector_norm(r.z - z_star) / torch.linalg.vector_norm(z_star)
@@ -210,7 +218,7 @@ z_a = torch.tensor([[1.0, 0.0]], dtype=torch.float64)
 z_b = torch.tensor([[1.0, 0.5]], dtype=torch.float64)
 same = torch.equal(G_bad(z_a), G_bad(z_b))
 cert_bad = uniqueness_certificate(G_bad, z_a)
-print(wrap(str(cert_bad)))
+show_certificate(cert_bad)
 print(f"\nG(1, 0) == G(1, 0.5) exactly: {same}")
 
 # %% [markdown]

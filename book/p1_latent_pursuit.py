@@ -39,11 +39,8 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
 import lib
-from lib.experiments import describe
-from lib.plotting import wrap
 
-DEVICE = lib.setup_notebook()
-print(wrap(describe("p1_latent_pursuit")))
+DEVICE = lib.setup_notebook("p1_latent_pursuit")
 
 # %% tags=["hide-input"]
 import time
@@ -56,7 +53,7 @@ from myst_nb import glue
 from lib import experiments
 from lib.bench import wilson
 from lib.metrics import relative_error, snr_db
-from lib.plotting import show_table
+from lib.plotting import legend_below, show_table, subplots
 from lib.scorecard import Claims
 
 torch.set_num_threads(1)
@@ -88,7 +85,6 @@ print(f"dims {G.dims}; mean cardinalities s_1 = {s1.mean():.1f}, s_2 = {s2.mean(
 #
 # ```{prf:algorithm} P1 Algorithm 3 (Latent-Pursuit: last layer)
 # :label: p1-lp-alg3
-# :nonumber:
 #
 # **Problem (P1 Eq. 8):**
 # $\hat x_L = \arg\min_{x \ge 0} \tfrac12 \|M(y - \phi(W_L x + b_L))\|_2^2 + \lambda_L 1^T x$.
@@ -101,8 +97,8 @@ print(f"dims {G.dims}; mean cardinalities s_1 = {s1.mean():.1f}, s_2 = {s2.mean(
 #    $v^{k+1} = x^{k+1} + \frac{t_k - 1}{t_{k+1}} (x^{k+1} - x^k)$.
 #
 # **As run here:** $\lambda = 0$, at most 5,000 iterations, stop when
-# $\|x^{k+1} - x^k\| \le 10^{-10} \|x^{k+1}\|$, with the adaptive restart of O'Donoghue and
-# Candès (momentum reset when it points uphill). `lib.pursuit.last_layer_fista`.
+# $\|x^{k+1} - x^k\| \le 10^{-10} \|x^{k+1}\|$, with the adaptive restart of
+# {cite:t}`odonoghue2015` (momentum reset when it points uphill). `lib.pursuit.last_layer_fista`.
 # ```
 #
 # ## Stage 2: the middle layers by a linearized ADMM
@@ -112,7 +108,6 @@ print(f"dims {G.dims}; mean cardinalities s_1 = {s1.mean():.1f}, s_2 = {s2.mean(
 #
 # ```{prf:algorithm} P1 Algorithm 4 (Latent-Pursuit: middle layers)
 # :label: p1-lp-alg4
-# :nonumber:
 #
 # **Problem (P1 Eq. 9):**
 #
@@ -153,7 +148,6 @@ print(f"dims {G.dims}; mean cardinalities s_1 = {s1.mean():.1f}, s_2 = {s2.mean(
 #
 # ```{prf:algorithm} P1 Algorithm 5 (Latent-Pursuit)
 # :label: p1-lp-alg5
-# :nonumber:
 #
 # 1. $\hat x_L$ by {prf:ref}`p1-lp-alg3`;
 # 2. for $i = L-1, \dots, 1$: $\hat x_i$ by {prf:ref}`p1-lp-alg4` with
@@ -214,13 +208,12 @@ curves = {
 }
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(6.4, 3.6))
+fig, ax = subplots(height=3.4, width=0.85)
 for (name, err), color in zip(curves.items(), ("#d62728", "#1f77b4", "#2ca02c"), strict=True):
     ax.loglog(budgets, np.maximum(err, 1e-17), "o-", ms=3, color=color, label=name)
 ax.set_xlabel("iterations of the stage")
-ax.set_ylabel("median relative error to the true layer")
-ax.legend()
-fig.tight_layout()
+ax.set_ylabel("median relative error\nto the true layer")
+legend_below(fig, ax, ncols=1)
 glue("p1-lp-convergence", fig, display=False)
 plt.close(fig)
 its = {k: int(v.max()) for k, v in full.stage_iterations.items()}
@@ -233,6 +226,7 @@ print(f"all stages converged: {full.status.count('converged')} of {B8} signals")
 # %% [markdown]
 # ```{glue:figure} p1-lp-convergence
 # :name: fig-p1-lp-convergence
+# :alt: Log-scale plot of the relative error to the true layer against the iteration count for the three stages of Latent-Pursuit; each stage's error falls towards zero.
 #
 # Convergence of the three stages of Latent-Pursuit on the network above (8 signals, median):
 # relative error $\|\hat x^{(k)} - x\| / \|x\|$ to the *true* layer after $k$ iterations of
@@ -361,9 +355,12 @@ print(f"wall time for {n} signals (1 thread): reference {t_ref:.2f} s, polished 
 #
 # Latent-Pursuit inverts the network from the image down: FISTA for the last layer, a
 # linearized ADMM that uses the *off* units as inequality constraints for each middle layer, a
-# MAP step for $z$, and a debiasing that is the Oracle on the estimated supports. On a clean
-# signal of an expansive network every stage converges to the true layer and the result equals
-# the Oracle's.
+# MAP step for $z$, and a debiasing that is the Oracle on the estimated supports. On clean
+# signals of a small expansive network the stages converge within their budget for most signals
+# (7 of the 8 followed stage by stage), the supports are recovered for 252 of 256 signals, and
+# there the result equals the Oracle's. Every signal that P1's uniqueness certificate covers is
+# recovered; a failed certificate is only a sufficient condition failing, and most of those
+# signals are recovered too.
 #
 # ## Exercises
 #

@@ -50,9 +50,8 @@
 # For this network ($L = 1$) the conditions of {prf:ref}`P1 Corollary 1 <p1-inv-cor1>` read $n_0 \le s_1$ and
 # $s_1 < 313$ (arXiv) or $s_1 < 625$ (ICLR).
 #
-# ```{prf:algorithm} The three methods compared (P1 Sec. 6.1), as run here
+# ```{prf:algorithm} P1 Sec. 6.1 (the three methods compared, as run here)
 # :label: p1-sweep-methods
-# :nonumber:
 #
 # - **GD**: gradient descent on $\tfrac12\|G(z) - y\|^2$ from a random $z$
 #   (`lib.gradient.gd_step_search`). *Paper scale:* per signal, the smallest step size of
@@ -94,11 +93,8 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
 import lib
-from lib.experiments import describe
-from lib.plotting import wrap
 
-DEVICE = lib.setup_notebook()
-print(wrap(describe("p1_random_sweep")))
+DEVICE = lib.setup_notebook("p1_random_sweep")
 
 # %% tags=["hide-input"]
 
@@ -109,7 +105,7 @@ from myst_nb import glue
 
 from lib.experiments import random_sweep_point, settings
 from lib.metrics import wilson_interval as wilson
-from lib.plotting import METHOD_COLORS, quantile_ribbon, show_table
+from lib.plotting import METHOD_COLORS, legend_below, quantile_ribbon, show_table, subplots
 
 torch.set_num_threads(1)
 cfg = settings("p1_random_sweep")
@@ -146,8 +142,9 @@ LABELS = {
     "latent_pursuit": "Latent-Pursuit",
 }
 LAYERS = {"z": "latent $z$", "x1": "hidden layer $x_1$", "x": "image $x$"}
-fig, axes = plt.subplots(
-    len(cfg["n0"]), 3, figsize=(12, 3.4 * len(cfg["n0"])), squeeze=False
+fig, axes = subplots(
+    len(cfg["n0"]), 3, height=2.3 * len(cfg["n0"]) + 0.5, sharex=True, sharey=True,
+    squeeze=False,
 )
 for row, n0 in enumerate(cfg["n0"]):
     n1s = np.array([r["n1"] for r in results[n0]])
@@ -166,17 +163,20 @@ for row, n0 in enumerate(cfg["n0"]):
         ax.axvline(2 * n0, ls="--", color="gray", lw=1)
         ax.axvline(cfg["n"], ls=":", color="gray", lw=1)
         ax.set_title(f"{LAYERS[layer]}, $n_0$ = {n0}")
-        ax.set_xlabel("hidden layer size $n_1$")
-        ax.set_ylabel("SNR (dB)")
-        ax.set_ylim(*CLIP)
-axes[0, 0].legend(loc="lower right")
-fig.tight_layout()
+        if row == len(cfg["n0"]) - 1:
+            ax.set_xlabel("hidden width $n_1$")
+        if col == 0:
+            ax.set_ylabel("SNR (dB)")
+        ax.set_ylim(CLIP[0], CLIP[1] + 12)  # room above the clipped exact recoveries
+        ax.set_xticks([200, 600, 1000])
+legend_below(fig, axes[0, 0], ncols=3)
 glue("fig-p1-sweep", fig, display=False)
 plt.close(fig)
 
 # %% [markdown]
 # ```{glue:figure} fig-p1-sweep
 # :name: fig-p1-sweep
+# :alt: Six panels of SNR in dB against the hidden width n1 for gradient descent, Layered Basis-Pursuit and Latent-Pursuit, for the latent, the hidden layer and the image, with n0 = 100 on top and n0 = 200 below; the layered methods recover everything between the dashed and dotted lines, gradient descent wins for wide hidden layers.
 #
 # SNR of the latent $z$, the hidden layer $x_1$ and the image $x$ recovered by gradient descent,
 # Layered Basis-Pursuit and Latent-Pursuit on $x = \tanh(W_1 \mathrm{ReLU}(W_0 z))$ with

@@ -15,16 +15,21 @@
 # (p2-latent-size)=
 # # How large can the latent be?
 #
+# **What you will learn.** Where exact layer-wise inversion of a $k$-250-600 network stops
+# working as the latent size $k$ grows, why that boundary is set by how many hidden units are
+# active, and how to check whether gradient descent really fails before concluding that it
+# does. **Paper:** {cite}`lei2019` Sec. 5.1, Fig. 2 (target **P2-fig2**). **Read first:**
+# {ref}`p2-expansive` (Theorem 3) and {ref}`p2-noisy-lp` (the three LPs); implementation details
+# are in {ref}`notes-p2-lp`.
+#
 # The guarantees of the {ref}`previous chapters <p2-expansive>` ask every layer to expand by a
-# constant factor ($c_0 > 2$ for ReLU). Gradient descent has a guarantee too (Hand and
-# Voroninski, Huang et al., cited by P2), but it asks for an expansion by a *logarithmic* factor.
+# constant factor ($c_0 > 2$ for ReLU). Gradient descent has a guarantee too
+# ({cite:t}`hand2018global`, {cite:t}`huang2018`, cited by P2), but it asks for an expansion by a *logarithmic* factor.
 # {cite}`lei2019` (P2, Figure 2) test what this means in practice: fix a two-layer network
 # $k$-$250$-$600$ and grow the latent size $k$. Their report: the LPs recover $z$ in 100 % of
 # the runs until $k \approx 109$, gradient descent fails completely for $k \geq 60$ (target
 # **P2-fig2**). This chapter measures both boundaries, explains them, and checks gradient
-# descent honestly before concluding anything about it. Prerequisites: {ref}`p2-expansive`
-# (Theorem 3) and {ref}`p2-noisy-lp` (the three LPs); implementation details are in
-# {ref}`notes-p2-lp`.
+# descent honestly before concluding anything about it.
 
 # %% tags=["hide-input"]
 # Setup: on Colab, install the book's `lib` package (Colab's own torch is kept) and use the GPU.
@@ -52,7 +57,7 @@ from lib.generator import Generator
 from lib.gradient import gradient_descent, latent_loss
 from lib.lp import LayerwiseLP, invert_layerwise
 from lib.metrics import relative_error
-from lib.plotting import METHOD_COLORS
+from lib.plotting import METHOD_COLORS, legend_below, subplots
 from lib.scorecard import Claims
 
 S = experiments.settings("p2_latent_size")
@@ -76,7 +81,7 @@ torch.set_num_threads(1)
 # LeakyReLU (one signal at a time), and the layer-wise linear equations of Theorem 3, which
 # compute the same preimage, on all runs.
 
-# %% tags=["hide-input"]
+# %%
 ks, R = S["k_grid"], S["runs"]
 acts = ("relu", "leaky_relu")
 rate = {}  # (method, act) -> success rate per k
@@ -114,7 +119,7 @@ for act in acts:
         print(f"{k:4d} " + "".join(f"{rate[key, a][i]:11.2f}" for key, a in rate if a == act))
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+fig, axes = subplots(1, 2, height=3.4, sharey=True)
 pred = [binom.sf(k - 1, S["hidden"], 0.5) for k in ks]
 colors = {"equations": "#000000", "linf": METHOD_COLORS["linf_lp"],
           "l1": METHOD_COLORS["l1_lp"], "relax": METHOD_COLORS["relaxation"],
@@ -129,14 +134,15 @@ for ax, act in zip(axes, acts, strict=True):
     if act == "relu":
         ax.plot(ks, pred, ":", color="gray", label=r"$\mathbb{P}(\mathrm{Bin}(250, 1/2) \geq k)$")
     ax.set(xlabel="latent size k", title=f"k-250-600, {act}, noiseless")
-axes[0].set_ylabel(r"success rate ($\|z - z^*\|/\|z^*\| \leq 10^{-3}$)")
-axes[0].legend(fontsize=8, loc="lower left")
+axes[0].set_ylabel(r"success ($\|z - z^*\|/\|z^*\| \leq 10^{-3}$)")
+legend_below(fig, axes, ncols=2)
 plt.close(fig)
 glue("p2-latent-fig2", fig, display=False)
 
 # %% [markdown]
 # ```{glue:figure} p2-latent-fig2
 # :name: fig-p2-latent-fig2
+# :alt: Two panels of the success rate against the latent size k for the linear equations, the l-infinity LP and gradient descent, on ReLU (left) and LeakyReLU (right) networks, with the predicted probability dotted.
 #
 # Success rate against the latent size $k$ on noiseless $k$-250-600 networks, ReLU (left) and
 # LeakyReLU $c = 0.1$ (right) (reproduces P2 Fig. 2). Book scale: 8 runs per $k$ for the
@@ -286,7 +292,7 @@ for k, a, b, c, d, med, _ in alt_rows:
 # %% [markdown]
 # ## Claims
 
-# %% tags=["remove-input"]
+# %% tags=["hide-input"]
 claims = Claims("p2_latent_size")
 lp_match = all(lp >= eq for lp, eq in lp_vs_eq)  # the LPs recover whatever the equations do
 leaky_ok = min(rate["equations", "leaky_relu"]) == 1.0 and min(rate["linf", "leaky_relu"]) == 1.0

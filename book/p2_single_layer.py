@@ -42,11 +42,8 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
 import lib
-from lib.experiments import describe
-from lib.plotting import wrap
 
-DEVICE = lib.setup_notebook()
-print(wrap(describe("p2_single_layer")))
+DEVICE = lib.setup_notebook("p2_single_layer")
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -58,7 +55,7 @@ from lib import experiments, hardness
 from lib.generator import Generator
 from lib.lp import invert_layer_lp
 from lib.metrics import relative_error
-from lib.plotting import show_table
+from lib.plotting import legend_below, show_table, subplots
 from lib.scorecard import Claims
 
 S = experiments.settings("p2_single_layer")
@@ -73,7 +70,6 @@ S = experiments.settings("p2_single_layer")
 #
 # ```{prf:definition} P2 Eq. 4 (single-layer inversion LP)
 # :label: p2-eq4
-# :nonumber:
 #
 # Given $x = \mathrm{ReLU}(Wz^* + b)$, find $z$ such that
 #
@@ -138,25 +134,27 @@ def draw_preimage(ax, W, b, x, z_true, z_lp, title):
         ax.contour(Z1, Z2, A[i], levels=[level], colors="0.6", linewidths=0.6)
     ax.plot(*z_true, "k+", ms=12, mew=2, label="$z^*$")
     ax.plot(*z_lp, "o", mfc="none", mec="#d62728", ms=9, label="LP solution")
-    ax.set(title=title, xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
+    ax.set(title=title.split(": ")[1], xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
     ax.set_xlim(-2.2, 2.2)
     ax.set_ylim(-2.2, 2.2)
 
 
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.9))
+fig, axes = subplots(1, 3, height=3.0, sharey=True)
 Wn, bn = W_pent.numpy(), b_pent.numpy()
 for ax, (name, z), x, zl in zip(
     axes, z_cases.items(), X.numpy(), res.z.numpy(), strict=True
 ):
     draw_preimage(ax, Wn, bn, x, z, zl, name)
-axes[0].legend(loc="lower left")
-plt.tight_layout()
+for ax in axes[1:]:
+    ax.set_ylabel("")
+legend_below(fig, axes[0], ncols=2)
 glue("fig-p2-single-polytope", fig, display=False)
 plt.close(fig)
 
 # %% [markdown]
 # ```{glue:figure} fig-p2-single-polytope
 # :name: fig-p2-single-polytope
+# :alt: Three panels in the plane of a two-dimensional latent showing the preimage of one ReLU layer for three outputs: a single point, a segment and a pentagon, with the true latent and the LP's solution marked.
 #
 # The preimage $\{z : \mathrm{ReLU}(Wz + b) = x\}$ of one ReLU layer with $k = 2$, $n = 5$,
 # $b = -1$ (shaded; grey lines: the five constraints of {prf:ref}`P2 Eq. 4 <p2-eq4>`) for three outputs
@@ -265,7 +263,6 @@ infeasible_reported = r.status[0] == "infeasible" and bool(torch.isnan(r.z).all(
 #
 # ```{prf:example} P2 Example 1 (a non-convex preimage)
 # :label: p2-example1
-# :nonumber:
 #
 # Let $G(z) = \mathrm{ReLU}(W_1 \mathrm{ReLU}(W_0 z))$ with $W_0 = \begin{bmatrix} 1 & 2 \\ 3 & 1
 # \end{bmatrix}$ and $W_1 = [1, -1]$. The points $(-1, 1)$ and $(1, 3)$ both satisfy
@@ -288,7 +285,7 @@ g = np.linspace(-3, 3, 601)
 Z1, Z2 = np.meshgrid(g, g)
 grid = torch.tensor(np.stack([Z1.ravel(), Z2.ravel()], axis=1))
 Gv = G_ex(grid)[:, 0].numpy().reshape(Z1.shape)
-fig, ax = plt.subplots(figsize=(5.2, 4.6))
+fig, ax = subplots(height=4.4, width=0.7)
 cs = ax.contourf(Z1, Z2, Gv, levels=np.linspace(0, 6, 13), cmap="Greys", alpha=0.6)
 fig.colorbar(cs, ax=ax, label="$G(z)$")
 ax.contour(Z1, Z2, Gv, levels=[1.0], colors="#d62728", linewidths=2.5)
@@ -302,13 +299,14 @@ ax.plot(
 ax.plot([0], [2], "s", color="#ff7f0e", ms=8, label="midpoint $(0,2)$: $G = 2$")
 ax.plot([], [], color="#d62728", lw=2.5, label="preimage $\\{z : G(z) = 1\\}$")
 ax.set(xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
-ax.legend(loc="lower right", fontsize=8)
+legend_below(fig, ax, ncols=1)
 glue("fig-p2-example1", fig, display=False)
 plt.close(fig)
 
 # %% [markdown]
 # ```{glue:figure} fig-p2-example1
 # :name: fig-p2-example1
+# :alt: Grey-level map of a two-layer network's output over the plane, with the preimage of the value 1 drawn in red as a bent line, two points on it and their midpoint off it.
 #
 # The two-layer network of {prf:ref}`P2 Example 1 <p2-example1>`: $G(z)$ over the plane (grey levels), the
 # preimage $\{z : G(z) = 1\}$ (red), two of its points and their midpoint, where $G = 2$
@@ -329,7 +327,6 @@ plt.close(fig)
 #
 # ```{prf:theorem} P2 Theorem 1 (two binary layers are NP-hard)
 # :label: p2-thm1
-# :nonumber:
 #
 # Given a two-layer ReLU network $G : \{\pm 1\}^k \to \mathbb{R}$ with fixed weights and an
 # observation $x$, deciding whether some $z \in \{\pm 1\}^k$ has $G(z) = x$ is NP-complete.
@@ -375,7 +372,6 @@ show_table(
 #
 # ```{prf:theorem} P2 Theorem 2 (four real layers are NP-hard)
 # :label: p2-thm2
-# :nonumber:
 #
 # Given a four-layer ReLU network $G : \mathbb{R}^k \to \mathbb{R}^2$ with fixed weights and an
 # observation $x \in \mathbb{R}^2$, deciding whether some $z \in \mathbb{R}^k$ has $G(z) = x$ is

@@ -15,16 +15,22 @@
 # (p2-timing)=
 # # How long does it take?
 #
-# {cite}`lei2019` (P2, Appendix C, Table 1) report the CPU time of one inversion of a random
-# network for latent sizes $k = 10, 30, \dots, 110$: about $0.6$-$1.0$ s for the
-# $\ell_\infty$ LP, $1.1$-$1.4$ s for the $\ell_1$ LP, $0.5$-$0.8$ s for the relaxation and
-# $1.6$-$2.1$ s for gradient descent (target **P2-tab1**, random-network part; the MNIST column
-# is measured in {ref}`p2-trained`). This chapter measures the same on this book's machine.
-# The LPs are those of {ref}`p2-noisy-lp`; how they are made fast is in {ref}`notes-p2-lp`.
+# **What you will learn.** What one inversion by each of P2's three LPs and by gradient
+# descent costs, what that cost is made of (how many LPs, and the first simplex solve of each
+# signal), and how solving the LPs of many signals together makes each inversion cheaper.
+# **Paper:** {cite}`lei2019` Appendix C, Table 1. **Read first:** {ref}`p2-noisy-lp` (the
+# three LPs) and {ref}`p2-latent-size` (the $k$-250-600 network).
 #
-# The timings printed here are of the machine that executed the notebook (for the stored
-# notebook: a 2-core CPU shared with other jobs), so they are excluded from the regression
-# tests; the *number of LPs* each inversion solves is deterministic and is compared.
+# P2 report the CPU time of one inversion of a random network for latent sizes
+# $k = 10, 30, \dots, 110$: about $0.6$-$1.0$ s for the $\ell_\infty$ LP, $1.1$-$1.4$ s for the
+# $\ell_1$ LP, $0.5$-$0.8$ s for the relaxation and $1.6$-$2.1$ s for gradient descent (target
+# **P2-tab1**, random-network part; the MNIST column is measured in {ref}`p2-trained`). This
+# chapter measures the same on the machine that executes it; how the LPs are made fast is in
+# {ref}`notes-p2-lp`.
+#
+# The timings shown are of the machine that executed the notebook (for the stored notebook: a
+# 2-core CPU), so they are excluded from the regression tests; the *number of LPs* each
+# inversion solves is deterministic and is compared.
 
 # %% tags=["hide-input"]
 # Setup: on Colab, install the book's `lib` package (Colab's own torch is kept) and use the GPU.
@@ -45,12 +51,14 @@ import time
 
 import numpy as np
 import torch
+from myst_nb import glue
 
 from lib import experiments
 from lib.generator import Generator
 from lib.gradient import gradient_descent
 from lib.lp import LP_METHODS, LayerwiseLP
 from lib.metrics import relative_error
+from lib.plotting import show_table
 from lib.scorecard import Claims
 
 S = experiments.settings("p2_timing")
@@ -74,7 +82,7 @@ PAPER = {  # P2 Table 1, CPU seconds per inversion, k = 10, 30, 50, 70, 90, 110
 # most 1,000 steps, gradient tolerance $10^{-9}$) is timed on one signal at a time as well,
 # since P2's table is per inversion (batched over many signals, GD is much cheaper per signal).
 
-# %% tags=["hide-input"]
+# %%
 ks, R = S["k_grid"], S["runs"]
 secs = {m: [] for m in (*LP_METHODS, "gd")}
 build = {m: [] for m in LP_METHODS}
@@ -110,13 +118,20 @@ for k in ks:
     errs["gd"].append(float(np.max(es)))
 
 # %% tags=["hide-input", "nbval-ignore-output"]
-print(f"seconds per inversion (median of {R} signal(s)), measured here | P2 Table 1")
-print("method      " + "".join(f"{'k=' + str(k):>15}" for k in ks))
-for m in (*LP_METHODS, "gd"):
-    cells = "".join(f"{a:7.2f} | {p:5.2f}" for a, p in zip(secs[m], PAPER[m], strict=True))
-    print(f"{m:<10} {cells}")
-print("problem build (once per network), seconds: "
-      + ", ".join(f"{m} {np.median(build[m]):.2f}" for m in LP_METHODS))
+NAME = {"linf": "l_inf LP", "l1": "l_1 LP", "relax": "LP relaxation", "gd": "gradient descent"}
+show_table(
+    ["method", *(f"k = {k}" for k in ks)],
+    [
+        [NAME[m], *(f"{a:.2f} ({p:.2f})" for a, p in zip(secs[m], PAPER[m], strict=True))]
+        for m in (*LP_METHODS, "gd")
+    ],
+    caption=f"Seconds per inversion, measured here (median of {R} signal(s)), and in "
+    "parentheses P2's Table 1. Problem build, once per network: "
+    + ", ".join(f"{NAME[m]} {np.median(build[m]):.2f} s" for m in LP_METHODS),
+)
+lp_secs = [t for m in LP_METHODS for t in secs[m]]
+glue("p2t-lp-range", f"{min(lp_secs):.2f}-{max(lp_secs):.2f}", display=False)
+glue("p2t-gd-range", f"{min(secs['gd']):.2f}-{max(secs['gd']):.2f}", display=False)
 
 # %% [markdown]
 # The LPs solved per inversion (summed over the two layers) explain most of the differences:
@@ -131,11 +146,11 @@ for m in LP_METHODS:
 print("gd     max rel. error per k: " + " ".join(f"{e:.0e}" for e in errs["gd"]))
 
 # %% [markdown]
-# On this book's idle 2-core machine (one thread) the $\ell_\infty$ LP and the relaxation cost
-# about as much per inversion as in P2's table, the $\ell_1$ LP (solved through its dual, see
-# {ref}`notes-p2-lp`) somewhat less; the stored run above was taken while other jobs shared the
-# machine, and its seconds are up to 2-3x larger. What dominates is
-# the first solve of each signal: one simplex solve of the $600\times250$ output layer from the
+# In this run the three LPs took {glue:text}`p2t-lp-range` s per inversion (one thread), the
+# same order as the 0.53-1.39 s of P2's table; gradient descent took
+# {glue:text}`p2t-gd-range` s against P2's 1.59-2.09 s. Timings on a shared machine vary by
+# a factor of up to 2-3 from run to run, so only the order of magnitude is compared. What
+# dominates an LP inversion is the first solve of each signal: one simplex solve of the $600\times250$ output layer from the
 # previous signal's basis takes several hundred iterations, a large part of a second here.
 # Building each LP once and warm-starting HiGHS removes the set-up cost (the cvxpy rows of
 # `benchmarks/p2_lp.py` re-solve through cvxpy for comparison), not that first solve. Gradient
@@ -144,10 +159,9 @@ print("gd     max rel. error per k: " + " ".join(f"{e:.0e}" for e in errs["gd"])
 #
 # ## Many signals at once
 #
-# Inverting signals one at a time, the simplex cannot reach the 20x speed-up over P2's table
-# that this book set as its target (30 ms per $\ell_\infty$ inversion of the noisy 20-100-500
-# network of the {ref}`noisy-inversion chapter <p2-noisy-lp>`): about 0.1 s per signal here.
-# An experiment, though, inverts many signals through one network, and
+# One signal at a time, the simplex takes about 0.1 s per $\ell_\infty$ inversion of the
+# noisy 20-100-500 network of the {ref}`noisy-inversion chapter <p2-noisy-lp>`. An experiment,
+# though, inverts many signals through one network, and
 # `LayerwiseLP(G, "linf", backend="ipm")` solves the LPs of all of them together: every signal
 # runs its own bracketing search, and each round's LPs are solved by one batched interior-point
 # method whose answers are turned into exact, checked vertices (`lib.ipm`; described in the
@@ -159,7 +173,7 @@ print("gd     max rel. error per k: " + " ".join(f"{e:.0e}" for e in errs["gd"])
 # next batch ("warm") has those answers from the start. The header of the table gives the
 # number of torch threads used.
 
-# %% tags=["hide-input"]
+# %%
 torch.set_num_threads(THREADS)
 G = Generator.random([20, 100, 500], seed=S["seed"], std="fan_out", output="relu")
 B = 20
@@ -174,9 +188,11 @@ runs["batch of 20, warm"] = [batched.invert(y[2 * B :])]
 ms = {k: sum(r.seconds for r in v) / B * 1e3 for k, v in runs.items()}
 
 # %% tags=["hide-input", "nbval-ignore-output"]
-print(f"l_inf LP, 20-100-500 net, noise 1e-2: milliseconds per signal (torch threads: {THREADS})")
-for k, v in ms.items():
-    print(f"  {k:<20} {v:7.1f}")
+show_table(
+    ["how", "ms per signal"],
+    [[k, f"{v:.1f}"] for k, v in ms.items()],
+    caption=f"l_inf LP, 20-100-500 net, noise 1e-2 (torch threads: {THREADS})",
+)
 
 # %% [markdown]
 # The batched solver gives each signal the same grid point as the simplex search, and the
@@ -192,19 +208,20 @@ print("LPs solved per signal (both layers):", warm.solves.sum(1).mean())
 print("LPs the vertex check sent to HiGHS:", fallbacks)
 
 # %% [markdown]
-# On the idle machine (`benchmarks/p2_lp.py`, two threads) the batches took 10-14 ms per
-# signal, and 7.5-8 ms in batches of 100, within the target; the cold batch pays for its first
-# signals, inverted in small groups (the run above shares the machine with other jobs and can
-# be slower). One signal at a time the interior point takes about 25 ms, within the target too,
-# and HiGHS about 0.1 s: the first LP of every signal has all-new costs (a new $x$), and the
+# `benchmarks/p2_lp.py` measures the same with two threads on a 2-core CPU
+# ({ref}`notes-p2-lp`): 10-14 ms per signal in batches of 20 and 7.5-8 ms in batches of 100;
+# the cold batch pays for its first signals, inverted in small groups. One signal at a time
+# the interior point takes about 25 ms, and HiGHS about 0.1 s: the first LP of every signal has all-new costs (a new $x$), and the
 # simplex, warm-started from the previous signal's basis, needs hundreds of iterations for it.
 
 # %% [markdown]
 # ## Summary
 #
 # * One inversion of a noiseless $k$-250-600 network costs a fraction of a second with any of
-#   the three LPs on this 2-core machine, about what P2's Table 1 reports; most of it is the
-#   first simplex solve of the output layer.
+#   the three LPs on a 2-core CPU, the same order as P2's Table 1; most of it is the first
+#   simplex solve of the output layer.
+# * The number of LPs per inversion explains the differences between the methods: one per
+#   layer for the $\ell_\infty$ LP on noiseless data, at least two for Algorithms 2 and 3.
 # * Many signals through one network are inverted much faster per signal by solving their LPs
 #   together (batched interior point with checked vertices).
 #
@@ -241,7 +258,7 @@ print("LPs the vertex check sent to HiGHS:", fallbacks)
 # %% [markdown]
 # ## Claims
 
-# %% tags=["remove-input"]
+# %% tags=["hide-input"]
 claims = Claims("p2_timing")
 exact = all(max(errs[m]) < 1e-6 for m in LP_METHODS)
 claims.add(

@@ -15,6 +15,14 @@
 # (p2-trained)=
 # # P2 on a trained MNIST generator
 #
+# **What you will learn.** Which signals of a trained generator the layer-wise LPs can invert
+# at all (the rank of the active rows), how their error grows with noise against gradient
+# descent's, how they denoise and, as the projection of projected gradient descent, inpaint
+# digits, and what an inversion costs. **Paper:** {cite}`lei2019` Sec. 5.2 (Figs. 1(c)(d), 3, 4
+# and 6; Table 1, MNIST column). **Read first:** {ref}`p2-noisy-lp` (the three LPs,
+# {prf:ref}`p2-noisy-alg1`, {prf:ref}`p2-noisy-alg2`, {prf:ref}`p2-noisy-alg3`) and
+# {ref}`mnist-generators` (how the generator was trained).
+#
 # The previous chapters inverted *random* networks. Section 5.2 of {cite}`lei2019` (P2) asks
 # whether the layer-wise LPs still work on a network trained as a GAN on MNIST, whose weights
 # are neither Gaussian nor well conditioned, and compares them with gradient descent. This
@@ -22,8 +30,7 @@
 # ({ref}`mnist-generators`, loaded, not retrained): the error against the noise level
 # (**P2-fig1cd**), denoising examples (**P2-fig3**), inpainting by projected gradient descent
 # with the LP as projection (**P2-fig4**) and the time per inversion (**P2-tab1**, MNIST
-# column). Read {ref}`p2-noisy-lp` first: it states the three LPs
-# ({prf:ref}`p2-noisy-alg1`, {prf:ref}`p2-noisy-alg2`, {prf:ref}`p2-noisy-alg3`).
+# column).
 
 # %% tags=["hide-input"]
 # Setup: on Colab, install the book's `lib` package (Colab's own torch is kept) and use the GPU.
@@ -54,7 +61,7 @@ from lib.lp import LayerwiseLP, projected_gd
 from lib.measurements import add_noise, band_mask, random_mask
 from lib.metrics import relative_error, wilson_interval
 from lib.models import generator_from_torch
-from lib.plotting import METHOD_COLORS, image_grid, show_table
+from lib.plotting import METHOD_COLORS, image_grid, legend_below, show_table, subplots
 from lib.scorecard import Claims
 from lib.train import load
 
@@ -116,7 +123,7 @@ print(
 )
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(6.4, 3.2))
+fig, ax = subplots(height=3.0, width=0.85)
 cnts = np.arange(int(active.min()), int(active.max()) + 1)
 rate_by = [float(ok[active == c].float().mean()) if (active == c).any() else np.nan for c in cnts]
 num_by = [int((active == c).sum()) for c in cnts]
@@ -125,7 +132,7 @@ ax2 = ax.twinx()
 ax2.plot(cnts, rate_by, "o-", color=METHOD_COLORS["linf_lp"], ms=3, label="recovered")
 ax.axvline(G.dims[0] - 0.5, color="k", ls=":", lw=1)
 ax.set(xlabel="active hidden units of the sample", ylabel="number of samples")
-ax2.set_ylabel("fraction recovered (rel. error <= 1e-3)")
+ax2.set_ylabel("fraction recovered")
 ax2.set_ylim(-0.05, 1.05)
 plt.close(fig)
 glue("p2-trained-rank", fig, display=False)
@@ -133,6 +140,7 @@ glue("p2-trained-rank", fig, display=False)
 # %% [markdown]
 # ```{glue:figure} p2-trained-rank
 # :name: fig-p2-trained-rank
+# :alt: Bar chart of the number of samples against their count of active hidden units, with a line for the fraction recovered exactly, and a dotted line at 20 active units.
 #
 # Noiseless inversion of the trained 20-60-784 generator by the $\ell_\infty$ LP against the
 # number of active hidden units of the sample (bars: samples; line: fraction recovered to
@@ -220,7 +228,7 @@ COLOR = {
     "gd": METHOD_COLORS["gd"],
     "adam": METHOD_COLORS["adam"],
 }
-fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+fig, axes = subplots(1, 2, height=3.4, sharey=True)
 for ax, nt in zip(axes, noises, strict=True):
     for j, k in enumerate(keys):
         shift = 1.1 ** (j - 2)
@@ -241,17 +249,18 @@ for ax, nt in zip(axes, noises, strict=True):
     ax.set(
         xscale="log",
         yscale="log",
-        xlabel=f"noise level a ({nt}: {dist})",
-        title=f"trained 20-60-784 net, {nt} noise",
+        xlabel=f"noise level a ({dist})",
+        title=f"{nt} noise",
     )
 axes[0].set_ylabel(r"relative error $\|z - z^*\| / \|z^*\|$")
-axes[0].legend(fontsize=8)
+legend_below(fig, axes[0], ncols=3)
 plt.close(fig)
 glue("p2-trained-fig1cd", fig, display=False)
 
 # %% [markdown]
 # ```{glue:figure} p2-trained-fig1cd
 # :name: fig-p2-trained-fig1cd
+# :alt: Two log-log panels, uniform and Gaussian noise, of the relative latent error against the noise level on the trained MNIST generator for the LPs, gradient descent and Adam: dots for runs, lines for medians.
 #
 # Relative latent error against the noise level on the trained MNIST generator (reproduces P2
 # Fig. 1(c)(d)). Dots: runs; lines: medians. Book scale: 50 runs per level for the
@@ -335,6 +344,7 @@ print(
 # %% [markdown]
 # ```{glue:figure} p2-trained-fig3
 # :name: fig-p2-trained-fig3
+# :alt: Rows of MNIST digits: ground truth, noisy observation, and the reconstructions of the l-infinity LP, the l1 LP and gradient descent, each titled with its image error.
 #
 # Denoising (P2 Fig. 3, with a difference). Rows: ground truth $G(z^*)$, observation with
 # Gaussian noise of variance 0.3 (clipped to $[0, 1]$ for display), $\ell_\infty$ LP
@@ -357,9 +367,9 @@ print(
 #
 # With pixels hidden ($y = A x$, $A$ the selection of the observed pixels), P2 recovers the
 # image by projected gradient descent whose projection onto the range of $G$ is the LP
-# inversion, after Shah and Hegde:
+# inversion, after {cite:t}`shah2018`:
 #
-# ```{prf:algorithm} Projected gradient descent with LP projection (P2 Sec. 5.2, Fig. 4)
+# ```{prf:algorithm} P2 Sec. 5.2, Fig. 4 (projected gradient descent with LP projection)
 # :label: p2-trained-pgd
 # $x_0 = A^\top y$; for $t = 0, 1, \dots$: $x_{t+1} = G\big(\mathrm{invert}(x_t - \eta A^\top
 # (A x_t - y))\big)$, with invert the $\ell_\infty$ LP ({prf:ref}`p2-noisy-alg1`) and
@@ -436,6 +446,7 @@ glue("p2-trained-fig4", fig, display=False)
 # %% [markdown]
 # ```{glue:figure} p2-trained-fig4
 # :name: fig-p2-trained-fig4
+# :alt: Three blocks of MNIST digits, one per mask (random half, top half, left half), each with rows for the truth, the observed pixels, projected gradient descent with the LP projection, and gradient descent.
 #
 # Inpainting (reproduces P2 Figs. 4 and 6). For each mask (random half of the pixels, top half,
 # left half), four rows: truth, observed pixels (hidden ones grey), projected gradient descent
@@ -447,9 +458,9 @@ glue("p2-trained-fig4", fig, display=False)
 # "always finds reasonable results" while GD sometimes gets stuck. Over 20 trials per mask we
 # find PGD ahead of P2's GD (which barely moves at step $10^{-3}$) on the random mask, level with
 # it on the half images (image errors of 0.3-0.6 in the median), and Adam on $z$ ahead of both.
-# The PGD medians move by a few hundredths when the LP solver changes: where a projection's LP
-# has several optimal $z$, another optimal vertex gives another iterate (the counts of
-# recoveries did not move when this book's search changed). Two reasons we can name: about a quarter
+# The PGD medians can move by a few hundredths with the LP solver: where a projection's LP
+# has several optimal $z$, another optimal vertex gives another iterate. Two reasons we can
+# name for the gap to P2's report: about a quarter
 # of the samples are not invertible at all (see above), and the $\ell_\infty$ projection of an
 # image that is not in the range of $G$ (the hidden pixels are still wrong) is not the
 # Euclidean projection PGD's analysis assumes. We did not tune $\eta$ or the number of steps.
@@ -458,12 +469,12 @@ glue("p2-trained-fig4", fig, display=False)
 # ## Time per inversion (P2 Table 1, MNIST column)
 #
 # One signal at a time, Gaussian noise $a = 10^{-2}$; the $\ell_\infty$ LP also in a batch of
-# all signals (`backend="ipm"`). `benchmarks/p2_trained.py` measures the same on an idle
-# machine with more signals (stored output `benchmarks/p2_trained.json`): there the $\ell_\infty$
-# LP takes about 24 ms per inversion one signal at a time and 6-7 ms per signal in batches of
-# 50 and 200 (interior point, one thread), within the targets this book set (50 ms and 10 ms),
-# and the simplex about 50 ms one at a time; {ref}`notes-p2-lp` has the table. The numbers
-# below come from a run beside the rest of the book and vary from run to run.
+# all signals (`backend="ipm"`). `benchmarks/p2_trained.py` measures the same with more
+# signals on a 2-core CPU with one thread (stored output `benchmarks/p2_trained.json`): there
+# the $\ell_\infty$ LP takes about 24 ms per inversion one signal at a time and 6-7 ms per
+# signal in batches of 50 and 200 (interior point), and the simplex about 50 ms one at a time;
+# {ref}`notes-p2-lp` has the table. The numbers below come from the run that executed this
+# notebook and vary from run to run.
 
 # %% tags=["hide-input", "nbval-ignore-output"]
 n_t = S["timing_signals"]
@@ -535,7 +546,7 @@ show_table(
 # %% [markdown]
 # ## Claims
 
-# %% tags=["remove-input"]
+# %% tags=["hide-input"]
 med = {(k, nt, li): float(np.median(err[k, nt, li])) for (k, nt, li) in err}
 lp_beats_gd = all(
     med["linf", nt, li] < med["gd", nt, li] for nt in noises for li in range(1, len(levels))

@@ -15,6 +15,13 @@
 # (p3-conv-matrices)=
 # # Convolutions are sparse matrices
 #
+# **What you will learn.** How to write a transposed convolution as an explicit matrix, how
+# sparse and structured that matrix is, and the relabelling of its rows and columns behind P3's
+# main result, which this chapter states ({prf:ref}`p3-conv-matrices-thm1`). **Paper:**
+# {cite}`ma2018` Sec. 2 and Fig. 2 (target **P3-fig2**). **Read first:** the layered generator
+# of {ref}`p2-expansive` or {ref}`p1-invertibility`; no knowledge of convolutions is assumed
+# beyond what follows.
+#
 # Ma, Ayaz and Karaman {cite}`ma2018` study generators built from *transposed convolutions*
 # ("deconvolutions"), the layers of every DCGAN-style image generator. Their two-layer model is
 #
@@ -26,12 +33,6 @@
 # it against the framework's own transposed convolution, and reproduces the paper's Figure 2: a
 # permutation of rows and columns that turns it into a block-diagonal matrix of identical dense
 # blocks. That permutation is the key idea of the paper's proof.
-#
-# You will learn to write a transposed convolution as an explicit matrix, to see its sparsity,
-# and the relabelling behind P3's main result, which this chapter states
-# ({prf:ref}`p3-conv-matrices-thm1`). It reproduces P3 Sec. 2 and Fig. 2 (target **P3-fig2**).
-# Read first the layered generator of {ref}`p2-expansive` or {ref}`p1-invertibility`; no
-# knowledge of convolutions is assumed beyond what follows.
 #
 # **Notation** (P3 Sec. 2.1). Layer $i$ has $C_i$ channels of $D_i$ pixels each, $n_i = C_i D_i$.
 # $f_{i,j}$ is the filter (of $l$ taps) from input channel $i$ to output channel $j$. Feature maps
@@ -58,7 +59,7 @@ import torch
 import torch.nn.functional as F
 from myst_nb import glue
 
-from lib import conv
+from lib import conv, plotting
 from lib.experiments import settings
 from lib.scorecard import Claims
 
@@ -152,10 +153,10 @@ ids = filter_ids(W, w, C_in, C_out, D0, D0 * l)
 ids_p = ids[rows.numpy()][:, cols.numpy()]
 cmap = plt.get_cmap("tab10", C_in * C_out).copy()
 cmap.set_bad("white")
-fig, axes = plt.subplots(1, 2, figsize=(7.5, 5.5))
+fig, axes = plotting.subplots(1, 2, height=5.2)
 for ax, M, title in [
-    (axes[0], ids, "(a) transposed convolution W\n(rows: output (j, o), cols: input (i, q))"),
-    (axes[1], ids_p, "(b) permuted: rows (q, j, a), cols (q, i)\nblock-diagonal, identical blocks"),
+    (axes[0], ids, "(a) W, natural order\nrows (j, o), columns (i, q)"),
+    (axes[1], ids_p, "(b) permuted: rows (q, j, a),\ncolumns (q, i)"),
 ]:
     ax.imshow(
         np.ma.masked_invalid(M),
@@ -168,7 +169,7 @@ for ax, M, title in [
     ax.set_yticks(np.arange(-0.5, M.shape[0], 1), minor=True)
     ax.grid(which="minor", color="0.85", lw=0.5)
     ax.grid(which="major", visible=False)
-    ax.tick_params(which="both", length=0, labelsize=7)
+    ax.tick_params(which="both", length=0)
     ax.set_title(title)
     ax.set_xlabel("column (input entry)")
     ax.set_ylabel("row (output entry)")
@@ -180,16 +181,16 @@ handles = [
 fig.legend(
     handles,
     [f"$f_{{{i + 1},{j + 1}}}$" for i in range(C_in) for j in range(C_out)],
-    loc="lower center",
-    ncol=4,
+    loc="outside lower center",
+    ncols=4,
 )
-fig.tight_layout(rect=(0, 0.06, 1, 1))
 glue("p3-conv-matrices-fig2", fig, display=False)
 plt.close(fig)
 
 # %% [markdown]
 # ```{glue:figure} p3-conv-matrices-fig2
 # :name: fig-p3-conv-matrices-fig2
+# :alt: Two coloured sparsity patterns of a 24 by 8 transposed-convolution matrix: scattered entries in the natural order (a), and identical dense blocks on the diagonal after permuting rows and columns (b).
 #
 # A transposed convolution as a matrix (reproduces P3 Fig. 2): 1-D, $C_{\rm in} = 2$ input and
 # $C_{\rm out} = 2$ output channels, kernel $l = 3$ = stride, 4 input pixels (a $24 \times 8$
@@ -226,7 +227,7 @@ for C_in_, C_out_, k_, D_ in [
 # ### What the permutation buys
 #
 # With i.i.d. Gaussian filter taps, the block $B$ is a dense Gaussian matrix, the object that
-# Hand and Voroninski's analysis of fully connected generators handles with standard
+# the analysis of {cite:t}`hand2018global` of fully connected generators handles with standard
 # concentration bounds. The permutation is only a relabelling of inputs and outputs, so norms and
 # the ReLU (entrywise) commute with it: every statement about $\sigma(W x)$ can be proven on the
 # block-diagonal form. The price is that the permutation of the *input* distorts angles between
@@ -251,13 +252,13 @@ print(
 )
 
 # %% [markdown]
-# ## Theorem 1 and its corollaries
+# ## P3 Theorem 1 and its corollaries
 #
 # The permutation is the tool; the result it proves is the following (P3 Sec. 3). $D_v J(z)$ is
 # the one-sided directional derivative of the cost $J$ along $v$, and $\mathcal{B}(z, r)$ the ball
 # of radius $r$ around $z$.
 #
-# ```{prf:theorem} Invertibility of convolutional generative networks (P3 Theorem 1)
+# ```{prf:theorem} P3 Theorem 1 (invertibility of convolutional generative networks)
 # :label: p3-conv-matrices-thm1
 #
 # Fix $\epsilon > 0$. Let $W_1 \in \mathbb{R}^{C_1 D_1 \times C_0 D_0}$ and
@@ -283,7 +284,7 @@ print(
 # (a local minimum or a saddle may sit there), which is why the recovery code of this book
 # restarts once from the negated end point ({doc}`p3_partial_recovery`).
 #
-# ```{prf:corollary} One-to-one mapping (P3 Corollary 2)
+# ```{prf:corollary} P3 Corollary 2 (one-to-one mapping)
 # :label: p3-conv-matrices-cor2
 #
 # Under the assumptions of {prf:ref}`p3-conv-matrices-thm1` the map $G: \mathbb{R}^{n_0} \to
@@ -359,7 +360,7 @@ print(
 # %% [markdown]
 # ## Claims
 
-# %%
+# %% tags=["hide-input"]
 claims = Claims("p3_conv_matrices")
 claims.add(
     "P3-fig2",

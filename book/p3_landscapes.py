@@ -15,6 +15,12 @@
 # (p3-landscapes)=
 # # Landscapes of the inversion cost
 #
+# **What you will learn.** What {prf:ref}`p3-conv-matrices-thm1` and its partial-measurement
+# version, {prf:ref}`p3-landscapes-thm4` (stated below), predict about the cost surface, where
+# they leave room for spurious minima, and how mode collapse looks in the latent space.
+# **Paper:** {cite}`ma2018` Sec. 4.2 and Fig. 4 (target **P3-fig4**). **Read first:**
+# {ref}`p3-conv-matrices` (the theorem and the notation).
+#
 # {prf:ref}`p3-conv-matrices-thm1` says that the cost
 #
 # $$J(z) = \tfrac12 \| y^\star - A\, G(z) \|_2^2, \qquad y^\star = A\, G(z^\star),$$
@@ -27,11 +33,6 @@
 # output), weights i.i.d. $\mathcal{N}(0, 1)$, 50 % of the output pixels observed (a uniform random
 # mask), with (a) ReLU, (b) sigmoid and (c) tanh after both layers, and (d) the paper's
 # counter-example: ReLU with weights drawn from $U[0, 1]$, which are not zero-mean.
-#
-# You will see what {prf:ref}`p3-conv-matrices-thm1` and its partial-measurement version,
-# {prf:ref}`p3-landscapes-thm4` (stated below), predict about the cost surface, where they leave
-# room for spurious minima, and how mode collapse looks in the latent space (target
-# **P3-fig4**). Read {ref}`p3-conv-matrices` first: it states the theorem and the notation.
 
 # %% tags=["hide-input"]
 # Setup: on Colab, install the book's `lib` package (Colab's own torch is kept) and use the GPU.
@@ -51,10 +52,9 @@ DEVICE = lib.setup_notebook("p3_landscapes")
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from IPython.display import HTML, display
 from myst_nb import glue
 
-from lib import conv, measurements
+from lib import conv, measurements, plotting
 from lib.experiments import settings
 from lib.scorecard import Claims
 
@@ -166,9 +166,7 @@ rows = [
     ]
     for name in nets
 ]
-th = "".join(f"<th>{h}</th>" for h in header)
-trs = "".join("<tr>" + "".join(f"<td>{v}</td>" for v in r) + "</tr>" for r in rows)
-display(HTML(f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>"))
+plotting.show_table(header, rows)
 
 # %% [markdown]
 # The columns: whether the grid minimum of $J$ sits at $z^\star$ (the centre; for (d) the minimum is
@@ -180,7 +178,7 @@ display(HTML(f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>")
 # cosine between that point and $z^\star$ ($-1$: on the ray of $-z^\star$).
 
 # %% tags=["hide-input"]
-fig = plt.figure(figsize=(10, 8.6))
+fig = plt.figure(figsize=(plotting.COLUMN_WIDTH, 7.0))
 for k, name in enumerate(nets):
     # computed_zorder=False: draw in zorder, so the z* marker stays in front of the surface
     ax = fig.add_subplot(2, 2, k + 1, projection="3d", computed_zorder=False)
@@ -194,15 +192,15 @@ for k, name in enumerate(nets):
     ax.scatter(
         [zs[0]], [zs[1]], [0], color="red", s=40, depthshade=False, zorder=6, label="$z^\\star$"
     )
-    ax.set_title(f"{name}\n{flat[name]} grid point(s) with J(z) ~ 0", fontsize=9)
+    ax.set_title(f"{name}\n{flat[name]} grid point(s) with J(z) ~ 0")
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
     ax.ticklabel_format(axis="z", style="sci", scilimits=(-2, 2))
-    ax.xaxis.set_major_locator(plt.MaxNLocator(5))
-    ax.yaxis.set_major_locator(plt.MaxNLocator(5))
-    ax.tick_params(axis="both", labelsize=7)
-    ax.tick_params(axis="z", pad=6, labelsize=7)
-    ax.set_zlabel("J(z)", labelpad=14)
+    ax.xaxis.set_major_locator(plt.MaxNLocator(4))
+    ax.yaxis.set_major_locator(plt.MaxNLocator(4))
+    ax.zaxis.set_major_locator(plt.MaxNLocator(4))
+    ax.tick_params(axis="z", pad=6)
+    ax.set_zlabel("J(z)", labelpad=12)
     ax.view_init(elev=35, azim=-60)
 fig.tight_layout()
 glue("p3-landscapes-surfaces", fig, display=False)
@@ -211,6 +209,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} p3-landscapes-surfaces
 # :name: fig-p3-landscapes-surfaces
+# :alt: Four 3-D surfaces of the inversion cost over a two-dimensional latent, for ReLU, sigmoid and tanh networks with Gaussian weights and a ReLU network with uniform positive weights, the true latent marked in red.
 #
 # The cost $J(z) = \tfrac12 \|A (G(z) - G(z^\star))\|^2$ on a $121 \times 121$ grid
 # $z^\star \pm 8$ (reproduces P3 Fig. 4): latent $(2, 1, 1)$, transposed convolutions to 16 then
@@ -223,28 +222,29 @@ plt.close(fig)
 # And the same landscapes from above, with the level sets, which show the basins better:
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 4, figsize=(13, 3.4))
+fig, axes = plotting.subplots(2, 2, height=6.6)
+axes = axes.ravel()
 for ax, name in zip(axes, nets, strict=True):
     T1, T2 = np.meshgrid(t1[name].cpu().numpy(), t2[name].cpu().numpy(), indexing="ij")
     cs = ax.contourf(T1, T2, np.sqrt(J[name]), levels=30, cmap="viridis")
-    fig.colorbar(cs, ax=ax, shrink=0.8, format="%.3g").ax.tick_params(labelsize=7)
+    fig.colorbar(cs, ax=ax, shrink=0.9, format="%.2g")
     zs = z_stars[name].cpu().numpy()
     ax.plot(*zs, "r*", ms=10, label="$z^\\star$")
     if name.startswith("(a)"):
-        ax.plot(*(-zs), "wx", ms=8, label="$-z^\\star$")
-    ax.set_title(name, fontsize=9)
+        ax.plot(*(-zs), "X", mfc="white", mec="black", ms=9, label="$-z^\\star$")
+    ax.set_title(name)
     ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
     ax.set_aspect("equal")
     ax.grid(False)
-axes[0].set_ylabel("$z_2$")
-axes[0].legend(loc="lower left", fontsize=7)
-fig.tight_layout()
+plotting.legend_below(fig, axes[0], ncols=2)
 glue("p3-landscapes-levels", fig, display=False)
 plt.close(fig)
 
 # %% [markdown]
 # ```{glue:figure} p3-landscapes-levels
 # :name: fig-p3-landscapes-levels
+# :alt: Four contour maps of the square root of the inversion cost over the two-dimensional latent, for the same four networks, with the true latent as a red star and its negative as a white cross.
 #
 # Level sets of $\sqrt{J(z)}$ (colour bar: $\sqrt{J}$, dark = low) for the four networks of
 # {numref}`fig-p3-landscapes-surfaces`, same grid and mask; red star $z^\star$, white cross
@@ -282,7 +282,7 @@ plt.close(fig)
 # apart. The paper presents this as the mode collapse that Corollary 2 rules out for zero-mean
 # Gaussian weights.
 #
-# ```{prf:theorem} Invertibility under partial measurements (P3 Theorem 4)
+# ```{prf:theorem} P3 Theorem 4 (invertibility under partial measurements)
 # :label: p3-landscapes-thm4
 #
 # Under the assumptions of {prf:ref}`p3-conv-matrices-thm1`, let $A \in \mathbb{R}^{m \times C_2 D_2}$ be
@@ -357,7 +357,7 @@ plt.close(fig)
 # %% [markdown]
 # ## Claims
 
-# %%
+# %% tags=["hide-input"]
 good = ["(a) ReLU", "(b) Sigmoid", "(c) Tanh"]
 bad = "(d) ReLU, U[0,1] weights"
 unique = all(argmin_ok[g] and flat[g] == 1 for g in good)

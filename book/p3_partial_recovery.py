@@ -15,6 +15,13 @@
 # (p3-partial-recovery)=
 # # Recovery from partial measurements
 #
+# **What you will learn.** How much expansion and how many observed pixels gradient descent
+# needs to recover the latent of a random convolutional generator, and why the pattern of the
+# observed pixels matters as much as their number. **Paper:** {cite}`ma2018` Sec. 3 and 4.2
+# (targets **P3-thm1**, **P3-phase**, **P3-conj3**, **P3-multi**). **Read first:**
+# {ref}`p3-conv-matrices` (the theorem) and {ref}`p3-landscapes` (what the cost looks like);
+# {ref}`p3-trained` applies the same algorithm to a trained generator.
+#
 # {prf:ref}`p3-conv-matrices-thm1` and {prf:ref}`p3-landscapes-thm4` {cite}`ma2018` say that gradient descent on
 #
 # $$J(z) = \tfrac12 \| A\,G(z^\star) - A\, G(z) \|_2^2$$
@@ -30,12 +37,7 @@
 #    networks and for other activations (LeakyReLU, sigmoid, tanh).
 #
 # This chapter measures all of them: recovery probability over many random networks and latents,
-# as a function of expansion and of $r$, and prints the transition points (targets **P3-thm1**,
-# **P3-phase**, **P3-conj3**, **P3-multi**). You will learn how much expansion and how many
-# observed pixels gradient descent needs, and why the pattern of the observed pixels matters as
-# much as their number. Read {ref}`p3-conv-matrices` (the theorem) and {ref}`p3-landscapes`
-# (what the cost looks like) first; {ref}`p3-trained` applies the same algorithm to a trained
-# generator.
+# as a function of expansion and of $r$, and prints the transition points.
 
 # %% tags=["hide-input"]
 # Setup: on Colab, install the book's `lib` package (Colab's own torch is kept) and use the GPU.
@@ -76,7 +78,7 @@ print(f"recovered when ||z - z*|| / ||z*|| < {S['success_tol']:g}")
 # **Method.** For every point of a sweep we draw $T$ independent networks and latents, observe
 # $y = A G(z^\star)$ through a mask with sampling rate $r$, and run the following algorithm.
 #
-# ```{prf:algorithm} Latent recovery with the negation restart (P3 Sec. 4.3, authors' code)
+# ```{prf:algorithm} P3 Sec. 4.3 and the authors' code (latent recovery with the negation restart)
 # :label: p3-alg-recovery
 #
 # **Inputs** generator $G$, observations $y = A G(z^\star)$ (mask $A$), learning rate $\eta$,
@@ -94,7 +96,7 @@ print(f"recovered when ||z - z*|| / ||z*|| < {S['success_tol']:g}")
 # converges within 500 iterations") at both scales. `lib.conv.recover`.
 # ```
 #
-# The restart is the authors' code's (and Hand and Voroninski's) answer to the stationary point
+# The restart is the authors' code's (and that of {cite:t}`hand2018global`) answer to the stationary point
 # that the theorem cannot exclude. A trial counts as *recovered* when the relative latent error
 # is below $10^{-3}$; failures are not borderline (errors are either $\lesssim 10^{-6}$ or of
 # order 1). All trials of a sweep run in one batch, each row through its own network
@@ -191,7 +193,7 @@ for i, k in enumerate(kinds):
 # %% [markdown]
 # ## Sub-Gaussian weights (Conjecture 3), depth and activations
 #
-# ```{prf:conjecture} Sub-Gaussian weights (P3 Conjecture 3)
+# ```{prf:conjecture} P3 Conjecture 3 (sub-Gaussian weights)
 # :label: p3-partial-recovery-conj3
 #
 # Under the assumptions of {prf:ref}`p3-conv-matrices-thm1`, let the network weights follow any zero-mean
@@ -246,63 +248,79 @@ def wilson_bars(prob, n):
     return [np.asarray(prob) - lo, hi - np.asarray(prob)]
 
 
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-ax = axes[0]
+fig, axd = plt.subplot_mosaic(
+    [["a", "b"], ["c", "c"]], figsize=(plotting.COLUMN_WIDTH, 7.0), layout="constrained"
+)
+
+
+def legend_under(ax, ncols):
+    """The panel's legend under its axes, off the data."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=ncols)
+
+
+ax = axd["a"]
 for j, r in enumerate(thm_rates):
     ax.errorbar(
         [c / 2 for c in thm_c],
         thm_prob[:, j],
         yerr=wilson_bars(thm_prob[:, j], S["thm_trials"]),
         fmt="o-",
+        ms=4,
         capsize=2,
         elinewidth=0.7,
         label=f"r = {r}",
     )
-ax.set_xlabel("first-layer expansion $n_1 / n_0 = c / 2$ (second layer: x4)")
+ax.set_xlabel("first-layer expansion $n_1 / n_0$")
 ax.set_ylabel("recovery rate")
-ax.set_title(f"(a) kernel = stride = 2, $C_0 = 8$ ({S['thm_trials']} nets/point)", fontsize=9)
-ax.legend()
-ax = axes[1]
-styles = {"random": "k-", "top": "C0--", "bottom": "C1--", "left": "C2-.", "right": "C3-."}
+ax.set_title(f"(a) expansion ({S['thm_trials']} nets/point)")
+legend_under(ax, 3)
+ax = axd["b"]
+styles = {"random": ("k-", "o"), "top": ("C0--", "v"), "bottom": ("C1--", "^"),
+          "left": ("C2-.", "<"), "right": ("C3-.", ">")}
 for i, k in enumerate(kinds):
+    spread = 1.06 ** (i - (len(kinds) - 1) / 2)  # the half-image curves side by side
     ax.errorbar(
-        rates,
+        np.array(rates) * spread,
         phase.prob[i].numpy(),
         yerr=wilson_bars(phase.prob[i].numpy(), T),
-        fmt=styles[k],
-        marker="o",
-        ms=3,
+        fmt=styles[k][0],
+        marker=styles[k][1],
+        ms=4,
         capsize=2,
         elinewidth=0.6,
         label=k,
     )
 ax.set_xscale("log")
-ax.set_xlabel("sampling rate r (log scale)")
-ax.set_title(f"(b) masks: 16-1 channels, kernel 5, stride 3 ({T} nets/point)", fontsize=9)
-ax.legend()
-ax = axes[2]
+ax.set_xlabel("sampling rate r")
+ax.set_title(f"(b) mask patterns ({T} nets/point)")
+legend_under(ax, 3)
+ax = axd["c"]
 for name, sw in sweeps.items():
     ls = "-" if name in ("gaussian", "uniform", "rademacher") else "--"
-    ax.plot(rates, sw.prob[0], ls, marker="o", ms=3, label=name)
+    ax.plot(rates, sw.prob[0], ls, marker="o", ms=4, label=name)
 ax.set_xscale("log")
-ax.set_xlabel("sampling rate r (log scale), random masks")
-ax.set_title("(c) weights, activations, depth", fontsize=9)
-ax.legend(fontsize=7, ncol=2)
-for ax in axes:
+ax.set_ylabel("recovery rate")
+ax.set_xlabel("sampling rate r, uniform random masks")
+ax.set_title("(c) weights, activations, depth")
+legend_under(ax, 4)
+for ax in axd.values():
     ax.set_ylim(-0.03, 1.03)
-fig.tight_layout()
 glue("p3-partial-recovery-rates", fig, display=False)
 plt.close(fig)
 
 # %% [markdown]
 # ```{glue:figure} p3-partial-recovery-rates
 # :name: fig-p3-partial-recovery-rates
+# :alt: Three panels of the recovery rate against the sampling rate r: (a) for several expansions, (b) for random pixels and four half-image masks, (c) for other weight distributions, activations and depths; the rates rise from 0 to 1 over a narrow range of r.
 #
 # Recovery rate of {prf:ref}`p3-alg-recovery` on random networks (the tables above; no figure of
 # P3 shows these, they test P3 Thm. 1/4, Sec. 3 and Conj. 3). (a) Expansion, the setting of
-# Theorem 1: kernel = stride = 2, $C_0 = 8$ latent channels, $C_1 = C_2 = c$, 16 networks per
-# point. (b) Mask patterns on the Sec. 4.2 network (16 then 1 channel, kernel 5, stride 3,
-# $2 \times 2 \times 2$ latent, $26 \times 26$ output), 8 networks per point. (c) Other weight
+# Theorem 1: kernel = stride = 2, $C_0 = 8$ latent channels, $C_1 = C_2 = c$, so that the
+# first layer expands by $n_1 / n_0 = c/2$ and the second by 4; 16 networks per point. (b) Mask
+# patterns on the Sec. 4.2 network (16 then 1 channel, kernel 5, stride 3,
+# $2 \times 2 \times 2$ latent, $26 \times 26$ output), 8 networks per point; the five curves
+# are spread horizontally by a few percent so that the four half-image masks, which succeed
+# at the same rates, stay visible. (c) Other weight
 # distributions, activations and depths, random masks, 8 networks per point (error bars omitted;
 # with 8 trials a rate of 4 of 8 has the 95 % interval 0.22-0.78). Error bars: 95 % Wilson
 # intervals. Adam, learning rate 0.1, 500 steps, one negation restart; book scale (paper scale:
@@ -436,7 +454,7 @@ for name, sw in all_sweeps.items():
 # ## Claims
 
 
-# %%
+# %% tags=["hide-input"]
 def fmt(d):
     return ", ".join(f"{k} {show_r(v).strip()}" for k, v in d.items())
 

@@ -15,6 +15,12 @@
 # (p3-trained)=
 # # Recovery on a trained generator
 #
+# **What you will learn.** How a trained generator with batch-norm and a label becomes the plain
+# layered map $G(z)$ of the theory, how often gradient descent recovers $z^\star$ from each kind
+# of mask, and why it sometimes does not. **Paper:** {cite}`ma2018` Sec. 4.3 and Fig. 5 (target
+# **P3-fig5**). **Read first:** {ref}`p3-partial-recovery` (the recovery algorithm and the phase
+# transition on random networks) and {ref}`mnist-generators` (how the generator was trained).
+#
 # The theory of the previous chapters is about *random* two-layer networks. P3 {cite}`ma2018`
 # closes (Section 4.3, Figure 5) with the experiment a practitioner cares about: take a
 # conditional DCGAN **trained** on MNIST, hide part of a generated digit, and recover the latent
@@ -23,13 +29,6 @@
 # reproduces that experiment (target **P3-fig5**) over many trials, with the rate of success and
 # its uncertainty instead of five examples, and asks whether the trained network needs more
 # pixels than a random one.
-#
-# You will learn how a trained generator with batch-norm and a label becomes the plain layered
-# map $G(z)$ of the theory, how often gradient descent recovers $z^\star$ from each kind of mask,
-# and why it sometimes does not.
-#
-# Read first: {ref}`p3-partial-recovery` (the recovery algorithm and the phase transition on
-# random networks) and {ref}`mnist-generators` (how the generator was trained).
 
 # %% tags=["hide-input"]
 # Setup: on Colab, install the book's `lib` package (Colab's own torch is kept) and use the GPU.
@@ -51,7 +50,6 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from IPython.display import HTML, display
 from myst_nb import glue
 
 from lib import conv, measurements, plotting, train
@@ -64,13 +62,6 @@ S = settings("p3_trained")
 T, seed = S["trials"], S["seed"]
 DTYPE = getattr(torch, S["dtype"])
 rec = dict(optimizer=S["optimizer"], lr=S["lr"], steps=S["steps"])
-
-
-def html_table(header, rows):
-    """A small HTML table that wraps to the text column."""
-    th = "".join(f"<th>{h}</th>" for h in header)
-    trs = "".join("<tr>" + "".join(f"<td>{v}</td>" for v in r) + "</tr>" for r in rows)
-    return HTML(f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>")
 
 
 # %% [markdown]
@@ -170,19 +161,17 @@ for k, (kind, r) in enumerate(masks_spec):
             f"{float(img_err[k].median()):.0e}",
         ]
     )
-display(
-    html_table(
-        [
-            "mask",
-            "observed pixels",
-            "recovered",
-            "95 % interval",
-            "fitted y",
-            "by the restart",
-            "median image error",
-        ],
-        rows,
-    )
+plotting.show_table(
+    [
+        "mask",
+        "observed pixels",
+        "recovered",
+        "95 % interval",
+        "fitted y",
+        "by the restart",
+        "median image error",
+    ],
+    rows,
 )
 
 # %% [markdown]
@@ -243,7 +232,7 @@ def show_r(v, grid=rates):
     return "not reached" if np.isnan(v) else ("<= " if v == grid[0] else "") + f"{v:.3f}"
 
 
-fig, ax = plt.subplots(figsize=(7.5, 4))
+fig, ax = plotting.subplots(height=3.6)
 for x, p, okk, lab, st in [
     (rates, p_tr, ok[:R], "trained (MNIST DCGAN)", "C0o-"),
     (rates_c, p_rd, ok_r, "same architecture, random weights", "C1s--"),
@@ -265,14 +254,14 @@ for k in range(R, K):
         label=f"trained, {kind} half",
     )
 ax.set_xscale("log")
-ticks = sorted(set(rates) | set(rates_c) | {0.5})
-ax.set_xticks(ticks)
-ax.set_xticklabels([f"{r:g}" for r in ticks], fontsize=7)
-ax.set_xlabel("sampling rate r (fraction of the 1024 pixels observed, log scale)")
+span = (min(min(rates), min(rates_c)), max(max(rates), max(rates_c)))
+ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0) if span[0] <= t <= span[1]]
+ax.set_xticks(ticks, [f"{r:g}" for r in ticks])
+ax.minorticks_off()
+ax.set_xlabel("sampling rate r (fraction of the 1024 pixels observed)")
 ax.set_ylabel(f"recovery rate (of {T} trials)")
 ax.set_ylim(-0.03, 1.03)
-ax.legend(fontsize=7, loc="lower right")
-fig.tight_layout()
+plotting.legend_below(fig, ax, ncols=2)
 glue("p3-trained-rate", fig, display=False)
 plt.close(fig)
 print(f"r at 50 % recovery: trained {show_r(tr_50)}, random weights {show_r(rd_50, rates_c)}")
@@ -287,6 +276,7 @@ print(
 # %% [markdown]
 # ```{glue:figure} p3-trained-rate
 # :name: fig-p3-trained-rate
+# :alt: Recovery rate with 95 % intervals against the sampling rate for the trained P3 generator (random pixels and four half-image masks) and for a random network of the same architecture.
 #
 # Recovery rate against the sampling rate, with 95 % Wilson intervals: the trained P3 generator
 # (uniform random pixels, and the four half-image masks of P3 Fig. 5 at $r = 0.5$, spread
@@ -356,6 +346,7 @@ plt.close(fig)
 # %% [markdown]
 # ```{glue:figure} p3-trained-grid
 # :name: fig-p3-trained-grid
+# :alt: Three rows of digits for six masks: the true image, the observed pixels with hidden ones in red, and the image of the recovered latent with its error.
 #
 # Latent recovery on the trained conditional DCGAN (reproduces P3 Fig. 5). Top: ground truth
 # $G(z^\star)$; middle: the observed pixels (hidden pixels in red); bottom: $G(\hat z)$, the
@@ -472,7 +463,9 @@ for k in range(2, K):
             f"{int((~ok[k]).sum())}",
         ]
     )
-display(html_table(["mask", "smallest singular value: recovered", "failed", "failures"], jac_rows))
+plotting.show_table(
+    ["mask", "smallest singular value: recovered", "failed", "failures"], jac_rows
+)
 
 # %% [markdown]
 # The failed trials have a flattest direction two to four times flatter than the recovered
@@ -495,10 +488,8 @@ for k in range(R):
             f"{float(b.double().median()):.0f}" if len(b) else "-",
         ]
     )
-display(
-    html_table(
-        ["mask", "observed pixels", "informative: recovered", "informative: failed"], sat_rows
-    )
+plotting.show_table(
+    ["mask", "observed pixels", "informative: recovered", "informative: failed"], sat_rows
 )
 sat_tr = float((x_all[:T].abs() >= 0.99).double().mean())
 sat_rd = float((x_r[:T].abs() >= 0.99).double().mean())
@@ -586,7 +577,7 @@ print(f"saturated pixels (|G(z*)| >= 0.99): trained {sat_tr:.0%}, random weights
 # %% [markdown]
 # ## Claims
 
-# %%
+# %% tags=["hide-input"]
 five = [3, 5, 6, 7, 8]  # random r = 0.2 and the four halves (P3 Fig. 5's five masks)
 claims = Claims("p3_trained")
 perfect = all(rate[k] == 1.0 for k in five)

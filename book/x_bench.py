@@ -20,7 +20,8 @@
 # with the *same* signals, noise and masks, and the *same* success criterion, so that you can
 # read off which method to use when. It also builds the hybrid that {cite}`aberdam2020` (P1)
 # Sec. 6.1 leaves for future work: layered pursuit where it works, gradient descent where it
-# does not (targets **X-bench** and **X-hybrid**). **Read first:** {doc}`p1_random_sweep` (the
+# does not (targets **X-bench** and **X-hybrid**). **Paper:** all three, {cite}`aberdam2020`
+# Sec. 6, {cite}`lei2019` Sec. 5 and {cite}`ma2018` Sec. 4, on common ground. **Read first:** {doc}`p1_random_sweep` (the
 # three regimes of a random tanh net), {ref}`p2-noisy-lp` (P2's linear programs),
 # {doc}`p3_partial_recovery` (gradient descent under masks) and {ref}`mnist-generators` (the
 # trained generators).
@@ -46,15 +47,13 @@ import lib
 DEVICE = lib.setup_notebook("x_bench")
 
 # %% tags=["hide-input"]
-import html
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from IPython.display import HTML
 from myst_nb import glue
 
 from lib import bench, experiments
+from lib.plotting import show_table, subplots
 from lib.scorecard import Claims
 
 S = experiments.settings("x_bench")
@@ -74,7 +73,7 @@ torch.set_num_threads(1)
 # | LP relaxation | {prf:ref}`P2 Alg. 3 <p2-noisy-alg3>` | as above |
 # | GD | P1 Sec. 6.1 step rule, P2 | a differentiable $G$ |
 # | Adam | P3 Sec. 4.3 | a differentiable $G$ |
-# | GD + restarts + negation | P3 (after Hand and Voroninski) | a differentiable $G$ |
+# | GD + restarts + negation | P3 (after {cite:t}`hand2018global`) | a differentiable $G$ |
 # | hybrid | this chapter, {prf:ref}`X-hybrid <x-hybrid-alg>` | a layered parent |
 #
 # Where a method cannot run, the table says **not applicable** and why, by the papers' own rules:
@@ -100,9 +99,8 @@ torch.set_num_threads(1)
 # keeps working there. P1 suggests combining them. `lib.hybrid.hybrid` does so *per signal*, with
 # a rule that looks only at the data:
 #
-# ```{prf:algorithm} X-hybrid (this book; suggested by P1 Sec. 6.1)
+# ```{prf:algorithm} This book, after P1 Sec. 6.1 (X-hybrid)
 # :label: x-hybrid-alg
-# :nonumber:
 #
 # **Input:** $y$, mask $M$, generator $G$, data-fit tolerance $\tau$ ($10^{-6}$ on clean data,
 # twice the relative noise level otherwise).
@@ -214,7 +212,7 @@ for gi, g in enumerate(GENS):
             if x["applicable"]:
                 rate[gi * len(CONDS) + ci, mi] = x["rate"]
 
-fig, ax = plt.subplots(figsize=(8.5, 13))
+fig, ax = subplots(height=0.36 * rate.shape[0] + 1.4)
 cmap = plt.get_cmap("viridis").copy()
 cmap.set_bad("#dddddd")
 im = ax.imshow(np.ma.masked_invalid(rate), cmap=cmap, vmin=0, vmax=1, aspect="auto")
@@ -228,7 +226,7 @@ for r in range(rate.shape[0]):
             "" if txt == "n/a" else txt,
             ha="center",
             va="center",
-            fontsize=6.5,
+            fontsize=9,
             color="white" if (rate[r, mi] < 0.6) else "black",
         )
 ax.set_xticks(range(len(METHODS)), [SHORT_M[m] for m in METHODS], rotation=60, ha="right")
@@ -240,20 +238,18 @@ ax.set_yticks(
         else SHORT_C[CONDS[r % len(CONDS)]]
         for r in range(rate.shape[0])
     ],
-    fontsize=7,
 )
 for gi in range(1, len(GENS)):
     ax.axhline(gi * len(CONDS) - 0.5, color="white", lw=2)
-ax.tick_params(axis="x", labelsize=8)
 ax.grid(False)
 fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="success rate")
-fig.tight_layout()
 glue("x-bench-heatmap", fig, display=False)
 plt.close(fig)
 
 # %% [markdown]
 # ```{glue:figure} x-bench-heatmap
 # :name: fig-x-bench-heatmap
+# :alt: Heat map of success rates with methods as columns and generator-condition pairs as rows, each cell labelled with successes out of signals, grey where a method does not apply.
 #
 # Success rate of every method (columns) on every generator and condition (rows), with the
 # count "successes/signals" in each cell; grey: not applicable (the reasons are listed below).
@@ -264,12 +260,8 @@ plt.close(fig)
 
 # %% tags=["hide-input"]
 def table(head, rows, widths=None):
-    """A small HTML table (strings already formatted)."""
-    cells = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>" for r in rows
-    )
-    return HTML(f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>")
+    """A small table (strings already formatted), as every chapter shows one."""
+    show_table(head, rows)
 
 
 reasons = {}
@@ -566,7 +558,7 @@ for (g, c), v in verdicts.items():
 # printed above); the comparison with GD + restarts, which also gets a second start, shows how
 # much of that is the second start. Its gradient parent is P1's plain GD; Adam, which is not a
 # parent, is often the stronger gradient method on masks and on the trained nets (heat map), so
-# a hybrid built on Adam is the obvious next variant (exercise 4).
+# a hybrid built on Adam is the obvious next variant ({ref}`ex-x-bench-4`).
 
 # %% [markdown]
 # ## Summary
@@ -583,8 +575,8 @@ for (g, c), v in verdicts.items():
 #   better parent, at what cost in time.
 #
 # Book scale: 8 signals per cell; the Wilson intervals are wide (0 of 8: up to 32 %). At paper
-# scale (`--scale paper`: 128 signals, P1's full budgets) the run is meant for a GPU; no GPU was
-# available when this chapter was written, so no paper-scale run is stored.
+# scale (`--scale paper`: 128 signals, P1's full budgets) the run is meant for a GPU; no
+# paper-scale run is stored.
 
 # %% [markdown]
 # ## Exercises
@@ -653,7 +645,7 @@ for (g, c), v in verdicts.items():
 # %% [markdown]
 # ## Claims
 
-# %%
+# %% tags=["hide-input"]
 claims = Claims("x_bench")
 n_cells = len(GENS) * len(CONDS) * len(METHODS)
 complete = len(results["cells"]) == n_cells and all(

@@ -21,9 +21,11 @@ def device():
 
 
 def setup_notebook(experiment: str | None = None):
-    """First-cell helper: fix the printing precision, pick the device and print the scale.
+    """First-cell helper: fix the printing precision, pick the device and print one short line
+    with the device and the scale (how many settings are reduced from the paper's; the chapter
+    names those that matter, ``lib.experiments.describe(experiment)`` lists them all).
 
-    Returns the device. Prints the scale and what it reduces (``lib.experiments.describe``).
+    Returns the device.
     """
     import torch
 
@@ -32,7 +34,8 @@ def setup_notebook(experiment: str | None = None):
     torch.set_printoptions(precision=4)
     plotting.use_book_style()
     dev = device()
-    print(f"device: {dev.type}")
-    if experiment is not None:  # wrapped to the text column of the book
-        print(plotting.wrap(experiments.describe(experiment)))
+    line = f"device: {dev.type}"
+    if experiment is not None:
+        line += "; " + experiments.describe(experiment, short=True)
+    print(line)
     return dev

@@ -5,7 +5,8 @@
 - ``paper``: the papers' own trial counts and iteration budgets (for a GPU, e.g. Colab).
 
 Select with the environment variable ``BOOK_SCALE=paper`` before starting the kernel. A notebook
-calls :func:`settings` once and prints :func:`describe` so the reader sees what was reduced.
+calls :func:`settings` once; its banner (``lib.setup_notebook``) prints the scale in one line, the
+captions name the reduced trial counts, and :func:`describe` lists every reduced setting.
 """
 
 from __future__ import annotations
@@ -281,8 +282,9 @@ def settings(experiment: str, scale: str | None = None) -> dict[str, Any]:
     }
 
 
-def describe(experiment: str, scale: str | None = None) -> str:
-    """A short text naming the scale and every setting that is reduced from the paper scale."""
+def describe(experiment: str, scale: str | None = None, *, short: bool = False) -> str:
+    """A text naming the scale and every setting that is reduced from the paper scale; with
+    ``short``, one clause that only counts them (the banner of a chapter)."""
     scale = scale or current_scale()
     reduced = [
         f"{k} = {getattr(v, scale)} (paper scale: {v.paper})"
@@ -290,6 +292,11 @@ def describe(experiment: str, scale: str | None = None) -> str:
         if isinstance(v, Scaled) and getattr(v, scale) != v.paper
     ]
     head = f"scale: {scale}"
+    if short:
+        if not reduced:
+            return head + " (the paper's settings)"
+        n = len(reduced)
+        return head + f" ({n} setting{'s' * (n > 1)} below the paper's; {SCALE_ENV}=paper for all)"
     if not reduced:
         return head + " (all settings as in the paper scale)"
     return head + "; reduced here: " + "; ".join(reduced) + f". Set {SCALE_ENV}=paper for all."

@@ -8,6 +8,10 @@ A page fails when it shows
   MathJax's output), or a MathJax error (an error node, an undefined macro shown in red);
 - an output, figure, table or displayed formula wider than the text column, or cut off and
   scrolling sideways inside it;
+- a figure drawn wider than the text column and scaled down to fit it (its text shrinks below
+  the size it was drawn at), or a figure without an alt text that says what it shows (missing,
+  a file name or a hash, or fewer than three words);
+- a cross-reference rendered without its number ("Theorem )", "Algorithm" alone);
 - a broken internal link, anchor or image.
 
 Layout and rendered text are checked inside the browser: the test server adds a small script
@@ -135,6 +139,31 @@ CHECK_JS = r"""
         }
       }
       if (broken) say("word broken across lines (" + broken + ")", el.textContent);
+    }
+    // 5. figures: drawn at the column's width or less (a PNG scaled down to fit shrinks its
+    //    text below the size it was drawn at), with an alt text that says what they show
+    for (const im of column.querySelectorAll("img")) {
+      const r = im.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0) continue;  // hidden (e.g. a folded solution)
+      const src = (im.getAttribute("src") || "").slice(0, 60);
+      const alt = (im.getAttribute("alt") || "").trim();
+      if (!alt || /^[0-9a-f]{12,}/i.test(alt) || /\.(png|jpe?g|svg|gif)$/i.test(alt)
+          || alt.split(/\s+/).length < 3)
+        say("figure without alt text (alt \"" + alt.slice(0, 40) + "\")", src);
+      if (im.naturalWidth > 1.03 * r.width)
+        say("figure scaled down to fit the column (drawn " + im.naturalWidth + " px wide, shown "
+            + Math.round(r.width) + " px)", src);
+    }
+    // 6. cross-references that render without their number ("Theorem )", "Fig. ")
+    const KINDS = "Algorithm|Theorem|Lemma|Corollary|Definition|Assumption|Example|Conjecture"
+      + "|Remark|Proposition|Exercise|Solution|Fig\\.?|Figure|Table|Equation|Eq\\.?|Section"
+      + "|Chapter";
+    const UNNUMBERED = new RegExp("^(" + KINDS + ")\\s*[.:]?$", "i");
+    for (const a of column.querySelectorAll("a")) {
+      if (a.closest(SKIP)) continue;
+      const t = a.textContent.replace(/\s+/g, " ").trim();
+      if (UNNUMBERED.test(t))
+        say("reference without a number (" + t + ")", (a.parentElement || a).textContent);
     }
     document.documentElement.setAttribute("data-browser-check", JSON.stringify(problems));
   }
@@ -378,7 +407,9 @@ and a norm written in text, ||x||, and a link to <a href="#top">the top</a>.</p>
 10   20 of 20  [0.84, 1.00]</pre></div></div></div></div>
 <div class="highlight-python notranslate"><div class="highlight"><pre>
 x = "a literal block: $\\hat x$ |---|" + "y" * 300</pre></div></div>
-<figure><img src="data:image/svg+xml;utf8,{svg}" width="600" alt="a figure"></figure>
+<figure><img src="data:image/svg+xml;utf8,{svg}" width="600" alt="an empty test figure">
+<figcaption>Fig. 1. See <a href="#top">Theorem 3.1</a> and <a href="#top">Fig. 2.4</a>.
+</figcaption></figure>
 """
 SVG = "%3Csvg xmlns='http://www.w3.org/2000/svg' width='600' height='100'%3E%3C/svg%3E"
 DEFECTS = {
@@ -408,6 +439,19 @@ DEFECTS = {
         "<pre>ValueError: boom</pre></div></div>"
     ),
     "broken link": '<p>See <a href="missing_chapter.html">the missing chapter</a>.</p>',
+    "figure without alt text": (
+        '<figure><img src="data:image/svg+xml;utf8,{svg}" width="600"'
+        ' alt="3f9a0c21b7d84e55a1c0f6e2d9b8a7c4e1f0a2b3c4d5e6f708192a3b4c5d6e7f.png"></figure>'
+    ),
+    "figure scaled down to fit the column": (
+        '<figure><img src="data:image/svg+xml;utf8,'
+        + SVG.replace("600", "1100")
+        + '" width="1100" alt="a wide test figure, scaled down"></figure>'
+    ),
+    "reference without a number": (
+        '<p>The debiasing is the Oracle, <a class="reference internal" href="#top">'
+        '<span class="std std-ref">Algorithm </span></a>).</p>'
+    ),
     "word broken across lines": (
         '<table style="table-layout:fixed;width:300px"><colgroup><col style="width:34px">'
         '<col></colgroup><thead><tr><th style="overflow-wrap:break-word">check</th>'

@@ -121,3 +121,22 @@ def test_chapter_follows_the_reader_conventions(src):
         assert re.search(rf"```\{{solution\}} {re.escape(label)}\s*\n# :class: dropdown", text), (
             f"exercise {label} has no folded solution"
         )
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
+def test_chapter_opens_and_closes_like_every_chapter(src):
+    """shared/DESIGN.md: every chapter opens with what it teaches, the paper section and what to
+    read first, closes with a summary and exercises, folds its claims code, numbers every
+    theorem/algorithm box and gives every figure an alt text."""
+    text = src.read_text()
+    opening = text.split("# %%", 3)[1]  # the first markdown cell
+    for words in ("**What you will learn.**", "**Paper:**", "**Read"):
+        assert words in opening, f"the opening has no {words}"
+    assert "# ## Summary" in text and "# ## Exercises" in text
+    nb = jupytext.read(src)
+    claims = [c for c in nb.cells if c.cell_type == "code"][-1]
+    assert "hide-input" in claims.metadata.get("tags", []), "the claims code is folded"
+    assert ":nonumber:" not in text, "every box is numbered"
+    figures = re.findall(r"```\{glue:figure\} \S+\n((?:# :.*\n)*)", text)
+    for options in figures:
+        assert re.search(r"# :alt: \S+( \S+){2,}", options), "a figure without an alt text"
