@@ -1,23 +1,28 @@
 """X-bench: every inversion method of the three papers on every generator, same signals, same
 metrics.
 
-Methods: P1's Oracle (Alg. 1), Layered Basis-Pursuit (Alg. 2) and Latent-Pursuit (Alg. 5); P2's
-layer-wise linear equations (Thm 3 / Eq. 5), l_inf LP (Alg. 1), l_1 LP (Alg. 2) and LP relaxation
-(Alg. 3); gradient descent with P1's step-size rule, Adam (P3 Sec. 4.3), gradient descent with
-random restarts and P3's negation restart; and the hybrid of :mod:`lib.hybrid`.
+Methods (:data:`METHODS`, each a :mod:`lib.registry` entry called in the registry's one shape):
+P1's Oracle (Alg. 1), Layered Basis-Pursuit (Alg. 2) and Latent-Pursuit (Alg. 5); P2's layer-wise
+linear equations (Thm 3 / Eq. 5), l_inf LP (Alg. 1), l_1 LP (Alg. 2) and LP relaxation (Alg. 3);
+gradient descent with P1's step-size rule, Adam (P3 Sec. 4.3), gradient descent with random
+restarts and P3's negation restart; and the hybrid of :mod:`lib.hybrid`.
 
 Generators: P1's random tanh net in its three regimes (n_1 < 2 n_0, 2 n_0 < n_1 < n, n_1 > n), P2's
 random ReLU nets 20-100-500 and k-250-600, P3's random transposed-convolution net, and the
 trained MNIST generators of P1, P2 and P3. Conditions: clean, Gaussian noise at two levels, a
 random mask and a block mask.
 
-A method that cannot run on a generator gets a "not applicable" cell with the paper's reason
-(:func:`applicability`). Every method sees the same latents, noise and masks (one seed per
-generator and condition). Each method is called through one small adapter (:data:`ADAPTERS`)
-that reads the shared result type of :mod:`lib.result` (``z``, ``status``, ``seconds``); success
-is judged here, the same way for every method, from the latent error.
+A method that cannot run on a generator gets a "not applicable" cell with the reason the
+registry's rule gives (:func:`lib.registry.applicability`). Every method sees the same latents,
+noise and masks (one seed per generator and condition); under a mask the hidden entries of y are
+zero (a method never sees the clean image there). The noise level is known to every method
+alike: the layered pursuits take P1 Alg. 2's lambda = 2 l eps from it (:func:`options`), the
+hybrid and the restarts their data-fit threshold. Success is judged here, the same way for every
+method, from the latent error.
 
-Run ``python -m lib.bench --scale book|paper --device cpu|cuda --out results.json``.
+The cells of one generator and condition are independent of the others: :func:`run` takes a
+``concurrent.futures.Executor`` (serial by default) and gives the same results with any.
+Run ``python -m lib.bench --help`` for the command line.
 """
 
 from __future__ import annotations
@@ -28,35 +33,36 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
 
 import torch
 
 from . import experiments
-from .generator import Generator
-from .hybrid import INVERTIBLE_OUTPUTS, hybrid, layered_parent, support_certificate
+from .generator import Generator, activation_inverse
+from .hybrid import support_certificate
 from .measurements import add_noise, random_mask
 from .metrics import snr_db
 from .metrics import wilson_interval as wilson  # the chapters' name for it
+from .registry import METHODS as REGISTRY
+from .registry import applicability, p1_rule
 
 # ------------------------------------------------------------------ methods
-#: (key, label) in table order
-METHODS: tuple[tuple[str, str], ...] = (
-    ("oracle", "Oracle (P1 Alg. 1)"),
-    ("layered_bp", "Layered BP (P1 Alg. 2)"),
-    ("latent_pursuit", "Latent-Pursuit (P1 Alg. 5)"),
-    ("equations", "linear equations (P2 Thm 3)"),
-    ("linf", "l_inf LP (P2 Alg. 1)"),
-    ("l1", "l_1 LP (P2 Alg. 2)"),
-    ("relax", "LP relaxation (P2 Alg. 3)"),
-    ("gd", "GD (P1 step rule)"),
-    ("adam", "Adam (P3)"),
-    ("gd_restarts", "GD + restarts + negation"),
-    ("hybrid", "hybrid (X-hybrid)"),
+#: the registry's methods the benchmark runs, in table order
+METHODS: tuple[str, ...] = (
+    "oracle",
+    "layered_bp",
+    "latent_pursuit",
+    "equations",
+    "linf",
+    "l1",
+    "relax",
+    "gd",
+    "adam",
+    "gd_restarts",
+    "hybrid",
 )
-METHOD_LABELS = dict(METHODS)
-P1_METHODS = ("oracle", "layered_bp", "latent_pursuit")
-P2_METHODS = ("equations", "linf", "l1", "relax")
+METHOD_LABELS = {m: REGISTRY[m].label for m in METHODS}
 
 CONDITIONS: tuple[tuple[str, str], ...] = (
     ("clean", "clean"),
@@ -151,67 +157,6 @@ GENERATORS: dict[str, dict] = {
 }
 
 
-def _acts(G) -> tuple[str, str]:
-    return getattr(G, "hidden", "?"), getattr(G, "output", "?")
-
-
-def applicability(method: str, G) -> str | None:
-    """None when ``method`` can run on ``G``; otherwise the reason, from the papers' rules.
-
-    - P1's Oracle, Layered BP and Latent-Pursuit invert layer by layer through phi^{-1}: they
-      need ReLU hidden layers (P1 Eq. 3) and an invertible output phi (identity, tanh, sigmoid,
-      PLU, LeakyReLU), on a dense generator.
-    - P2's equations and LPs need ReLU (or LeakyReLU) at every layer *including the output*
-      (P2 Sec. 2); a convolutional net qualifies through its matrices (P3 Sec. 3).
-    - Gradient methods need only a differentiable G.
-    - The hybrid needs one of the layered parents.
-    """
-    hidden, output = _acts(G)
-    dense = isinstance(G, Generator)
-    if method in P1_METHODS:
-        if hidden != "relu":
-            return f"not applicable: P1's pursuit needs ReLU hidden layers (here {hidden})"
-        if output not in INVERTIBLE_OUTPUTS:
-            return (
-                f"not applicable: P1's pursuit needs an invertible output activation (here "
-                f"{output}, which erases the sign of negative pre-activations)"
-            )
-        if not dense:
-            return "not applicable: P1's pursuit is written for a dense generator (P1 Eq. 3)"
-        return None
-    if method in P2_METHODS:
-        if not (hidden == output and hidden in ("relu", "leaky_relu")):
-            return (
-                f"not applicable: P2's layer-wise inversion needs ReLU (or LeakyReLU) at every "
-                f"layer including the output (here hidden {hidden}, output {output})"
-            )
-        if not (dense or hasattr(G, "to_generator")):
-            return "not applicable: no matrix form of this generator"
-        return _contracting(G)
-    if method == "hybrid":
-        D = G if dense else (G.to_generator() if hasattr(G, "to_generator") else None)
-        if D is None or layered_parent(D) is None:
-            return (
-                "not applicable: no layered parent (needs ReLU hidden layers with an invertible "
-                "output, or ReLU/LeakyReLU at every layer)"
-            )
-        return _contracting(D) if layered_parent(D) == "equations" else None
-    return None
-
-
-def _contracting(G) -> str | None:
-    """P2's layer-wise inversion solves for all n_i entries of a layer from the active rows of
-    the next (P2 Thm 3 needs |S| >= n_i): impossible when a layer does not expand."""
-    dims = G.dims
-    for i in range(len(dims) - 1):
-        if dims[i + 1] < dims[i]:
-            return (
-                f"not applicable: P2's layer-wise inversion needs every layer to expand "
-                f"(|S| >= n_i rows, P2 Thm 3); here {dims[i]} -> {dims[i + 1]}"
-            )
-    return None
-
-
 @dataclass
 class Problem:
     """One generator under one condition: the same for every method."""
@@ -222,6 +167,7 @@ class Problem:
     y: torch.Tensor  # (B, n) observation (noisy where the condition says so)
     mask: torch.Tensor | None  # (n,) or (B, n) bool, True = observed
     noise: float  # relative noise level (0 for clean and masked)
+    eps: float  # noise bound: expected ||e||_2 over the observed entries (0 when clean)
     threshold_db: float  # success: z-SNR >= this
     cfg: dict  # the benchmark settings
     gen: dict  # the generator's spec (GD step sizes etc.)
@@ -235,198 +181,57 @@ class Problem:
         return self.G.to_generator()
 
 
-@dataclass
-class Outcome:
-    """What an adapter returns: the method's z and per-signal status, and its wall time."""
+def _lipschitz(G, y: torch.Tensor, mask) -> float:
+    """l: the largest slope of phi^{-1} on the observed data (P1 Thm 2's Lipschitz constant of
+    the inverse output activation; 1 for the identity)."""
+    from .pursuit import _phi_prime
 
-    z: torch.Tensor
-    status: list[str]
-    seconds: float
-    extra: dict = field(default_factory=dict)
-
-
-def _statuses(res, B: int) -> list[str]:
-    """Per-signal status words of any result (the shared type has a list; older types had one
-    string for the batch)."""
-    s = res.status
-    if isinstance(s, str):
-        return [s] * B
-    return [str(v) for v in s]
+    a = activation_inverse(G.output, y, G.slope)
+    slope = 1.0 / _phi_prime(G.output, a, G.slope)
+    if mask is not None:
+        slope = torch.where(mask.expand_as(slope), slope, torch.zeros_like(slope))
+    return float(slope.max())
 
 
-def _outcome(res, B: int, **extra) -> Outcome:
-    return Outcome(res.z.detach(), _statuses(res, B), float(res.seconds), extra)
-
-
-# ---- one adapter per method: the only place that knows a method's call and result
-def _oracle(p: Problem) -> Outcome:
-    from .pursuit import oracle
-
-    S = p.G.forward(p.z).supports
-    return _outcome(oracle(p.G, p.y, S, mask=p.mask), len(p.y))
-
-
-def _layered_bp(p: Problem) -> Outcome:
-    from .pursuit import best_of_lams
-
+def options(m: str, p: Problem) -> dict:
+    """The options of method ``m`` on problem ``p`` (the registry's keywords): P1 Sec. 6.1's
+    iteration caps, lambda grid and ADMM penalty, P2's epsilon schedule, the generator's step
+    sizes, and, on noisy data, P1 Alg. 2's lambda = 2 l eps from the noise bound eps for the
+    layered pursuits (the hybrid's Latent-Pursuit too)."""
     c = p.cfg
-    r = best_of_lams(p.G, p.y, c["lbp_lams"], mask=p.mask, max_iter=c["max_iter"], tol=c["tol"])
-    return _outcome(r, len(p.y))
+    lrs = tuple(p.gen["gd_lrs"] or c["p1_gd_lrs"])  # the step sizes of P1's rule on this net
+    fit_tol = max(1e-6, 2.0 * p.noise)  # data fit within 2x the relative noise (clean: 1e-6)
+    seed = p.seed + 7
+    pursuit = dict(max_iter=c["max_iter"], tol=c["tol"])
 
+    def lam_l():  # P1 Alg. 2: lambda_L = 2 l eps (0 on clean data)
+        return 2 * _lipschitz(p.G, p.y, p.mask) * p.eps if p.eps > 0 else 0.0
 
-def _latent_pursuit(p: Problem) -> Outcome:
-    from .pursuit import latent_pursuit
-
-    c = p.cfg
-    r = latent_pursuit(
-        p.G, p.y, mask=p.mask, rho=c["lp_rho"], max_iter=c["max_iter"], tol=c["tol"], seed=p.seed
-    )
-    return _outcome(r, len(p.y))
-
-
-def _equations(p: Problem) -> Outcome:
-    from .lp import invert_layerwise
-
-    return _outcome(invert_layerwise(p.dense, p.y, mask=p.mask), len(p.y))
-
-
-def _lp(method: str) -> Callable[[Problem], Outcome]:
-    def run(p: Problem) -> Outcome:
-        from .lp import invert_lp
-
-        D = p.dense
-        backend = "ipm" if method == "linf" and D.hidden == "relu" else "highs"
-        c = p.cfg
-        r = invert_lp(
-            D, p.y, method, mask=p.mask, backend=backend, alpha=c["lp_alpha"], eps0=c["lp_eps0"]
+    if m == "oracle":
+        return {"supports": p.G.forward(p.z).supports}
+    if m == "layered_bp":
+        if p.eps > 0:  # P1 Alg. 2's schedule from the noise bound
+            return dict(pursuit, eps=p.eps, lipschitz=_lipschitz(p.G, p.y, p.mask))
+        return dict(pursuit, lams=c["lbp_lams"])
+    if m == "latent_pursuit":
+        lam = [0.0] * (p.G.L - 1) + [lam_l()]
+        return dict(pursuit, lam=lam, rho=c["lp_rho"], seed=p.seed)
+    if m in ("linf", "l1", "relax"):
+        backend = "ipm" if m == "linf" and p.dense.hidden == "relu" else "highs"
+        return dict(backend=backend, alpha=c["lp_alpha"], eps0=c["lp_eps0"])
+    if m == "gd":
+        return dict(lrs=lrs, steps=c["gd_steps"], seed=seed)
+    if m == "adam":
+        return dict(lr=p.gen["adam_lr"], steps=c["gd_steps"], seed=seed)
+    if m == "gd_restarts":
+        return dict(
+            lrs=lrs, steps=c["gd_steps"], restarts=c["restarts"], fit_tol=fit_tol, seed=seed
         )
-        return _outcome(r, len(p.y), backend=backend)
-
-    return run
-
-
-def _gd(p: Problem) -> Outcome:
-    from .gradient import gd_step_search
-
-    r = gd_step_search(p.G, p.y, lrs=_lrs(p), steps=p.cfg["gd_steps"], mask=p.mask, seed=p.seed + 7)
-    return _outcome(r, len(p.y))
-
-
-def _adam(p: Problem) -> Outcome:
-    from .gradient import gradient_descent
-
-    r = gradient_descent(
-        p.G,
-        p.y,
-        mask=p.mask,
-        optimizer="adam",
-        lr=p.gen["adam_lr"],
-        steps=p.cfg["gd_steps"],
-        seed=p.seed + 7,
-    )
-    return _outcome(r, len(p.y))
-
-
-def _gd_restarts(p: Problem) -> Outcome:
-    """GD (P1's step rule) from ``restarts`` random starts and, per signal, from the negation of
-    the best end point (P3's restart, after Hand & Voroninski); keep the lowest data loss. Later
-    runs only for the signals whose relative residual is still above ``fit_tol``."""
-    from .gradient import gd_step_search, gradient_descent
-    from .hybrid import relative_residual
-
-    c = p.cfg
-    t0 = time.perf_counter()
-    B = len(p.y)
-    z = torch.zeros(B, p.G.dims[0], dtype=p.y.dtype, device=p.y.device)
-    res = torch.full((B,), float("inf"), dtype=p.y.dtype)
-    status = ["budget"] * B
-    todo = torch.arange(B)
-    tol = _fit_tol(p)
-
-    def take(idx, r):
-        m = _rows(p.mask, idx)
-        rr = relative_residual(p.G, r.z, p.y[idx.to(p.y.device)], m).cpu()
-        st = _statuses(r, len(idx))
-        for j, b in enumerate(idx.tolist()):
-            if rr[j] < res[b]:
-                z[b], res[b], status[b] = r.z[j], rr[j], st[j]
-
-    for k in range(c["restarts"]):
-        if len(todo) == 0:
-            break
-        idx = todo.to(p.y.device)
-        r = gd_step_search(
-            p.G,
-            p.y[idx],
-            lrs=_lrs(p),
-            steps=c["gd_steps"],
-            mask=_rows(p.mask, todo),
-            seed=p.seed + 7 + 101 * k,
-        )
-        take(todo, r)
-        todo = torch.arange(B)[res > tol]
-        if len(todo) and k == 0:  # negation restart from -z of the first run
-            idx = todo.to(p.y.device)
-            r = gradient_descent(
-                p.G,
-                p.y[idx],
-                z0=-z[idx],
-                lr=min(_lrs(p)),
-                steps=c["gd_steps"],
-                mask=_rows(p.mask, todo),
-            )
-            take(todo, r)
-            todo = torch.arange(B)[res > tol]
-    return Outcome(z, status, time.perf_counter() - t0)
-
-
-def _hybrid(p: Problem) -> Outcome:
-    c = p.cfg
-    r = hybrid(
-        p.dense,
-        p.y,
-        mask=p.mask,
-        fit_tol=_fit_tol(p),
-        lrs=_lrs(p),
-        steps=c["gd_steps"],
-        max_iter=c["max_iter"],
-        tol=c["tol"],
-        rho=c["lp_rho"],
-        seed=p.seed + 7,
-    )
-    return _outcome(r, len(p.y), choice=list(r.choice), parts=r.seconds_parts)
-
-
-ADAPTERS: dict[str, Callable[[Problem], Outcome]] = {
-    "oracle": _oracle,
-    "layered_bp": _layered_bp,
-    "latent_pursuit": _latent_pursuit,
-    "equations": _equations,
-    "linf": _lp("linf"),
-    "l1": _lp("l1"),
-    "relax": _lp("relax"),
-    "gd": _gd,
-    "adam": _adam,
-    "gd_restarts": _gd_restarts,
-    "hybrid": _hybrid,
-}
-
-
-def _lrs(p: Problem) -> tuple[float, ...]:
-    """The step sizes of P1's rule on this generator."""
-    return tuple(p.gen["gd_lrs"] or p.cfg["p1_gd_lrs"])
-
-
-def _rows(mask, idx):
-    if mask is None or mask.ndim == 1:
-        return mask
-    return mask[idx.to(mask.device)]
-
-
-def _fit_tol(p: Problem) -> float:
-    """Data-fit threshold of the restart and hybrid rules: relative residual <= 2x the relative
-    noise level (clean data: 1e-6)."""
-    return max(1e-6, 2.0 * p.noise)
+    if m == "hybrid":
+        lam = lam_l() if p.dense.hidden == "relu" and p.dense.output != "relu" else 0.0
+        return dict(pursuit, fit_tol=fit_tol, lrs=lrs, steps=c["gd_steps"], rho=c["lp_rho"],
+                    lam=lam, seed=seed)  # fmt: skip
+    return {}
 
 
 # ------------------------------------------------------------------ generators
@@ -476,12 +281,13 @@ def make_problem(key: str, condition: str, cfg: dict, G=None, device=None) -> Pr
     with torch.no_grad():
         x = G(z)
     n = x.shape[1]
-    y, mask, noise = x, None, 0.0
+    y, mask, noise, eps = x, None, 0.0, 0.0
     thr = cfg["clean_db"]
     if condition.startswith("noise"):
         noise = cfg["noise_levels"][0 if condition == "noise_lo" else 1]
         rms = float(torch.sqrt((x * x).mean()))
         y = add_noise(x, "gaussian", noise * rms, seed=seed + 2)
+        eps = noise * rms * math.sqrt(n)  # E||e||_2 of n Gaussian entries of std noise * rms
         thr = min(thr, -20 * math.log10(noise) - cfg["margin_db"])
     elif condition == "random_mask":
         mask = random_mask(n, 1 - cfg["random_hidden"], B=B, seed=seed + 3, device=x.device)
@@ -490,7 +296,9 @@ def make_problem(key: str, condition: str, cfg: dict, G=None, device=None) -> Pr
         mask[: round(cfg["block_hidden"] * n)] = False
     elif condition != "clean":
         raise ValueError(f"condition={condition!r}: choose one of {dict(CONDITIONS)}")
-    return Problem(G, z, x, y, mask, noise, thr, cfg, spec, seed)
+    if mask is not None:  # the hidden entries are not observed: nothing of x is left there
+        y = x * mask.to(x.dtype)
+    return Problem(G, z, x, y, mask, noise, eps, thr, cfg, spec, seed)
 
 
 # ------------------------------------------------------------------ metrics
@@ -515,7 +323,7 @@ def certificate_of(p: Problem) -> dict | None:
     ok = support_certificate(D, p.z, p.mask)
     s = [int(v) for v in torch.stack(D.forward(p.z).cardinalities).median(dim=1).values]
     out = {"certified": int(ok.sum()), "n": int(ok.numel()), "median_s": s}
-    if D.hidden == "relu" and D.output in INVERTIBLE_OUTPUTS:
+    if p1_rule(D) is None:
         # P1's own conditions, from lib.sparsity's batched certificate (P1 Thm 1, its
         # support-specific form, arXiv Cor 1, ICLR Thm 2)
         from .sparsity import certify
@@ -526,9 +334,10 @@ def certificate_of(p: Problem) -> dict | None:
     return out
 
 
-def evaluate(p: Problem, out: Outcome) -> dict:
-    """Success (z-SNR >= the condition's threshold), median z- and image-SNR, seconds."""
-    zs = _clip_db(snr_db(p.z, out.z).cpu())
+def evaluate(p: Problem, out) -> dict:
+    """Success (z-SNR >= the condition's threshold), median z- and image-SNR, seconds, of a
+    method's :class:`lib.result.InversionResult` ``out`` (the hybrid's: also its choices)."""
+    zs = _clip_db(snr_db(p.z, out.z.detach()).cpu())
     with torch.no_grad():
         xh = p.G(torch.nan_to_num(out.z))
     xs = _clip_db(snr_db(p.x, xh).cpu())
@@ -550,13 +359,56 @@ def evaluate(p: Problem, out: Outcome) -> dict:
         "status_counts": counts,
         "z_snr": [round(float(v), 2) for v in zs],
     }
-    if "choice" in out.extra:
-        cell["choice"] = out.extra["choice"]
-        cell["seconds_parts"] = out.extra["parts"]
+    if getattr(out, "choice", None):
+        cell["choice"] = list(out.choice)
+        cell["seconds_parts"] = out.seconds_parts
     return cell
 
 
 # ------------------------------------------------------------------ the runner
+class SerialExecutor(Executor):
+    """The default executor: runs each task at once, in this process, when it is submitted."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        f: Future = Future()
+        try:
+            f.set_result(fn(*args, **kwargs))
+        except BaseException as e:  # the caller's .result() raises it, as with any executor
+            f.set_exception(e)
+        return f
+
+
+_GENERATORS: dict[tuple, object] = {}  # built generators of this process (speed, not answers)
+
+
+def _generator(key: str, cfg: dict, device):
+    spec = cfg["generators"][key]
+    k = (key, json.dumps(spec, sort_keys=True, default=str), cfg["seed"], str(device))
+    if k not in _GENERATORS:
+        _GENERATORS.clear()  # one at a time: a trained net is large
+        _GENERATORS[k] = build_generator(key, cfg, device)
+    return _GENERATORS[k]
+
+
+def run_pair(key: str, condition: str, cfg: dict, methods: Sequence[str], device=None):
+    """One generator under one condition: the certificate of the true signals and one cell per
+    method (independent of every other pair: the unit of work :func:`run` hands an executor)."""
+    G = _generator(key, cfg, device)
+    p = make_problem(key, condition, cfg, G=G)
+    cells = []
+    for m in methods:
+        base = {"generator": key, "condition": condition, "method": m}
+        base["threshold_db"] = p.threshold_db
+        why = applicability(m, G)
+        if why is not None:
+            cells.append({**base, "applicable": False, "reason": why})
+            continue
+        torch.manual_seed(0)  # nothing should read it; a guard against hidden randomness
+        out = REGISTRY[m].fn(G, p.y, mask=p.mask, **options(m, p))
+        cells.append({**base, "applicable": True, **evaluate(p, out)})
+    return certificate_of(p), cells
+
+
 def run(
     scale: str | None = None,
     *,
@@ -566,44 +418,43 @@ def run(
     conditions: Sequence[str] | None = None,
     cfg: dict | None = None,
     log: Callable[[str], None] | None = None,
+    executor: Executor | None = None,
 ) -> dict:
     """Run the benchmark; returns a JSON-ready dict (``cells``: one entry per generator,
     condition and method, applicable or not). ``cfg`` overrides the settings of the ``x_bench``
-    section of :mod:`lib.experiments` (tests use a tiny one)."""
+    section of :mod:`lib.experiments` (tests use a tiny one). ``executor``: a
+    ``concurrent.futures.Executor`` that runs the (generator, condition) pairs (default: one
+    after the other in this process; a ``ProcessPoolExecutor`` or a cluster's executor give the
+    same cells). ``log`` gets one line per cell, "cell i of N", as the pairs finish."""
     scale = scale or experiments.current_scale()
     cfg = dict(experiments.settings("x_bench", scale) if cfg is None else cfg)
     cfg.setdefault("generators", GENERATORS)
     generators = list(generators or cfg["generators"])
-    methods = list(methods or [m for m, _ in METHODS])
+    methods = list(methods or METHODS)
     conditions = list(conditions or [c for c, _ in CONDITIONS])
     for m in methods:
-        if m not in ADAPTERS:
-            raise ValueError(f"methods: unknown method {m!r}; choose from {list(ADAPTERS)}")
+        if m not in METHODS:
+            raise ValueError(f"methods: unknown method {m!r}; choose from {list(METHODS)}")
+    for c in conditions:
+        if c not in CONDITION_LABELS:
+            raise ValueError(f"conditions: unknown {c!r}; choose from {list(CONDITION_LABELS)}")
+    for g in generators:
+        if g not in cfg["generators"]:
+            raise ValueError(f"generators: unknown {g!r}; choose from {list(cfg['generators'])}")
     t_start = time.perf_counter()
+    executor = executor or SerialExecutor()
+    pairs = [(g, c) for g in generators for c in conditions]
+    futures = [executor.submit(run_pair, g, c, cfg, methods, device) for g, c in pairs]
+    done, total = 0, len(pairs) * len(methods)
     cells, certs = [], {}
-    for gk in generators:
-        G = build_generator(gk, cfg, device)
-        for ck in conditions:
-            p = make_problem(gk, ck, cfg, G=G)
-            cert = certificate_of(p)
-            certs[f"{gk}/{ck}"] = cert
-            for m in methods:
-                thr = p.threshold_db
-                base = {"generator": gk, "condition": ck, "method": m, "threshold_db": thr}
-                why = applicability(m, G)
-                if why is not None:
-                    cells.append({**base, "applicable": False, "reason": why})
-                    continue
-                torch.manual_seed(0)  # nothing should read it; a guard against hidden randomness
-                out = ADAPTERS[m](p)
-                cell = {**base, "applicable": True, **evaluate(p, out)}
-                cells.append(cell)
-                if log:
-                    log(
-                        f"{gk:10s} {ck:11s} {m:14s} {cell['successes']:3d}/{cell['n']:<3d} "
-                        f"z-SNR {cell['z_snr_median']:7.1f} dB  "
-                        f"{cell['seconds_per_signal']:.3f} s/signal"
-                    )
+    for (gk, ck), fut in zip(pairs, futures, strict=True):
+        cert, pair_cells = fut.result()  # in order: the same results whatever the executor
+        certs[f"{gk}/{ck}"] = cert
+        cells += pair_cells
+        for x in pair_cells:
+            done += 1
+            if log:
+                log(f"cell {done} of {total}: {_describe(x)}")
     return {
         "scale": scale,
         "device": str(device or "cpu"),
@@ -618,6 +469,16 @@ def run(
     }
 
 
+def _describe(x: dict) -> str:
+    head = f"{x['generator']:10s} {x['condition']:11s} {x['method']:14s}"
+    if not x["applicable"]:
+        return head + " not applicable"
+    return (
+        f"{head} {x['successes']:3d}/{x['n']:<3d} z-SNR {x['z_snr_median']:7.1f} dB  "
+        f"{x['seconds_per_signal']:.3f} s/signal"
+    )
+
+
 def cell(results: dict, generator: str, condition: str, method: str) -> dict:
     """The cell of ``results`` for one generator, condition and method."""
     for c in results["cells"]:
@@ -626,23 +487,77 @@ def cell(results: dict, generator: str, condition: str, method: str) -> dict:
     raise KeyError((generator, condition, method))
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="X-bench: every inversion method on every generator")
-    ap.add_argument("--scale", choices=experiments.SCALES, default="book")
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--out", default="results.json")
-    ap.add_argument("--generators", nargs="*")
-    ap.add_argument("--methods", nargs="*")
-    ap.add_argument("--conditions", nargs="*")
-    a = ap.parse_args(argv)
-    res = run(
-        a.scale,
-        device=torch.device(a.device),
-        generators=a.generators,
-        methods=a.methods,
-        conditions=a.conditions,
-        log=lambda s: print(s, flush=True),
+def parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m lib.bench`` (every option with its help text)."""
+    ap = argparse.ArgumentParser(
+        prog="python -m lib.bench",
+        description=(
+            "X-bench: every inversion method of the three papers on every generator, with the "
+            "same signals, noise and masks, and one success criterion (z-SNR). Writes the cells "
+            "as JSON; logs one line per cell."
+        ),
     )
+    ap.add_argument(
+        "--scale",
+        choices=experiments.SCALES,
+        default="book",
+        help="sizes from lib.experiments (default: book): 'book' (8 signals per cell, reduced "
+        "budgets, a CPU in minutes) or 'paper' (128 signals, the papers' budgets; for a GPU)",
+    )
+    ap.add_argument(
+        "--device", default="cpu", help="torch device of the generators (default: cpu; cuda)"
+    )
+    ap.add_argument(
+        "--out", default="results.json", help="the JSON file to write (default: results.json)"
+    )
+    ap.add_argument(
+        "--generators",
+        nargs="*",
+        metavar="NAME",
+        help=f"run only these generators (default: all of {list(GENERATORS)})",
+    )
+    ap.add_argument(
+        "--methods",
+        nargs="*",
+        metavar="NAME",
+        help=f"run only these methods, names of lib.registry (default: all of {list(METHODS)})",
+    )
+    ap.add_argument(
+        "--conditions",
+        nargs="*",
+        metavar="NAME",
+        help=f"run only these conditions (default: all of {list(CONDITION_LABELS)})",
+    )
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes that run (generator, condition) pairs side by side (1: serial; the "
+        "results are the same)",
+    )
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parser().parse_args(argv)
+    pool = None
+    if a.workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(a.workers)
+    try:
+        res = run(
+            a.scale,
+            device=torch.device(a.device),
+            generators=a.generators,
+            methods=a.methods,
+            conditions=a.conditions,
+            log=lambda s: print(s, flush=True),
+            executor=pool,
+        )
+    finally:
+        if pool is not None:
+            pool.shutdown()
     res["command"] = "python -m lib.bench " + " ".join(sys.argv[1:] if argv is None else argv)
     with open(a.out, "w") as f:
         json.dump(res, f, indent=1, default=str)

@@ -33,10 +33,10 @@ import torch
 import torch.nn.functional as F
 
 from .generator import WEIGHT_DISTRIBUTIONS, Generator, _draw, _std, activation, check_latent
-from .gradient import gradient_descent, latent_loss
-from .measurements import check_observation
+from .gradient import _descend, latent_loss
+from .measurements import check_observation, undetermined
 from .metrics import wilson_interval  # noqa: F401  (re-exported: chapters import it from here)
-from .result import InversionResult, check_count, check_positive
+from .result import InversionResult, check_count, check_positive, demote_undetermined
 
 CONV_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
 
@@ -649,7 +649,8 @@ def recover(
             runs every row for all ``steps``, as P3 does. 1e-12 (a relative residual of 1e-6,
             far below the success threshold) saves the steps of rows that have converged.
 
-    Runs :func:`lib.gradient.gradient_descent` for both passes.
+    Runs :func:`lib.gradient.gradient_descent` (on the observation checked here) for both
+    passes.
     """
     import time
 
@@ -663,8 +664,9 @@ def recover(
         y = y * mask.to(y.dtype)  # hidden entries play no part (they may hold anything finite)
     stop_tol = check_positive("stop_tol", stop_tol, allow_zero=True)
     half_y2 = 0.5 * (y * y).sum(1)
-    kw = dict(lr=lr, steps=steps, optimizer=optimizer, grad_tol=grad_tol)
-    res = gradient_descent(G, y, mask=mask, z0=z0, seed=seed, loss_tol=stop_tol * half_y2, **kw)
+    kw = dict(lr=lr, steps=steps, optimizer=optimizer, grad_tol=grad_tol, momentum=0.9)
+    kw |= dict(decay=1.0, decay_every=1000, betas=(0.9, 0.999))
+    res = _descend(G, y, mask, z0, seed, loss_tol=stop_tol * half_y2, **kw)
     z, loss = res.z.clone(), res.loss.clone()
     first = res.loss.clone()
     iters = res.steps.detach().cpu().clone()
@@ -677,8 +679,8 @@ def recover(
         if len(idx):
             m = mask if mask is None or mask.ndim == 1 else mask[idx]
             Gs = G.select(idx) if isinstance(G, ConvGenerator) else G
-            res2 = gradient_descent(
-                Gs, y[idx], mask=m, z0=-res.z[idx], loss_tol=stop_tol * half_y2[idx], **kw
+            res2 = _descend(
+                Gs, y[idx], m, -res.z[idx], seed, loss_tol=stop_tol * half_y2[idx], **kw
             )
             idx_c = idx.cpu()
             iters[idx_c] += res2.steps.detach().cpu()
@@ -694,6 +696,7 @@ def recover(
         "converged" if o else "diverged" if d or not math.isfinite(v) else "budget"
         for o, d, v in zip(ok.tolist(), diverged.tolist(), loss.tolist(), strict=True)
     ]
+    status = demote_undetermined(status, undetermined(G, mask, len(status)))
     rel = (2 * loss).sqrt() / (y * y).sum(1).sqrt().clamp_min(torch.finfo(y.dtype).tiny)
     return RecoveryResult(
         z,

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import torch
 
 from .generator import Generator
-from .measurements import check_observation
-from .result import InversionResult, check_count, check_positive
+from .measurements import check_observation, relative_residual, undetermined
+from .result import InversionResult, check_count, check_positive, demote_undetermined
 
 OPTIMIZERS = ("gd", "momentum", "adam")
 #: host syncs: the loop tests "has every signal stopped?" only every this many steps (a signal
@@ -65,8 +65,9 @@ def hidden_layers(G, z: torch.Tensor) -> list[torch.Tensor]:
     return [x.reshape(x.shape[0], -1) for x in G.layers(z)[:-1]]
 
 
-def _status(G, z, stopped, diverged) -> tuple[list[torch.Tensor], list[str]]:
-    """Per-signal status of a gradient run (see :class:`GDResult`) and the layers of G(z)."""
+def _status(G, z, stopped, diverged, mask) -> tuple[list[torch.Tensor], list[str]]:
+    """Per-signal status of a gradient run (see :class:`GDResult`) and the layers of G(z); a
+    signal observing fewer entries than n_0 is 'not_unique' instead of 'converged'."""
     with torch.no_grad():
         layers = hidden_layers(G, z)
     dead = torch.zeros(z.shape[0], dtype=torch.bool, device=z.device)
@@ -77,7 +78,7 @@ def _status(G, z, stopped, diverged) -> tuple[list[torch.Tensor], list[str]]:
     words = []
     for d, dd, c in zip(diverged.tolist(), dead.tolist(), conv.tolist(), strict=True):
         words.append("diverged" if d else "dead" if dd else "converged" if c else "budget")
-    return layers, words
+    return layers, demote_undetermined(words, undetermined(G, mask, z.shape[0]))
 
 
 def latent_loss(G: Generator, z: torch.Tensor, y: torch.Tensor, mask=None) -> torch.Tensor:
@@ -122,6 +123,27 @@ def gradient_descent(
     A stopped signal is frozen; once fewer than :data:`COMPACT_AT` of them run, only the
     running ones are computed.
     """
+    y, mask = check_observation(G, y, mask)
+    return _descend(
+        G,
+        y,
+        mask,
+        z0,
+        seed,
+        lr,
+        steps,
+        optimizer,
+        momentum,
+        decay,
+        decay_every,
+        betas,
+        grad_tol,
+        loss_tol,
+    )
+
+
+def _check_options(steps, optimizer, momentum, decay, decay_every, betas, grad_tol):
+    """The options of :func:`gradient_descent`, checked (ValueError naming the argument)."""
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer={optimizer!r}: choose one of {OPTIMIZERS}")
     steps = check_count("steps", steps)
@@ -132,16 +154,45 @@ def gradient_descent(
         raise ValueError(f"momentum={momentum!r}: expected a number in [0, 1)")
     if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
         raise ValueError(f"betas={betas!r}: expected two numbers in [0, 1)")
-    y, mask = check_observation(G, y, mask)
-    B = y.shape[0]
+    return steps, decay_every, grad_tol, decay
+
+
+def _start(G, B: int, z0, seed: int) -> torch.Tensor:
+    """The start point: ``z0`` checked, or z0 ~ N(0, I) drawn from ``seed``."""
     if z0 is None:
         gen = torch.Generator().manual_seed(seed)
-        z0 = torch.randn(B, G.dims[0], generator=gen, dtype=G.dtype).to(G.device)
+        return torch.randn(B, G.dims[0], generator=gen, dtype=G.dtype).to(G.device)
     z = G.check_latent(z0).clone()
     if z.shape[0] != B:
         raise ValueError(f"z0 has {z.shape[0]} rows but y has {B}")
     if not bool(torch.isfinite(z).all()):
         raise ValueError("z0 contains inf")
+    return z
+
+
+def _descend(
+    G,
+    y,
+    mask,
+    z0,
+    seed,
+    lr,
+    steps,
+    optimizer,
+    momentum,
+    decay,
+    decay_every,
+    betas,
+    grad_tol,
+    loss_tol=0.0,
+) -> GDResult:
+    """:func:`gradient_descent` on an observation already checked (y, mask as
+    :func:`lib.measurements.check_observation` returns them)."""
+    steps, decay_every, grad_tol, decay = _check_options(
+        steps, optimizer, momentum, decay, decay_every, betas, grad_tol
+    )
+    B = y.shape[0]
+    z = _start(G, B, z0, seed)
     lr_b = torch.as_tensor(lr, dtype=G.dtype, device=G.device)
     if lr_b.ndim > 1 or (lr_b.ndim == 1 and lr_b.shape[0] != B):
         raise ValueError(
@@ -218,7 +269,7 @@ def gradient_descent(
         n_steps += active.long()
         gnorm = torch.linalg.vector_norm(g, dim=1)
     stopped = (gnorm <= grad_tol) | (loss <= loss_tol_b)
-    layers, status = _status(G, z.detach(), stopped, diverged)
+    layers, status = _status(G, z.detach(), stopped, diverged, mask)
     return GDResult(
         z.detach(),
         layers,
@@ -252,6 +303,7 @@ def gd_step_search(
     grad_tol: float = 1e-9,
     mask: torch.Tensor | None = None,
     seed: int = 0,
+    z0: torch.Tensor | None = None,
     optimizer: str = "gd",
     **kwargs,
 ) -> StepSearchResult:
@@ -259,19 +311,25 @@ def gd_step_search(
     run of ``steps`` steps reaches ||grad f|| < ``grad_tol``.
 
     The step sizes are tried in increasing order, each only on the signals that no smaller step
-    size brought to the tolerance (same random start z0 from ``seed`` for every try), so the rule
-    costs one run for the signals the smallest step size already solves. A signal that no step
-    size brings to the tolerance keeps the run with the smallest final loss (``converged`` False).
-    P1 applies the rule per network; per signal is the same rule at a finer grain (stated in the
-    book). Other keyword arguments go to :func:`gradient_descent`.
+    size brought to the tolerance (the same start for every try: ``z0``, or z0 ~ N(0, I) from
+    ``seed``), so the rule costs one run for the signals the smallest step size already solves.
+    A signal that no step size brings to the tolerance keeps the run with the smallest final
+    loss (``converged`` False). ``iterations`` counts every step of every try. P1 applies the
+    rule per network; per signal is the same rule at a finer grain (stated in the book). Other
+    keyword arguments go to :func:`gradient_descent`.
     """
     y, mask = check_observation(G, y, mask)
+    return _step_search(G, y, mask, lrs, steps, grad_tol, seed, z0, optimizer, **kwargs)
+
+
+def _step_search(G, y, mask, lrs, steps, grad_tol, seed, z0, optimizer="gd", **kwargs):
+    """:func:`gd_step_search` on an observation already checked."""
     if not lrs:
         raise ValueError("lrs: give at least one step size")
     lrs = tuple(sorted(check_positive(f"lrs[{i}]", v) for i, v in enumerate(lrs)))
     B = y.shape[0]
-    gen = torch.Generator().manual_seed(seed)
-    z0 = torch.randn(B, G.dims[0], generator=gen, dtype=G.dtype).to(G.device)
+    z0 = _start(G, B, z0, seed)
+    opts = dict(momentum=0.9, decay=1.0, decay_every=1000, betas=(0.9, 0.999)) | kwargs
     t0 = time.perf_counter()
     best: GDResult | None = None
     diverged = torch.zeros(B, dtype=torch.bool)
@@ -282,17 +340,7 @@ def gd_step_search(
         m = mask if mask is None or mask.ndim == 1 else mask[idx]
         # a batched ConvGenerator holds one network per row: take the same rows of it
         Gt = G.select(idx) if getattr(G, "batched", False) else G
-        r = gradient_descent(
-            Gt,
-            y[idx],
-            mask=m,
-            z0=z0[idx],
-            lr=lr,
-            steps=steps,
-            optimizer=optimizer,
-            grad_tol=grad_tol,
-            **kwargs,
-        )
+        r = _descend(Gt, y[idx], m, z0[idx], seed, lr, steps, optimizer, grad_tol=grad_tol, **opts)
         r_div = torch.tensor([w == "diverged" for w in r.status], dtype=torch.bool)
         if best is None:
             best = r
@@ -305,7 +353,7 @@ def gd_step_search(
             best.z[sel.to(G.device)] = r.z[bi]
             best.loss[sel.to(G.device)] = r.loss[bi]
             best.grad_norm[sel.to(G.device)] = r.grad_norm[bi]
-            best.iterations[sel] += r.iterations[better]
+            best.iterations[todo] += r.iterations  # every try's steps count
             best.converged[sel] = r.converged[better]
             diverged[sel] = r_div[better]
             lr_b[sel] = lr
@@ -314,7 +362,7 @@ def gd_step_search(
             break
     assert best is not None
     stopped = best.converged.to(G.device)
-    layers, status = _status(G, best.z, stopped, diverged.to(G.device))
+    layers, status = _status(G, best.z, stopped, diverged.to(G.device), mask)
     return StepSearchResult(
         best.z,
         layers,
@@ -327,3 +375,68 @@ def gd_step_search(
         converged=best.converged,
         lr=lr_b,
     )
+
+
+def gd_restarts(
+    G: Generator,
+    y: torch.Tensor,
+    *,
+    mask: torch.Tensor | None = None,
+    lrs: tuple[float, ...] = P1_STEP_SIZES,
+    steps: int = 10_000,
+    restarts: int = 1,
+    fit_tol: float = 1e-6,
+    grad_tol: float = 1e-9,
+    seed: int = 0,
+) -> StepSearchResult:
+    """GD with P1's step rule (:func:`gd_step_search`) from ``restarts`` random starts and, after
+    the first, from the negation of its end point (P3's restart, after Hand and Voroninski);
+    per signal the lowest relative residual ||M (G(z) - y)|| / ||M y|| is kept. A later run is
+    made only for the signals whose residual is still above ``fit_tol``. ``status``: the kept
+    run's own word; ``iterations``: the gradient steps of every run.
+    """
+    y, mask = check_observation(G, y, mask)
+    restarts = check_count("restarts", restarts, minimum=1)
+    fit_tol = check_positive("fit_tol", fit_tol)
+    t0 = time.perf_counter()
+    B = y.shape[0]
+    best = None
+    res = torch.full((B,), float("inf"), dtype=y.dtype)
+    todo = torch.arange(B)
+
+    def rows(m, idx):
+        return m if m is None or m.ndim == 1 else m[idx.to(m.device)]
+
+    def take(idx, r):
+        nonlocal best
+        rr = relative_residual(G, r.z, y[idx.to(y.device)], rows(mask, idx)).cpu()
+        if best is None:  # the first run covers every signal
+            best, res[:] = r, rr
+            best.status = list(r.status)
+            return
+        for j, b in enumerate(idx.tolist()):
+            best.iterations[b] += int(r.iterations[j])
+            if rr[j] < res[b]:
+                best.z[b], res[b], best.status[b] = r.z[j], rr[j], r.status[j]
+                best.loss[b], best.grad_norm[b] = r.loss[j], r.grad_norm[j]
+                best.converged[b], best.lr[b] = r.converged[j], r.lr[j]
+
+    run = dict(steps=steps, grad_tol=grad_tol)
+    for k in range(restarts):
+        if len(todo) == 0:
+            break
+        idx = todo.to(y.device)
+        m = rows(mask, todo)
+        take(todo, _step_search(G, y[idx], m, lrs, seed=seed + 101 * k, z0=None, **run))
+        todo = torch.arange(B)[res > fit_tol]
+        if len(todo) and k == 0:  # negation restart from -z of the first run
+            idx = todo.to(y.device)
+            z0 = -best.z[idx]
+            take(todo, _step_search(G, y[idx], rows(mask, todo), (min(lrs),), seed=0, z0=z0, **run))
+            todo = torch.arange(B)[res > fit_tol]
+    with torch.no_grad():
+        best.layers = hidden_layers(G, best.z)
+    best.seconds = time.perf_counter() - t0
+    best.method = "gradient descent, P1 step rule, random and negation restarts"
+    best.status = demote_undetermined(best.status, undetermined(G, mask, B))
+    return best

@@ -27,26 +27,9 @@ from dataclasses import dataclass, field
 import torch
 
 from .generator import Generator
-from .gradient import gd_step_search
-from .measurements import check_observation
-from .result import InversionResult, check_count, check_positive
-
-#: output activations P1's pursuit can invert (phi^{-1} exists and is smooth or piecewise linear)
-INVERTIBLE_OUTPUTS = ("identity", "tanh", "sigmoid", "plu", "leaky_relu")
-
-
-def relative_residual(G, z: torch.Tensor, y: torch.Tensor, mask=None) -> torch.Tensor:
-    """||M (G(z) - y)|| / ||M y|| per signal (B,); +inf for a NaN estimate."""
-    with torch.no_grad():
-        r = G(torch.nan_to_num(z)) - y
-        yy = y
-        if mask is not None:
-            r, yy = r * mask, y * mask
-        out = torch.linalg.vector_norm(r, dim=1) / torch.linalg.vector_norm(yy, dim=1).clamp_min(
-            1e-300
-        )
-    bad = torch.isnan(z).any(dim=1) | torch.isnan(out)
-    return torch.where(bad, torch.full_like(out, float("inf")), out)
+from .gradient import _step_search
+from .measurements import check_observation, relative_residual, undetermined
+from .result import InversionResult, check_count, check_positive, demote_undetermined
 
 
 def support_certificate(G: Generator, z: torch.Tensor, mask=None) -> torch.Tensor:
@@ -105,15 +88,17 @@ class HybridResult(InversionResult):
 
 
 def layered_parent(G) -> str | None:
-    """Which layered method the hybrid starts from on G: 'latent_pursuit' (P1: ReLU hidden
-    layers, invertible output), 'equations' (P2: ReLU or LeakyReLU at every layer), or None."""
+    """Which layered method the hybrid starts from on G, by the registry's rules
+    (:mod:`lib.registry`): 'latent_pursuit' (P1: ReLU hidden layers, an output Latent-Pursuit
+    inverts), 'equations' (P2: ReLU or LeakyReLU at every layer, every layer expanding), or
+    None. A dense generator only."""
+    from .registry import latent_pursuit_rule, p2_rule
+
     if not isinstance(G, Generator):
         return None
-    if G.hidden == "relu" and G.output in INVERTIBLE_OUTPUTS:
+    if latent_pursuit_rule(G) is None:
         return "latent_pursuit"
-    if {G.hidden, G.output} in ({"relu"}, {"leaky_relu"}):
-        return "equations"
-    return None
+    return "equations" if p2_rule(G) is None else None
 
 
 def hybrid(
@@ -126,8 +111,9 @@ def hybrid(
     steps: int = 1000,
     grad_tol: float = 1e-9,
     max_iter: int = 1000,
-    tol: float = 1e-8,
+    tol: float | None = None,
     rho: float = 1e-2,
+    lam: float = 0.0,
     seed: int = 0,
 ) -> HybridResult:
     """The X-hybrid (see the module docstring): layered estimate, gradient polish, and per signal
@@ -141,11 +127,13 @@ def hybrid(
             data: about twice the relative noise level).
         lrs, steps, grad_tol: P1's gradient-descent rule (:func:`lib.gradient.gd_step_search`),
             used for the polish (started at z_L) and for the random start.
-        max_iter, tol, rho: Latent-Pursuit's iteration cap, tolerance and ADMM penalty (P1).
-    ``iterations`` counts the gradient steps of both gradient runs (not the pursuit's).
+        max_iter, tol, rho, lam: Latent-Pursuit's iteration cap, tolerance, ADMM penalty and
+            last-layer lambda (P1; on noisy data lam = 2 l eps, P1 Alg. 2's rule).
+    ``iterations`` counts the gradient steps of both gradient runs (not the pursuit's). The
+    observation is checked once, here; the parents run on it unchecked.
     """
-    from .lp import invert_layerwise
-    from .pursuit import latent_pursuit
+    from .lp import _equations
+    from .pursuit import _check_G, _latent_pursuit, default_support_tol, default_tol
 
     fit_tol = check_positive("fit_tol", fit_tol)
     steps = check_count("steps", steps, minimum=1)
@@ -159,13 +147,20 @@ def hybrid(
     y, mask = check_observation(G, y, mask)
     t0 = time.perf_counter()
     if parent == "latent_pursuit":
-        zl = latent_pursuit(G, y, mask=mask, rho=rho, max_iter=max_iter, tol=tol, seed=seed).z
+        _check_G(G, "the hybrid's Latent-Pursuit")
+        lams = [0.0] * (G.L - 1) + [check_positive("lam", lam, allow_zero=True)]
+        tol_p = default_tol(G.dtype, tol)
+        st = default_support_tol(G.dtype, None)
+        zl = _latent_pursuit(
+            G, y, mask, lams, check_positive("rho", rho), 0.0, True,
+            check_count("max_iter", max_iter, minimum=1), tol_p, st, seed, True,
+        ).z  # fmt: skip
     else:
-        zl = invert_layerwise(G, y, mask=mask).z
+        zl = _equations(G, y, mask).z
     t1 = time.perf_counter()
     # polish: P1's gradient rule started at the layered estimate (a NaN row starts at 0)
     z0 = torch.nan_to_num(zl.detach().clone())
-    pol = _gd_from(G, y, mask, z0, lrs, steps, grad_tol, seed)
+    pol = _step_search(G, y, mask, lrs, steps, grad_tol, seed, z0)
     zp = pol.z
     rl, rp = relative_residual(G, zl, y, mask), relative_residual(G, zp, y, mask)
     better = rp <= rl
@@ -180,7 +175,7 @@ def hybrid(
     if len(todo):
         m = mask if mask is None or mask.ndim == 1 else mask[todo.to(mask.device)]
         idx = todo.to(y.device)
-        g = gd_step_search(G, y[idx], lrs=lrs, steps=steps, grad_tol=grad_tol, mask=m, seed=seed)
+        g = _step_search(G, y[idx], m, lrs, steps, grad_tol, seed, None)
         rg = relative_residual(G, g.z, y[idx], m)
         for j, b in enumerate(todo.tolist()):
             iters[b] += int(g.iterations[j])
@@ -188,9 +183,8 @@ def hybrid(
                 z[b], res[b], choice[b] = g.z[j], rg[j], "gd"
         cert = support_certificate(G, z, mask)
     t3 = time.perf_counter()
-    status = []
-    for r in res.tolist():
-        status.append("within_noise" if r <= fit_tol else "budget")
+    status = ["within_noise" if r <= fit_tol else "budget" for r in res.tolist()]
+    status = demote_undetermined(status, undetermined(G, mask, len(status)))
     return HybridResult(
         z=z,
         layers=G.forward(z).x,
@@ -204,31 +198,3 @@ def hybrid(
         certified=cert,
         seconds_parts={"layered": t1 - t0, "polish": t2 - t1, "gd": t3 - t2},
     )
-
-
-def _gd_from(G, y, mask, z0, lrs, steps, grad_tol, seed):
-    """P1's step-size rule started at z0 (gd_step_search draws its own start; this one is given)."""
-    from .gradient import gradient_descent
-
-    best = None
-    B = y.shape[0]
-    todo = torch.arange(B)
-    for lr in sorted(lrs):
-        idx = todo.to(y.device)
-        m = mask if mask is None or mask.ndim == 1 else mask[idx]
-        r = gradient_descent(
-            G, y[idx], mask=m, z0=z0[idx], lr=lr, steps=steps, grad_tol=grad_tol, seed=seed
-        )
-        if best is None:
-            best = r
-        else:
-            conv = r.converged.cpu()
-            for j, b in enumerate(todo.tolist()):
-                if conv[j] or r.loss[j] < best.loss[b]:
-                    best.z[b], best.loss[b] = r.z[j], r.loss[j]
-                    best.converged[b] = conv[j]
-                best.iterations[b] += int(r.iterations[j])
-        todo = torch.arange(B)[~best.converged.cpu()]
-        if len(todo) == 0:
-            break
-    return best

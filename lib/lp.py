@@ -44,11 +44,12 @@ from .lp_engine import (  # noqa: F401 (re-exported: lib.lp is the public module
     _check_mask,
     _np,
 )
-from .measurements import check_observation
+from .measurements import check_observation, undetermined
 from .result import (
     InversionResult,
     check_count,
     check_positive,
+    demote_undetermined,
     require_dense,
     require_hidden,
 )
@@ -556,8 +557,14 @@ class LayerwiseLP:
 
         Returns an :class:`LPResult` (status per signal, rank and residual per layer).
         """
+        y, mask = check_observation(self.G, y, mask)
+        return self._invert(y, mask)
+
+    def _invert(self, y: torch.Tensor, mask) -> LPResult:
+        """:meth:`invert` on an observation already checked."""
         G = self.G
-        y, mask = check_observation(G, y, mask)
+        for lay in self.layers:  # earlier calls may change the speed, never the answer
+            lay.reset()
         B, L1 = y.shape[0], len(self.layers)
         obs_out = _check_mask(mask, B, G.dims[-1])
         Y = _np(y)
@@ -712,10 +719,16 @@ def invert_layerwise(
         tol: support threshold for ReLU layers, relative to ||x||_inf of the layer (an
             estimated layer carries rounding errors ~1e-15 where the true layer is 0).
     """
-    slope = _check_generator(G, "equations", "invert_layerwise")
+    _check_generator(G, "equations", "invert_layerwise")
     tol = check_positive("tol", tol, allow_zero=True)
-    method = "equations" if slope == 0 else "leaky_inverse"
     y, mask = check_observation(G, y, mask)
+    return _equations(G, y, mask, tol)
+
+
+def _equations(G: Generator, y: torch.Tensor, mask, tol: float = 1e-9) -> LPResult:
+    """:func:`invert_layerwise` on a generator and an observation already checked."""
+    slope = 0.0 if G.hidden == "relu" else G.slope
+    method = "equations" if slope == 0 else "leaky_inverse"
     B, L1 = y.shape[0], len(G.weights)
     n_out = G.dims[-1]
     obs_out = (
@@ -810,7 +823,8 @@ def projected_gd(
     Args:
         G: ReLU generator (P2's networks); y: (B, n) observations (hidden entries ignored);
         mask: bool (n,) or (B, n), True = observed; inverter: a :class:`LayerwiseLP` of G
-        (default: ``LayerwiseLP(G, "linf", backend="ipm")``); eta: step size > 0;
+        (default: ``LayerwiseLP(G, "linf", backend="ipm")``, on a LeakyReLU net
+        ``backend="highs"``); eta: step size > 0;
         steps: PGD iterations; tol: stop once no image changes by more than tol (l_inf).
     """
     G = require_dense(G, "projected_gd")
@@ -820,7 +834,9 @@ def projected_gd(
     eta = check_positive("eta", eta)
     steps = check_count("steps", steps, minimum=1)
     tol = check_positive("tol", tol, allow_zero=True)
-    inv = inverter if inverter is not None else LayerwiseLP(G, "linf", backend="ipm")
+    if inverter is None:  # the batched interior point inverts ReLU nets; HiGHS the others
+        inverter = LayerwiseLP(G, "linf", backend="ipm" if G.hidden == "relu" else "highs")
+    inv = inverter
     if inv.G is not G:
         raise ValueError("inverter: a LayerwiseLP built for this G")
     B = y.shape[0]
@@ -836,7 +852,7 @@ def projected_gd(
         if len(idx) == 0:
             break
         xs = x[idx] - eta * m[idx] * (x[idx] - y[idx])
-        r = inv.invert(xs)
+        r = inv._invert(xs, None)
         good = torch.isfinite(r.z).all(1)
         zi = torch.where(good[:, None], r.z, z[idx])
         x_new = torch.where(torch.isfinite(zi).all(1)[:, None], G(zi.nan_to_num()), x[idx])
@@ -852,6 +868,7 @@ def projected_gd(
         "solver_failure" if f else "budget" if a else "converged"
         for f, a in zip(failed.tolist(), active.tolist(), strict=True)
     ]
+    status = demote_undetermined(status, undetermined(G, mask, B))
     with torch.no_grad():
         layers = G.forward(z.nan_to_num()).x
     return PGDResult(

@@ -263,6 +263,18 @@ class BoundsLP:
                         self.nv, self._cols, self._inf(self.col_lo), self._inf(self.col_hi)
                     )
 
+    def reset(self) -> None:
+        """Drop the warm state (a fresh HiGHS model with the current cost and bounds, no kept
+        basis for :meth:`_reuse_basis`): the next solve is the one a new object would make.
+        (HiGHS's ``clearSolver`` alone leaves state that moves the answer by ~1e-13.)"""
+        self._basis = None
+        if self.form == "dual":
+            self._build_highs_dual(self.tol)
+            self._set_dual("c")
+            self._set_dual("row_lo")
+        elif self.backend == "highs":
+            self._build_highs(self.tol)
+
     def solve(self) -> tuple[np.ndarray | None, str, int]:
         """Solve; returns (v or None, status, simplex iterations (-1 for cvxpy))."""
         if self.backend == "highs":
@@ -528,6 +540,17 @@ class LayerLP:
         cost = np.zeros(ncols)
         cost[k:] = 1.0
         self.lp.set(col_lo=col_lo, c=cost)
+
+    def reset(self) -> None:
+        """Forget every earlier call: the recent answers that place the search's first probe
+        and the solvers' warm bases. A solve after ``reset`` returns what the first solve after
+        construction would (an LP with several optimal vertices returns the vertex a cold start
+        reaches), so that a call's answer never depends on what was solved before it."""
+        self._offsets.clear()
+        self._last_call = []
+        for lp in (self.lp, self.helper):
+            if lp is not None:
+                lp.reset()
 
     # ---- the rows of Alg. 1/2 (and Remarks 1/2) for a given eps
     def categories(self, x: np.ndarray, eps: float) -> np.ndarray:

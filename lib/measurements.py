@@ -110,14 +110,48 @@ def check_observation(G, y, mask=None) -> tuple[torch.Tensor, torch.Tensor | Non
     (bool, True = observed, on G's device).
 
     ValueError naming ``y`` for a wrong shape, NaN or +-inf (an infinite pixel cannot be
-    fitted), naming ``mask`` for a wrong shape or non-0/1 values. ``G``: any generator with
-    ``dims``, ``dtype`` and ``device``.
+    fitted), naming ``mask`` for a wrong shape or non-0/1 values. The hidden entries of the
+    returned y are 0, so that no method can read what they held. Every public method calls this
+    once, at its boundary; what it calls inside runs on the checked observation. ``G``: any
+    generator with ``dims``, ``dtype`` and ``device``.
     """
     n = G.dims[-1]
     y = as_rows(y, n, "y", dtype=G.dtype, device=G.device)
     if torch.isinf(y).any():
         raise ValueError("y contains inf (every observed entry must be finite)")
-    return y, check_mask(mask, n, y.shape[0], device=G.device)
+    mask = check_mask(mask, n, y.shape[0], device=G.device)
+    if mask is not None:  # hidden entries are never read: whatever they held, they are 0 now
+        y = torch.where(mask, y, torch.zeros((), dtype=y.dtype, device=y.device))
+    return y, mask
+
+
+def observed_counts(mask, B: int, n: int) -> torch.Tensor:
+    """(B,) int64 on the CPU: how many of the n output entries each signal observes."""
+    if mask is None:
+        return torch.full((B,), n, dtype=torch.long)
+    return torch.as_tensor(mask).bool().expand(B, n).sum(1).cpu()
+
+
+def undetermined(G, mask, B: int) -> torch.Tensor:
+    """(B,) bool on the CPU: the signal observes fewer output entries than z has unknowns
+    (n_0), so the observation cannot determine z and no method may report a success for it
+    (a fit of fewer equations than unknowns is a guess, whatever the method's own test says)."""
+    return observed_counts(mask, B, G.dims[-1]) < G.dims[0]
+
+
+def relative_residual(G, z: torch.Tensor, y: torch.Tensor, mask=None) -> torch.Tensor:
+    """||M (G(z) - y)|| / ||M y|| per signal (B,); +inf for a NaN estimate. Only the observed
+    entries of y (M = the mask) are read."""
+    with torch.no_grad():
+        r = G(torch.nan_to_num(z)) - y
+        yy = y
+        if mask is not None:
+            r, yy = r * mask, y * mask
+        out = torch.linalg.vector_norm(r, dim=1) / torch.linalg.vector_norm(yy, dim=1).clamp_min(
+            1e-300
+        )
+    bad = torch.isnan(z).any(dim=1) | torch.isnan(out)
+    return torch.where(bad, torch.full_like(out, float("inf")), out)
 
 
 NOISE_KINDS = ("uniform", "gaussian")

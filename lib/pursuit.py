@@ -35,12 +35,13 @@ from dataclasses import dataclass, field
 import torch
 
 from .generator import INVERTIBLE_OUTPUTS, Generator, activation, activation_inverse
-from .measurements import check_observation
+from .measurements import check_observation, undetermined
 from .result import (
     InversionResult,
     check_count,
     check_per_layer,
     check_positive,
+    demote_undetermined,
     require_dense,
     require_hidden,
     require_output,
@@ -79,6 +80,11 @@ class PursuitResult(InversionResult):
     def x_layer(self) -> list[torch.Tensor]:
         """The layer estimates (= ``layers``; the name the P1 chapters use)."""
         return self.layers
+
+
+#: output activations Latent-Pursuit inverts (its last-layer FISTA and debiasing need a smooth or
+#: piecewise-linear monotone phi with phi' > 0 on the data; LeakyReLU is left to Layered BP)
+LATENT_PURSUIT_OUTPUTS = ("identity", "tanh", "sigmoid", "plu")
 
 
 # ---------------------------------------------------------------- checks and small helpers
@@ -142,7 +148,8 @@ def _row_mask(mask: torch.Tensor | None, y: torch.Tensor) -> torch.Tensor:
 def _status(
     conv: dict[str, torch.Tensor], supports: Sequence[torch.Tensor], n0: int, B: int
 ) -> list[str]:
-    """Per-signal status: 'not_unique' (|S_1| < n_0), else 'converged' / 'budget'."""
+    """Per-signal status: 'not_unique' (|S_1| < n_0), else 'converged' / 'budget'; the caller
+    adds 'not_unique' where fewer than n_0 pixels are observed (:func:`_finish`)."""
     ok = torch.ones(B, dtype=torch.bool)
     for v in conv.values():
         ok &= v.cpu()
@@ -153,15 +160,16 @@ def _status(
     ]
 
 
-def _finish(G, z, layers, supports, its, conv, t0, method) -> PursuitResult:
+def _finish(G, z, layers, supports, its, conv, t0, method, mask) -> PursuitResult:
     B = z.shape[0]
     total = torch.zeros(B, dtype=torch.long)
     for v in its.values():
         total += v.cpu()
+    status = demote_undetermined(_status(conv, supports, G.dims[0], B), undetermined(G, mask, B))
     return PursuitResult(
         z,
         list(layers),
-        _status(conv, supports, G.dims[0], B),
+        status,
         total,
         time.perf_counter() - t0,
         method,
@@ -353,6 +361,7 @@ def debias(
     iters: int = 30,
     tol: float | None = None,
     chunk: int = 64,
+    _checked: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """z = argmin_z 1/2 ||M (y - phi(A_S z + c_S))||^2 with the supports frozen (P1 Alg. 1; the
     debiasing step of Alg. 5).
@@ -363,7 +372,8 @@ def debias(
     below ``tol``, default 100 eps of the dtype, or no further decrease).
     """
     G = _check_G(G, "debias (P1 Alg. 1)")
-    y, mask = check_observation(G, y, mask)
+    if not _checked:  # (the pursuits call it on their checked observation)
+        y, mask = check_observation(G, y, mask)
     iters = check_count("iters", iters)
     tol = 100 * torch.finfo(G.dtype).eps if tol is None else check_positive("tol", tol)
     S = _supports_of(G, supports, y.shape[0])
@@ -423,9 +433,9 @@ def oracle(
     G = _check_G(G, "the Oracle (P1 Alg. 1)")
     y, mask = check_observation(G, y, mask)
     S = _supports_of(G, supports, y.shape[0])
-    z, it, conv = debias(G, y, S, mask=mask)
+    z, it, conv = debias(G, y, S, mask=mask, _checked=True)
     fw = G.forward(z)
-    return _finish(G, z, fw.x, S, {"debias": it}, {"debias": conv}, t0, "Oracle (P1 Alg. 1)")
+    return _finish(G, z, fw.x, S, {"debias": it}, {"debias": conv}, t0, "Oracle (P1 Alg. 1)", mask)
 
 
 def layered_oracle(
@@ -450,7 +460,7 @@ def layered_oracle(
         xs[i - 1] = masked_lstsq(G.weights[i], xs[i] - G.bias(i), d, S[i - 1])
     d = S[0].to(G.dtype)
     z = masked_lstsq(G.weights[0], xs[0] - G.bias(0), d)
-    return _finish(G, z, xs, S, {}, {}, t0, "layer-wise Oracle (P1 Alg. 6)")
+    return _finish(G, z, xs, S, {}, {}, t0, "layer-wise Oracle (P1 Alg. 6)", mask)
 
 
 # ---------------------------------------------------------------- FISTA (one implementation)
@@ -585,9 +595,17 @@ def layered_basis_pursuit(
     Solved by FISTA (:func:`fista`) per layer; with lam = 0, no mask and the last layer, the
     problem is plain least squares and is solved directly (minimum-norm solution).
     """
-    t0 = time.perf_counter()
     G = _check_G(G, "Layered Basis-Pursuit (P1 Alg. 2)")
     y, mask = check_observation(G, y, mask)
+    kw = dict(lam=lam, lipschitz=lipschitz, support_tol=support_tol, max_iter=max_iter, tol=tol)
+    return _layered_bp(G, y, mask, s=s, eps=eps, debias_z=debias_z, seed=seed, **kw)
+
+
+def _layered_bp(
+    G, y, mask, *, s, eps, lam, lipschitz, support_tol, max_iter, tol, debias_z, seed
+) -> PursuitResult:
+    """:func:`layered_basis_pursuit` on a generator and an observation already checked."""
+    t0 = time.perf_counter()
     B, L = y.shape[0], G.L
     eps = check_positive("eps", eps, allow_zero=True)
     lipschitz = check_positive("lipschitz", lipschitz)
@@ -636,9 +654,9 @@ def layered_basis_pursuit(
         row_w = S.to(G.dtype)
     z = masked_lstsq(G.weights[0], t, row_w)
     if debias_z:
-        z, it, cv = debias(G, y, Ss, mask=mask, z0=None)
+        z, it, cv = debias(G, y, Ss, mask=mask, _checked=True)
         its["debias"], conv["debias"] = it, cv
-    return _finish(G, z, xs, Ss, its, conv, t0, "Layered Basis-Pursuit (P1 Alg. 2)")
+    return _finish(G, z, xs, Ss, its, conv, t0, "Layered Basis-Pursuit (P1 Alg. 2)", mask)
 
 
 # ---------------------------------------------------------------- Latent-Pursuit
@@ -660,6 +678,7 @@ def last_layer_fista(
     seed: int = 0,
     polish: bool = True,
     support_tol: float | None = None,
+    _checked: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """P1 Algorithm 3 (Latent-Pursuit, last layer): FISTA on
     min_{x >= 0} 1/2 ||M (y - phi(W_L x + b_L))||^2 + lam 1^T x  (P1 Eq. 8).
@@ -674,8 +693,9 @@ def last_layer_fista(
     of the *true* objective (exact when y is fitted exactly on F; otherwise the test rejects it).
     Returns x_L (B, n_L), iterations (B,), converged (B,).
     """
-    G = _check_G(G, "Latent-Pursuit (P1 Alg. 3)", ("identity", "tanh", "sigmoid", "plu"))
-    y, mask = check_observation(G, y, mask)
+    G = _check_G(G, "Latent-Pursuit (P1 Alg. 3)", LATENT_PURSUIT_OUTPUTS)
+    if not _checked:  # (Latent-Pursuit calls it on its checked observation)
+        y, mask = check_observation(G, y, mask)
     lam = check_positive("lam", lam, allow_zero=True)
     max_iter = check_count("max_iter", max_iter, minimum=1)
     tol = default_tol(G.dtype, tol)
@@ -864,9 +884,18 @@ def latent_pursuit(
             docstring); ``False`` runs the paper's iterations alone.
     ``iterations`` is the sum over the stages (and the accepted debiasing steps).
     """
-    t0 = time.perf_counter()
-    G = _check_G(G, "Latent-Pursuit (P1 Alg. 5)", ("identity", "tanh", "sigmoid", "plu"))
+    G = _check_G(G, "Latent-Pursuit (P1 Alg. 5)", LATENT_PURSUIT_OUTPUTS)
     y, mask = check_observation(G, y, mask)
+    return _latent_pursuit(
+        G, y, mask, lam, rho, gamma, debias_z, max_iter, tol, support_tol, seed, polish
+    )
+
+
+def _latent_pursuit(
+    G, y, mask, lam, rho, gamma, debias_z, max_iter, tol, support_tol, seed, polish
+) -> PursuitResult:
+    """:func:`latent_pursuit` on a generator and an observation already checked."""
+    t0 = time.perf_counter()
     L = G.L
     lams = check_per_layer("lam", lam, L)
     rho = check_positive("rho", rho)
@@ -877,7 +906,9 @@ def latent_pursuit(
     kw = dict(max_iter=max_iter, tol=tol, seed=seed, polish=polish, support_tol=support_tol)
     its, conv = {}, {}
     xs: list[torch.Tensor] = [None] * L  # type: ignore[list-item]
-    x, its[f"x_{L}"], conv[f"x_{L}"] = last_layer_fista(G, y, mask=mask, lam=lams[L - 1], **kw)
+    x, its[f"x_{L}"], conv[f"x_{L}"] = last_layer_fista(
+        G, y, mask=mask, lam=lams[L - 1], _checked=True, **kw
+    )
     xs[L - 1] = _clean(x, support_tol)
     for i in range(L - 1, 0, -1):
         x, its[f"x_{i}"], conv[f"x_{i}"] = linearized_admm(
@@ -889,8 +920,8 @@ def latent_pursuit(
     )
     Ss = [x > 0 for x in xs]
     if debias_z:
-        z, its["debias"], conv["debias"] = debias(G, y, Ss, mask=mask)
-    return _finish(G, z, xs, Ss, its, conv, t0, "Latent-Pursuit (P1 Alg. 5)")
+        z, its["debias"], conv["debias"] = debias(G, y, Ss, mask=mask, _checked=True)
+    return _finish(G, z, xs, Ss, its, conv, t0, "Latent-Pursuit (P1 Alg. 5)", mask)
 
 
 def _clean(x: torch.Tensor, support_tol: float) -> torch.Tensor:
@@ -900,14 +931,29 @@ def _clean(x: torch.Tensor, support_tol: float) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------- P1 Sec. 6.1 experiment
-def best_of_lams(G: Generator, y: torch.Tensor, lams: Sequence[float], **kwargs) -> PursuitResult:
+def best_of_lams(
+    G: Generator, y: torch.Tensor, lams: Sequence[float], *, mask=None, **kwargs
+) -> PursuitResult:
     """Layered Basis-Pursuit for each lam_L in ``lams``; per signal keep the run whose debiased
-    estimate fits y best (smallest ||G(z_hat) - y||). P1 Sec. 6.1 keeps "the best lam_1"; choosing
-    it by the data fit (not by the unknown z) is our reading, usable on real data."""
+    estimate fits the *observed* entries of y best (smallest ||M (G(z_hat) - y)||). P1 Sec. 6.1
+    keeps "the best lam_1"; choosing it by the data fit (not by the unknown z) is our reading,
+    usable on real data. Other keyword arguments go to :func:`layered_basis_pursuit`."""
+    if not len(lams):
+        raise ValueError("lams: give at least one lambda")
+    lams = [check_positive(f"lams[{i}]", v, allow_zero=True) for i, v in enumerate(lams)]
+    G = _check_G(G, "best_of_lams (P1 Alg. 2)")
+    y, mask = check_observation(G, y, mask)
+    M = _row_mask(mask, y)
+    opts = dict(s=None, eps=0.0, lipschitz=1.0, support_tol=None, max_iter=5000, tol=None)
+    opts |= dict(debias_z=True, seed=0) | kwargs
+    bad = sorted(set(opts) - {"s", "eps", "lipschitz", "support_tol", "max_iter", "tol",
+                              "debias_z", "seed"})  # fmt: skip
+    if bad:
+        raise TypeError(f"best_of_lams: unexpected keyword argument(s) {bad}")
     best, best_fit = None, None
     for lam in lams:
-        r = layered_basis_pursuit(G, y, lam=lam, **kwargs)
-        fit = torch.linalg.vector_norm(G(r.z) - y, dim=1)
+        r = _layered_bp(G, y, mask, lam=lam, **opts)
+        fit = torch.linalg.vector_norm(M * (G(r.z) - y), dim=1)
         if best is None:
             best, best_fit = r, fit
             continue

@@ -96,6 +96,16 @@ class InversionResult:
         return out
 
 
+def demote_undetermined(status: list[str], undetermined) -> list[str]:
+    """``status`` with 'not_unique' wherever ``undetermined`` (B,) is True and the word was a
+    success: a signal whose observation cannot determine z (e.g. fewer observed entries than
+    n_0, :func:`lib.measurements.undetermined`) is never reported a success."""
+    return [
+        "not_unique" if u and s in SUCCESS else s
+        for s, u in zip(status, torch.as_tensor(undetermined).tolist(), strict=True)
+    ]
+
+
 # ------------------------------------------------------------------ parameter checks
 def check_positive(name: str, value, *, allow_zero: bool = False) -> float:
     """``value`` as a finite float > 0 (>= 0 with ``allow_zero``); ValueError naming ``name``."""

@@ -10,6 +10,7 @@ import torch
 
 from lib import bench
 from lib.generator import Generator
+from lib.registry import applicability
 
 
 def tiny_cfg(**over) -> dict:
@@ -61,7 +62,7 @@ def results():
 
 
 def test_every_method_has_a_cell_on_every_generator(results):
-    methods = [m for m, _ in bench.METHODS]
+    methods = list(bench.METHODS)
     for g in ("p1", "p2"):
         for m in methods:
             c = bench.cell(results, g, "clean", m)
@@ -74,17 +75,63 @@ def test_every_method_has_a_cell_on_every_generator(results):
 
 
 def test_applicability_follows_the_papers(results):
-    for m in bench.P1_METHODS:
+    for m in ("oracle", "layered_bp", "latent_pursuit"):
         assert bench.cell(results, "p1", "clean", m)["applicable"]
-        assert "invertible output" in bench.cell(results, "p2", "clean", m)["reason"]
-    for m in bench.P2_METHODS:
+        assert "output activations" in bench.cell(results, "p2", "clean", m)["reason"]
+    for m in ("equations", "linf", "l1", "relax"):
         assert bench.cell(results, "p2", "clean", m)["applicable"]
         assert "every layer" in bench.cell(results, "p1", "clean", m)["reason"]
     leaky = Generator.random([3, 8, 9], seed=0, hidden="leaky_relu", output="tanh", slope=0.2)
-    assert "ReLU hidden" in bench.applicability("latent_pursuit", leaky)
-    assert bench.applicability("linf", leaky) is not None
-    assert bench.applicability("hybrid", leaky) is not None
-    assert bench.applicability("adam", leaky) is None
+    assert "ReLU hidden" in applicability("latent_pursuit", leaky)
+    assert applicability("linf", leaky) is not None
+    assert applicability("hybrid", leaky) is not None
+    assert applicability("adam", leaky) is None
+    # a LeakyReLU output: Layered BP inverts it, Latent-Pursuit does not, nor the hybrid
+    out = Generator.random([3, 8, 9], seed=0, output="leaky_relu", slope=0.2)
+    assert applicability("layered_bp", out) is None
+    assert applicability("latent_pursuit", out) is not None
+    assert applicability("hybrid", out) is not None
+
+
+def test_masked_cells_never_see_the_hidden_pixels():
+    p = bench.make_problem("p1", "random_mask", tiny_cfg())
+    assert (p.y[~p.mask] == 0).all() and torch.equal(p.y[p.mask], p.x[p.mask])
+
+
+def test_noisy_cells_use_p1s_lambda_rule():
+    p = bench.make_problem("p1", "noise_hi", tiny_cfg())
+    assert p.eps > 0
+    lbp = bench.options("layered_bp", p)
+    assert lbp["eps"] == p.eps and lbp["lipschitz"] >= 1 and "lams" not in lbp
+    lam = bench.options("latent_pursuit", p)["lam"]
+    assert lam[-1] == pytest.approx(2 * lbp["lipschitz"] * p.eps) and len(lam) == p.G.L
+    clean = bench.make_problem("p1", "clean", tiny_cfg())
+    assert bench.options("latent_pursuit", clean)["lam"] == [0.0] * p.G.L
+
+
+def test_a_process_pool_gives_the_serial_results(results):
+    from concurrent.futures import ProcessPoolExecutor
+
+    lines = []
+    with ProcessPoolExecutor(2) as pool:
+        par = bench.run("book", cfg=tiny_cfg(), conditions=["clean"], executor=pool,
+                        log=lines.append)  # fmt: skip
+    strip = lambda cs: [{k: v for k, v in c.items() if "second" not in k} for c in cs]  # noqa: E731
+    assert strip(par["cells"]) == strip(results["cells"])
+    assert par["certificates"] == results["certificates"]
+    n = len(results["cells"])
+    assert lines[0].startswith(f"cell 1 of {n}:") and lines[-1].startswith(f"cell {n} of {n}:")
+
+
+def test_cli_help_explains_every_option(capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["--help"])
+    text = capsys.readouterr().out
+    for opt in ("--scale", "--device", "--out", "--generators", "--methods", "--conditions",
+                "--workers"):  # fmt: skip
+        assert opt in text
+    for action in bench.parser()._actions:  # every option says what it does
+        assert action.help and len(action.help) > 20, action.dest
 
 
 def test_exact_methods_succeed_on_clean_data(results):

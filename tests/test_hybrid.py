@@ -7,7 +7,8 @@ import torch
 
 from lib.generator import Generator
 from lib.gradient import gd_step_search
-from lib.hybrid import hybrid, relative_residual, support_certificate
+from lib.hybrid import hybrid, support_certificate
+from lib.measurements import relative_residual
 from lib.metrics import snr_db
 from lib.pursuit import latent_pursuit, layered_oracle
 
