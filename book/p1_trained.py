@@ -713,5 +713,7 @@ claims.add(
     f"{count('Thm 1', -1)}; arXiv Cor 1 fails for {count('arXiv Cor 1', 0)}, of which "
     f"Latent-Pursuit recovers {cor_fail}",
     paper="per-layer cardinalities against Thm 1 / Cor 1 / ICLR Thm 2 beside every inversion",
+    short=f"certificate beside all {3 * B} inversions; support ranks hold for "
+    f"{count('rank', 1)}",
 )
 assert not (failed := claims.report()), f"claims that did not hold: {failed}"

@@ -295,8 +295,15 @@ FIELDS = ("status", "difference", "short", "measured", "paper", "notebook")
 
 def short_of(measured: str, limit: int = 90) -> str:
     """A claim's result in a few words when it gives no ``short``: ``measured`` up to its first
-    '; ', cut at a word boundary near ``limit`` characters."""
-    s = measured.split("; ")[0]
+    '; ' outside brackets, cut at a word boundary near ``limit`` characters."""
+    depth, cut = 0, len(measured)
+    for i, ch in enumerate(measured):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth == 0 and measured.startswith("; ", i):
+            cut = i
+            break
+    s = measured[:cut]
     if len(s) <= limit:
         return s
     return s[:limit].rsplit(" ", 1)[0].rstrip(",:;") + " …"

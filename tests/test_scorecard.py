@@ -228,3 +228,12 @@ def test_scorecard_names_chapters_by_their_titles(tmp_path):
 def test_paper_column_holds_the_claim_not_a_prefix():
     card = scorecard.collect(scorecard.BOOK)
     assert not any(e["paper"].startswith("paper:") for e in card.values())
+
+
+def test_short_of_cuts_at_the_first_clause_outside_brackets():
+    assert scorecard.short_of("50 runs (l1 8; paper 200): fine; more") == (
+        "50 runs (l1 8; paper 200): fine"
+    )
+    long = "word " * 40
+    cut = scorecard.short_of(long, limit=30)
+    assert cut.endswith(" …") and len(cut) <= 32
