@@ -477,12 +477,12 @@ def render_markdown(card: dict[str, dict], book: Path = BOOK) -> str:
         "| paper | " + " | ".join(STATUS_MARK[s] for s in shown) + " | targets |",
         "|---|" + "---:|" * (len(shown) + 1),
     ]
-    for section, ids in sections.items():
+    for ids in sections.values():
         key = paper_key(ids[0])
         label = "beyond the papers" if key == "X" else key
         counts = [sum(card[t]["status"] == s for t in ids) for s in shown]
         lines.append(
-            f"| [{label}](#{_anchor(section)}) | "
+            f"| {{ref}}`{label} <{_anchor(key)}>` | "
             + " | ".join(str(c) for c in counts)
             + f" | {len(ids)} |"
         )
@@ -503,6 +503,7 @@ def render_markdown(card: dict[str, dict], book: Path = BOOK) -> str:
         rows = "".join(_row_html(tid, card[tid], book) for tid in ids)
         lines += [
             "",
+            f"({_anchor(paper_key(ids[0]))})=",
             f"## {section}",
             "",
             f'<table class="scorecard-glance"><colgroup>{cols}</colgroup>'
@@ -511,10 +512,9 @@ def render_markdown(card: dict[str, dict], book: Path = BOOK) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _anchor(section: str) -> str:
-    """The HTML id Sphinx gives a section heading (lower case, words joined by '-')."""
-    words = re.findall(r"[a-z0-9]+", section.lower())
-    return "-".join(words)
+def _anchor(key: str) -> str:
+    """The label of a paper's section on the scorecard page ('scorecard-p1', ...)."""
+    return f"scorecard-{key.lower()}"
 
 
 def _json(card: dict[str, dict]) -> dict[str, dict]:

@@ -131,7 +131,7 @@ def test_the_page_shows_counts_first_then_a_row_per_target(tmp_path):
     header = [
         c.strip() for c in lines[lines.index(page[counts:].splitlines()[0])].strip("|").split("|")
     ]
-    p2 = next(line for line in lines if line.startswith("| [P2]"))
+    p2 = next(line for line in lines if line.startswith("| {ref}`P2 "))
     cells = dict(zip(header, [c.strip() for c in p2.strip("|").split("|")], strict=True))
     assert cells["✘ not reproduced"] == "1" and cells["✔ reproduced"] == "1"
     assert cells["◐ with a difference"] == "0" and cells["⊘ not reproducible here"] == "0"
