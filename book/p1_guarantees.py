@@ -366,6 +366,7 @@ claims.add(
     measured=f"3 latents x {L + 1} layers of {dims}, {T} draws: E||x_hat_i - x_i||^2 between "
     "the eigenvalue bounds and equal to sigma^2 tr(AA^T) within Monte Carlo error",
     paper="lower <= E||x_hat_i - x_i||^2 <= upper (Thm 3)",
+    short="error between the bounds, = sigma^2 tr(AA^T)",
 )
 claims.add(
     "P1-lbp",
@@ -373,5 +374,6 @@ claims.add(
     measured=f"mu(W_1) = {mu1:.3f}, s_1 <= {int(s1.max())} < 1/(3 mu): exact at eps = 0; "
     f"errors below eps_i and eps_1/sqrt(phi) for eps up to {max(cfg['lbp_noise']):g}; S_hat in S",
     paper="noiseless exact recovery (Cor 2); ||x_hat_i - x_i|| < eps_i (Thm 2)",
+    short="exact at eps = 0; errors below the bounds",
 )
 assert not (failed := claims.report()), f"claims that did not hold: {failed}"

@@ -258,6 +258,12 @@ gap = relative_error(orc.z, lp.z)
 k_found, n = int(found.sum()), len(y)
 same = bool((gap[found] <= cfg["oracle_rtol"]).all())
 conv = torch.tensor([w == "converged" for w in lp.status])
+# the stages' own answer (the paper's iterations, before debiasing), against the truth
+found_raw = torch.ones(len(y), dtype=torch.bool)
+for S_hat, S in zip(lp_raw.supports, fw.supports, strict=True):
+    found_raw &= (S_hat == S).all(1)
+conv_raw = torch.tensor([w == "converged" for w in lp_raw.status])
+gap_raw = relative_error(z, lp_raw.z)  # ||z_stages - z|| / ||z||
 
 # %% tags=["hide-input"]
 med = {
@@ -277,6 +283,12 @@ print(
 print(
     f"on those, ||z_LP - z_Oracle|| / ||z_Oracle|| <= {cfg['oracle_rtol']:g}: {same} "
     f"(largest {float(gap[found].max()):.0e})"
+)
+ok_raw = found_raw & conv_raw
+print(
+    f"the stages alone (paper's iterations, no debiasing): converged with the supports found "
+    f"for {int(ok_raw.sum())} of {n}; there ||z_stages - z|| / ||z|| <= "
+    f"{cfg['stage_rtol']:g}: {bool((gap_raw[ok_raw] <= cfg['stage_rtol']).all())}"
 )
 
 # %% [markdown]
@@ -401,12 +413,20 @@ print(f"wall time for {n} signals (1 thread): reference {t_ref:.2f} s, polished 
 # %% tags=["hide-input"]
 claims = Claims("p1_latent_pursuit")
 k_cert = int(certified.sum())
+# P1's claim is about the algorithm: its stages (the paper's iterations, before debiasing)
+# converge to the true layers; debiasing on the recovered supports is the Oracle by
+# construction, so the informative number is the stages' own estimate of z
+stages_ok = ok_raw[certified].all() and (gap_raw[certified] <= cfg["stage_rtol"]).all()
 claims.add(
     "P1-lp",
-    passed=bool((conv & found)[certified].all()) and same and agree < 1e-8,
-    measured=f"network {list(G.dims)}, {n} clean signals: all {k_cert} signals that P1's "
-    f"certificate covers converge with supports recovered ({k_found} of {n} in all); there "
-    f"||z_LP - z_Oracle||/||z_Oracle|| <= {cfg['oracle_rtol']:g}; polished = paper's iterations",
+    passed=bool(stages_ok and (conv & found)[certified].all()) and same and agree < 1e-8,
+    measured=f"network {list(G.dims)}, {n} clean signals, paper's iterations: all {k_cert} "
+    f"signals that P1's certificate covers converge with the supports recovered, and the stages' "
+    f"own z (before debiasing) is within {cfg['stage_rtol']:g} of the truth (relative; "
+    f"{int(ok_raw.sum())} of {n} signals converge with supports in all); debiased: the Oracle's "
+    f"z to {cfg['oracle_rtol']:g}; polished engine = paper's iterations",
     paper="Latent-Pursuit converges and equals the Oracle when the supports are recovered",
+    short=f"all {k_cert} certified signals: stages converge to z (rel. error <= "
+    f"{cfg['stage_rtol']:g} before debiasing)",
 )
 assert not (failed := claims.report()), f"claims that did not hold: {failed}"

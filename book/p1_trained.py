@@ -42,9 +42,7 @@ import lib
 DEVICE = lib.setup_notebook("p1_trained")
 
 # %% tags=["hide-input"]
-import json
 import time
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -53,6 +51,7 @@ from myst_nb import glue
 
 from lib import experiments
 from lib.bench import wilson
+from lib.data import stored_run
 from lib.metrics import snr_db
 from lib.plotting import METHOD_COLORS, image_grid, legend_below, show_table, subplots
 from lib.scorecard import Claims
@@ -104,8 +103,8 @@ print(f"cardinalities: s_1 = {s1.mean():.1f} (n_1 = 128), s_2 = {s2.mean():.1f} 
 # - **Gradient descent** as P1 runs it (`lib.gradient.gradient_descent`): momentum 0.9, step
 #   $10^{-1}$ halved every fifth of the run ("gradually decays"), 10,000 steps at `paper` scale,
 #   from $z_0 \sim \mathcal N(0, I)$, on the observed pixels only. At `book` scale the run has
-#   `gd_steps` steps (printed above): the stored 10,000-step run of 512 signals is shown in
-#   {ref}`p1-trained-time` and enters the claims.
+#   `gd_steps` steps (printed above); {ref}`p1-trained-time` runs P1's full 10,000 steps on
+#   the signals it recovers worst, and quotes a stored 10,000-step run of 512 signals.
 # - **Adam** (step $10^{-1}$, same decay and budget), a second gradient baseline.
 #
 # Both gradient methods run in float32, the precision of the trained weights (and of a GPU run);
@@ -339,27 +338,28 @@ if k_f:
         f"  condition number of J: median {cond[fail].median():.0f} (recovered signals: "
         f"{cond[~fail].median():.0f})"
     )
-gd10k = json.loads(Path("../benchmarks/p1_trained.json").read_text())["gd_momentum"]
-print(
-    f"stored run, 10,000 steps, 512 clean signals: {gd10k['recovered']} of 512 recovered, "
-    f"median SNR(z) {gd10k['median_snr_z_db']:.0f} dB"
-)
 
 # %% [markdown]
-# **A difference from P1.** P1 reports that gradient descent "fails utterly" on many images of
-# its trained generator. Here it mostly does not: the latents it misses after `gd_steps` steps
+# **Not reproduced: P1's gap to gradient descent.** P1 reports that gradient descent "fails
+# utterly" on many images of its trained generator. Here it mostly does not: the latents it misses after `gd_steps` steps
 # mostly fit the image well already (the image SNR above), most of them have not yet settled
 # on the true supports, and the generator is worse conditioned around them (larger
-# $\mathrm{cond}(J)$). They are slow, not stuck: the stored run with P1's full 10,000 steps
-# (printed above) recovers all but a few of 512 clean latents, close to Latent-Pursuit's 512.
+# $\mathrm{cond}(J)$). They are slow, not stuck: given P1's full 10,000 steps, gradient descent
+# recovers most of the signals it recovers worst here, and a stored 10,000-step run recovers
+# all but a few of 512 clean latents, close to Latent-Pursuit's 512 (both in
+# {ref}`p1-trained-time`).
 # So on *this* generator the gap P1 shows between Latent-Pursuit and gradient descent is mostly
 # a matter of iterations and conditioning. Why it differs from P1 we can only guess, since P1
 # gives neither its weights nor its initialisation: our generator was trained with a
 # spectral-norm discriminator (P1 does too) for 400 epochs on 5,000 digits
 # ({doc}`mnist_generators`), which may leave it better conditioned; P1's "gradually decays" is
 # read here as halving the step every 2,000 steps; and we start from
-# $z_0 \sim \mathcal N(0, I)$. Latent-Pursuit still wins on both counts: it recovers every
-# latent, and it does so in a few seconds instead of a quarter of an hour on this CPU.
+# $z_0 \sim \mathcal N(0, I)$. What we checked before calling it a failure to reproduce: the
+# gradient descent is P1's as described (momentum 0.9, step $10^{-1}$ decaying, 10,000 steps,
+# the observed pixels only; the library's tests check it against a least-squares solution),
+# and the same code does miss many latents at a tenth of the budget and with Adam (the table
+# above), so these runs can show failures — they just do not at P1's budget. Latent-Pursuit
+# still wins on both counts: it recovers every latent, and much faster.
 #
 # ## The certificate beside every inversion
 #
@@ -425,16 +425,106 @@ print("  " + ", ".join(f"{c} {k} of {B}" for c, k in agree_cert.items()))
 #   are optimisation failures, not signals whose latent is ambiguous.
 #
 # (p1-trained-time)=
-# ## Run time (P1-time)
+# ## P1's full budget, and the run time beside Latent-Pursuit (P1-gd, P1-time)
 #
-# `benchmarks/p1_trained.py` runs 512 clean inversions of this generator with Latent-Pursuit,
-# the Oracle and P1's gradient descent (10,000 steps) and stores the result in
-# `benchmarks/p1_trained.json`. Timings depend on the machine, so the chapter reads the stored
-# run instead of timing anew (`python benchmarks/p1_trained.py --threads 1 --out
-# benchmarks/p1_trained.json` repeats it); it was made on a 2-core CPU with one torch thread.
+# P1 gives gradient descent 10,000 steps. We give them to the `long_signals` clean signals that
+# gradient descent recovers worst at this scale's budget (lowest SNR of $z$ above), from the
+# same starting points, with P1's schedule (step $10^{-1}$ halved every 2,000 steps), and time
+# them beside Latent-Pursuit on the same signals, in the same run, on the same machine (one
+# CPU thread): Latent-Pursuit with the paper's iterations alone (`polish=False`: FISTA and
+# linearized ADMM, up to 5,000 iterations per stage, each stage stopping on its own tolerance)
+# and the polished engine. Gradient descent runs all 10,000 steps in float32 (as above, and as
+# on a GPU), Latent-Pursuit in float64, which favours gradient descent on a CPU.
+#
+# P1 reports seconds on its GPU: about 75 s for 512 Latent-Pursuit inversions and about 30 s
+# for gradient descent. Seconds on another machine do not compare; the *ratio* of two methods
+# timed side by side does, and P1's is $75 / 30 = 2.5$: Latent-Pursuit the slower.
+
+# %%
+n_long, long_steps = cfg["long_signals"], cfg["long_gd_steps"]
+hard = torch.argsort(snr["clean"]["gd"][0])[:n_long]  # GD's lowest SNR(z) at gd_steps
+# the starting points of the gradient run above (its first B rows are the clean signals)
+z0 = torch.randn(
+    len(masks) * B, G.dims[0], generator=torch.Generator().manual_seed(cfg["seed"] + 2)
+)
+y_hard = y[hard.to(y.device)]
+
+
+def timed(run):
+    """(result, wall seconds) of ``run()``."""
+    t0 = time.perf_counter()
+    out = run()
+    return out, time.perf_counter() - t0
+
+
+gd_long, t_gd = timed(
+    lambda: gradient_descent(
+        G32,
+        y_hard.float(),
+        z0=z0[hard].to(DEVICE),
+        optimizer="momentum",
+        lr=cfg["gd_lr"],
+        momentum=cfg["gd_momentum"],
+        steps=long_steps,
+        decay=cfg["gd_decay"],
+        decay_every=long_steps // 5,
+        grad_tol=0.0,  # all of P1's 10,000 steps
+    )
+)
+lp_paper, t_lp_paper = timed(lambda: latent_pursuit(G, y_hard, rho=cfg["rho"], polish=False))
+lp_fast, t_lp_fast = timed(lambda: latent_pursuit(G, y_hard, rho=cfg["rho"]))
+ratio_paper, ratio_fast = t_lp_paper / t_gd, t_lp_fast / t_gd
+
+
+def n_rec(z_hat):
+    """How many of the hard signals are recovered (SNR(z) >= success_db)."""
+    return int((snr_db(z[hard.to(z.device)], z_hat.double()) >= cfg["success_db"]).sum())
+
+
+rec_short, rec_long = n_rec(zhat["clean"]["gd"][hard.to(DEVICE)]), n_rec(gd_long.z)
+rec_lp_paper, rec_lp_fast = n_rec(lp_paper.z), n_rec(lp_fast.z)
 
 # %% tags=["hide-input"]
-bench = json.loads(Path("../benchmarks/p1_trained.json").read_text())
+print(
+    f"the {n_long} clean signals GD recovers worst at {steps} steps; recovered (SNR(z) >= "
+    f"{cfg['success_db']:.0f} dB):"
+)
+print(f"  GD, {steps} steps (above)            : {rec_short} of {n_long}")
+print(f"  GD, P1's {long_steps} steps, same starts : {rec_long} of {n_long}")
+print(f"  Latent-Pursuit, paper's iterations  : {rec_lp_paper} of {n_long}")
+print(f"  Latent-Pursuit, polished            : {rec_lp_fast} of {n_long}")
+its = {k: int(v.max()) for k, v in lp_paper.stage_iterations.items()}
+print("  paper's iterations, most per stage  : " + ", ".join(f"{k} {v}" for k, v in its.items()))
+
+# %% tags=["hide-input", "nbval-ignore-output"]
+print(f"seconds for the {n_long} signals, one CPU thread, this run:")
+print(f"  GD, {long_steps} steps (float32)        : {t_gd:6.2f}")
+print(f"  Latent-Pursuit, paper's iterations  : {t_lp_paper:6.2f}   ratio to GD {ratio_paper:.2f}")
+print(f"  Latent-Pursuit, polished            : {t_lp_fast:6.2f}   ratio to GD {ratio_fast:.3f}")
+print("P1 (1080Ti, 512 signals): Latent-Pursuit 75 s, GD 30 s, ratio 2.5")
+glue("p1t-ratio-paper", f"{ratio_paper:.2f}", display=False)
+glue("p1t-ratio-fast", f"{ratio_fast:.3f}", display=False)
+
+# %% [markdown]
+# Side by side on the same signals, Latent-Pursuit with the paper's iterations took
+# {glue:text}`p1t-ratio-paper` times as long as gradient descent's 10,000 steps, and the
+# polished engine {glue:text}`p1t-ratio-fast` times as long; in P1 the ratio is
+# $75 / 30 = 2.5$, Latent-Pursuit the slower. On a CPU the order reverses: each
+# Latent-Pursuit iteration multiplies by one layer's matrix, each gradient step runs the whole
+# network forward and backward, and a GPU hides the cost of many small steps better than it
+# hides the per-stage work of Latent-Pursuit. The ratio is a property of the hardware as much
+# as of the methods, and no GPU was available to measure P1's (the verdict below is "not
+# reproduced").
+#
+# `benchmarks/p1_trained.py` runs the same comparison on 512 clean signals and stores it (not
+# re-run here; `python benchmarks/p1_trained.py --threads 1 --out
+# benchmarks/p1_trained.json`). It was made on a 2-core CPU with one torch thread (the
+# machine's load average is recorded in the file, as seconds depend on it), with
+# gradient descent in float64 and stopped at a gradient norm of $10^{-9}$. Its numbers are
+# quoted here as stored:
+
+# %% tags=["hide-input"]
+bench = stored_run("p1_trained")
 paper = bench["paper_gpu_1080ti"]
 rows = []
 for key, label, ref in (
@@ -457,27 +547,33 @@ for key, label, ref in (
         ]
     )
 show_table(
-    ["method", "seconds here", "paper (1080Ti)", "median SNR(z) dB", "SNR(z) >= 40 dB"],
+    ["method", "seconds (stored)", "paper (1080Ti)", "median SNR(z) dB", "SNR(z) >= 40 dB"],
     rows,
     caption=f"stored run: {bench['signals']} clean signals, {bench['device_name']}, "
     f"{bench['torch_threads']} torch thread",
 )
+gd10k, lp_b = bench["gd_momentum"], bench["latent_pursuit"]
+lp_ref_b = bench["latent_pursuit_reference"]
+print(
+    f"stored time ratios to GD: Latent-Pursuit with the paper's iterations "
+    f"{lp_ref_b['seconds'] / gd10k['seconds']:.2f}, polished "
+    f"{lp_b['seconds'] / gd10k['seconds']:.4f} (P1: 2.5)"
+)
 
 # %% [markdown]
-# The paper's iterations alone take about three minutes on one CPU thread, slower than P1's
-# 75 s on a GPU, and still stop at their 5,000-iteration budget in some stage for a third of
-# the signals (the middle-layer ADMM with $\rho = 10^{-2}$ is the slowest), losing a few
-# latents. With the least-squares polish on the support the same engine gets every latent in
-# about a second and a half: on this generator every stage's problem is over-determined on its
-# support ($s_2 \approx 208 < 784$ pixels, $s_1 \approx 59 < s_2$, $n_0 = 20 < s_1$), so the
-# exact least-squares solve on the support passes each stage's optimality test at iteration 0
-# for almost every signal. What limits it is dense linear algebra: the Gram matrices of the
+# In the stored run the paper's iterations alone take minutes on one CPU thread and still
+# stop at their 5,000-iteration budget in some stage for a third of the signals (the
+# middle-layer ADMM with $\rho = 10^{-2}$ is the slowest), losing a few latents — gradient
+# descent's 10,000 steps recover a few more. The polished engine gets every latent in a few
+# seconds: on this generator every stage's problem is over-determined on its support
+# ($s_2 \approx 208 < 784$ pixels, $s_1 \approx 59 < s_2$, $n_0 = 20 < s_1$), so the exact
+# least-squares solve on the support passes each stage's optimality test at iteration 0 for
+# almost every signal. What limits it then is dense linear algebra — the Gram matrices of the
 # supported layers (per signal when the mask differs per image, which makes the random-mask
 # case several times slower) and the debiasing through the whole network. The float32 run is
 # faster still and recovers every latent, its SNR capped near 130 dB by float32's precision
-# (tolerances and the support threshold follow the dtype: $100\,\varepsilon$). Gradient
-# descent's 10,000 steps cost a quarter of an hour on one CPU thread; a GPU runs them in
-# seconds. How the engine is made fast is in {ref}`notes-p1-speed`.
+# (tolerances and the support threshold follow the dtype: $100\,\varepsilon$). How the engine
+# is made fast is in {ref}`notes-p1-speed`.
 #
 # ## Summary
 #
@@ -538,50 +634,84 @@ def med_z(c, m):
 
 
 claims = Claims("p1_trained")
-gd10k = bench["gd_momentum"]
-lp_b = bench["latent_pursuit"]
-# P1's "far above gradient descent" measured against the stored 10,000-step run (clean)
-gd_close = gd10k["recovered"] / bench["signals"] >= lp_b["recovered"] / bench["signals"] - 0.1
-for target, c, fig in (
-    ("P1-fig5", "clean", "5"),
-    ("P1-fig8", "random 45 %", "8"),
-    ("P1-fig11", "top 13 rows", "11"),
-):
-    lo_lp = wilson(int(ok[c]["latent_pursuit"].sum()), B)[0]
-    hi_gd = max(wilson(int(ok[c][m].sum()), B)[1] for m in ("gd", "adam"))
-    extra = (
-        f"; stored 10,000-step GD: {gd10k['recovered']} of {bench['signals']}"
-        if c == "clean"
-        else ""
+stored_gd = f"stored 10,000-step run, 512 clean signals: GD {gd10k['recovered']}, Latent-Pursuit "
+stored_gd += f"{lp_b['recovered']} (paper's iterations alone {lp_ref_b['recovered']})"
+lp_on_par = {c: rate(c, "latent_pursuit") >= rate(c, "oracle") - 0.02 for c in masks}
+lp_above_gd = {  # at this scale's budget, the 95 % intervals separate LP from both GD and Adam
+    c: wilson(int(ok[c]["latent_pursuit"].sum()), B)[0]
+    > max(wilson(int(ok[c][m].sum()), B)[1] for m in ("gd", "adam"))
+    for c in masks
+}
+long_gd = f"P1's 10,000 steps on the {n_long} it recovers worst: {rec_long} of {n_long}"
+
+
+def at_budget(c):
+    return (
+        f"{c}, {B} signals, SNR(z) >= {cfg['success_db']:.0f} dB: Oracle {rate(c, 'oracle'):.0%}, "
+        f"Latent-Pursuit {rate(c, 'latent_pursuit'):.0%}, GD {rate(c, 'gd'):.0%}, Adam "
+        f"{rate(c, 'adam'):.0%} ({steps} steps)"
     )
+
+
+claims.add(
+    "P1-fig5",
+    # what the book measures: LP on par with the Oracle; GD's misses at a short budget are
+    # mostly recovered by P1's full budget (slow, not stuck)
+    passed=lp_on_par["clean"] and lp_above_gd["clean"] and rec_long >= n_long / 2,
+    measured=f"{at_budget('clean')}; GD, {long_gd}; {stored_gd}",
+    paper="Fig. 5: Latent-Pursuit on par with the Oracle, far above gradient descent, which "
+    '"fails utterly" in many experiments',
+    status="not reproduced",
+    difference="Latent-Pursuit is on par with the Oracle, but with P1's 10,000 steps gradient "
+    "descent does not fail utterly here: it recovers most of the latents it misses at a short "
+    "budget (and 502 of 512 in the stored run), so Latent-Pursuit is not far above it; most "
+    "likely cause: this book's generator (P1's weights are not published) and P1's unstated "
+    "step decay and initialisation, which leave gradient descent slow, not stuck.",
+    short=f"LP {rate('clean', 'latent_pursuit'):.0%} = Oracle; GD {rate('clean', 'gd'):.0%} at "
+    f"{steps} steps, {rec_long}/{n_long} of its worst at 10,000",
+)
+for target, c, fig in (("P1-fig8", "random 45 %", "8"), ("P1-fig11", "top 13 rows", "11")):
     claims.add(
         target,
-        passed=rate(c, "latent_pursuit") >= rate(c, "oracle") - 0.02
-        and lo_lp > hi_gd
-        and (c != "clean" or lp_b["recovered"] >= gd10k["recovered"]),
-        measured=f"{c}, {B} signals, SNR(z) >= {cfg['success_db']:.0f} dB: Oracle "
-        f"{rate(c, 'oracle'):.0%}, Latent-Pursuit {rate(c, 'latent_pursuit'):.0%}, GD "
-        f"{rate(c, 'gd'):.0%}, Adam {rate(c, 'adam'):.0%} ({steps} steps){extra}",
+        passed=lp_on_par[c] and lp_above_gd[c],
+        measured=at_budget(c),
         paper=f"Fig. {fig}: Latent-Pursuit on par with the Oracle, far above gradient descent",
-        status="reproduced with a difference" if gd_close or steps < 10_000 else "reproduced",
+        status="reproduced with a difference",
+        difference=f"Gradient descent is measured at {steps} steps, not P1's 10,000: on clean "
+        "images the full budget recovers most of what it misses at a short one (P1-fig5), so "
+        "at P1's budget the gap is probably smaller than here.",
+        short=f"LP {rate(c, 'latent_pursuit'):.0%} = Oracle; GD {rate(c, 'gd'):.0%} "
+        f"({steps} steps)",
     )
 claims.add(
     "P1-gd",
-    passed=gd10k["steps"] == 10_000 and gd10k["recovered"] < lp_b["recovered"],
-    measured=f"momentum 0.9, step 0.1 halved every 2,000 steps, 10,000 steps (stored run, 512 "
-    f"clean signals): {gd10k['recovered']} of 512 recovered vs Latent-Pursuit "
-    f"{lp_b['recovered']}; book scale {steps} steps: {rate('clean', 'gd'):.0%}",
+    # P1's schedule runs its full budget here and recovers at least what a shorter run does
+    passed=int(gd_long.steps.max()) == long_steps == 10_000 and rec_long >= rec_short,
+    measured=f"trained net: momentum 0.9, step 0.1 halved every 2,000 steps, 10,000 steps, "
+    f"z0 ~ N(0, I), in this run on the {n_long} clean signals GD recovers worst at {steps} "
+    f"steps: {rec_long} of {n_long} recovered ({steps} steps: {rec_short})",
     paper="GD with momentum 0.9, step 1e-1 decaying, 10,000 iterations on the trained net",
+    status="reproduced with a difference",
+    difference="P1 does not say how its step 'gradually decays' nor how z0 is drawn: read as "
+    "halving the step every 2,000 steps from z0 ~ N(0, I).",
+    short=f"trained net: {rec_long}/{n_long} of GD's worst recovered at 10,000 steps",
 )
-ref = bench.get("latent_pursuit_reference", {})
 claims.add(
     "P1-time",
-    passed=lp_b["seconds"] <= 10 and lp_b["recovered"] >= ref.get("recovered", 0),
-    measured=f"512 clean inversions on a 2-core CPU, 1 thread (stored): Latent-Pursuit "
-    f"{lp_b['seconds']:.1f} s polished ({ref.get('seconds', float('nan')):.0f} s with the "
-    f"paper's iterations alone), GD 10,000 steps {gd10k['seconds']:.0f} s",
-    paper="1080Ti GPU: Latent-Pursuit ~75 s, GD ~30 s",
-    status="reproduced with a difference",
+    # the ratio of two methods timed side by side; wide margins (the seconds vary with the load)
+    passed=ratio_paper < 1 and ratio_fast < 0.05 and rec_lp_fast == n_long,
+    measured=f"same {n_long} clean signals, same run, one CPU thread: Latent-Pursuit with the "
+    "paper's iterations takes less time than GD's 10,000 steps (ratio below 1), polished less "
+    "than a twentieth (seconds and ratios printed in the chapter); stored 512-signal run: "
+    f"Latent-Pursuit {lp_ref_b['seconds']:.0f} s (paper's iterations), {lp_b['seconds']:.1f} s "
+    f"(polished), GD {gd10k['seconds']:.0f} s",
+    paper="1080Ti GPU, 512 signals: Latent-Pursuit ~75 s, GD ~30 s (ratio 2.5)",
+    status="not reproduced",
+    difference="On this CPU Latent-Pursuit with the paper's iterations is faster than P1's "
+    "10,000 gradient steps (time ratio below 1, P1: 2.5 on a 1080Ti); the ratio depends on the "
+    "hardware and no GPU is available here: each Latent-Pursuit iteration multiplies by one "
+    "layer's matrix, each gradient step runs the whole network forward and backward.",
+    short="LP / GD time ratio < 1 on a CPU (P1: 2.5 on a GPU)",
 )
 
 
@@ -604,5 +734,7 @@ claims.add(
     f"{count('Thm 1', -1)}; arXiv Cor 1 fails for {count('arXiv Cor 1', 0)}, of which "
     f"Latent-Pursuit recovers {cor_fail}",
     paper="per-layer cardinalities against Thm 1 / Cor 1 / ICLR Thm 2 beside every inversion",
+    short=f"certificate beside all {3 * B} inversions; support ranks hold for "
+    f"{count('rank', 1)}",
 )
 assert not (failed := claims.report()), f"claims that did not hold: {failed}"

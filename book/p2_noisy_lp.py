@@ -448,6 +448,16 @@ med = {k: np.median(v, axis=1) for k, v in err.items()}
 linear = all(0.8 < slopes[k, nt] < 1.2 for k in (*methods, "gd") for nt in noises)
 lp_gd = float(np.median(med["linf", "uniform"] / med["gd", "uniform"]))
 big_gauss = med["linf", "gaussian"][0] / min(med["l1", "gaussian"][0], med["relax", "gaussian"][0])
+
+
+def outliers(k, nt):
+    """Share of runs whose error exceeds 10x the median of its method and level (P2 Fig. 1's
+    "outlier points" above the median line)."""
+    e = err[k, nt]
+    return float(np.mean(e > 10 * np.median(e, axis=1, keepdims=True)))
+
+
+out = {(k, nt): outliers(k, nt) for k in ("linf", "gd") for nt in noises}
 claims = Claims("p2_noisy_lp")
 claims.add(
     "P2-linf",
@@ -456,6 +466,7 @@ claims.add(
     f"{sum(statuses['linf'].values())} inversions; median error at a=1e-2 uniform "
     f"{med['linf', 'uniform'][1]:.1e}; LeakyReLU variant in the tests",
     paper="threshold grown by alpha = 1.2 until feasible; Remark 1 for LeakyReLU",
+    short=f"no failed LP in {sum(statuses['linf'].values())} inversions",
 )
 claims.add(
     "P2-l1",
@@ -465,6 +476,11 @@ claims.add(
     f"{demo[1e-4][1]:.1e}; LeakyReLU variant in the tests",
     paper="l1 LP comparable to the l_inf LP and GD (Fig. 1)",
     status="reproduced with a difference",
+    difference=f"With P2's stopping rule as written (stop once the residual stops decreasing) "
+    f"the l_1 LP stops early, its median error {e_paper:.2f} against the l_inf LP's "
+    f"{med['linf', 'uniform'][1]:.3f} at a = 1e-2; it is comparable only when it may go on for "
+    "10 non-decreasing steps, a setting P2 does not give.",
+    short=f"comparable with patience 10 ({e_patient:.3f}); P2's rule {e_paper:.2f}",
 )
 claims.add(
     "P2-relax",
@@ -472,6 +488,7 @@ claims.add(
     measured=f"Alg. 3 solved; median error at a=1e-2 uniform {med['relax', 'uniform'][1]:.1e}; "
     "Eq. 9 (LeakyReLU) in the tests",
     paper="LP relaxation (Eq. 8 / Alg. 3), Eq. 9 for LeakyReLU",
+    short=f"solved; median error {med['relax', 'uniform'][1]:.1e} at a = 1e-2",
 )
 claims.add(
     "P2-thm45",
@@ -480,15 +497,27 @@ claims.add(
     f"{max(slopes.values()):.2f}); max ||dz||_inf/||e||_inf = {ratio_inf:.1f} <= Thm 4 "
     f"bound {bound_inf:.0f}; empirical c_inf = {c_inf_emp:.2f}, c_1 = {c_1_emp:.2f}",
     paper="error ~ linear in noise; bounds (2/c_inf)^d eps and (2/c_1)^d eps",
+    short=f"linear in noise (slopes {min(slopes.values()):.2f}-{max(slopes.values()):.2f}); "
+    "below the Thm 4 bound",
 )
 claims.add(
     "P2-fig1ab",
-    passed=linear and lp_gd < 4,
+    # what the book measures: linear in the noise, GD within a small factor of the l_inf LP
+    # and the more accurate of the two under uniform noise
+    passed=linear and 1 < lp_gd < 4,
     measured=f"{R} runs/level for l_inf LP and GD, {R_l1} for l1 (paper 200): medians linear in "
     f"a for all methods; GD is the most accurate: l_inf LP / GD median error ratio {lp_gd:.1f} "
-    "(uniform noise; 1.65 on the same runs before hidden layers were constrained >= 0)",
+    f"(uniform noise); runs above 10x their median: l_inf LP {out['linf', 'uniform']:.0%} / "
+    f"{out['linf', 'gaussian']:.0%}, GD {out['gd', 'uniform']:.0%} / "
+    f"{out['gd', 'gaussian']:.0%} (uniform / Gaussian)",
     paper="error ~ linear in noise; l_inf LP best for uniform noise; GD more outliers",
     status="reproduced with a difference",
+    difference=f"Errors grow linearly with the noise and the l_inf LP is within a factor "
+    f"{lp_gd:.1f} of gradient descent, as in P2, but the slight edge P2 gives the l_inf LP "
+    "under uniform noise goes to gradient descent here, at every noise level; likely cause: "
+    "the layer-wise LP first estimates the 100 hidden units from the output, gradient descent "
+    "only the 20 latents, so it averages the noise over more equations per unknown.",
+    short=f"linear in noise; GD slightly better (LP / GD {lp_gd:.1f})",
 )
 claims.add(
     "P2-fig5",
@@ -498,5 +527,12 @@ claims.add(
     f"Gaussian the l_inf LP is {big_gauss:.1f}x the best other LP; l1 LP needs patience 10",
     paper="no significant difference between the three LPs; l_inf weaker with large Gaussian noise",
     status="reproduced with a difference",
+    difference=f"The relaxation's median error is up to "
+    f"{np.max(med['relax', 'uniform'] / med['linf', 'uniform']):.1f}x the l_inf LP's under "
+    f"uniform noise ({R_lp} runs per level), and the l_1 LP keeps up only with a longer "
+    "stopping patience than P2's rule; the l_inf LP is the weaker one at large Gaussian noise, "
+    "as in P2.",
+    short=f"within a factor {np.max(med['relax', 'uniform'] / med['linf', 'uniform']):.1f}; "
+    "l_inf weaker at large Gaussian noise",
 )
 assert not (failed := claims.report()), f"claims that did not hold: {failed}"

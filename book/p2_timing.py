@@ -88,6 +88,7 @@ secs = {m: [] for m in (*LP_METHODS, "gd")}
 build = {m: [] for m in LP_METHODS}
 solves = {m: [] for m in LP_METHODS}
 errs = {m: [] for m in (*LP_METHODS, "gd")}
+gd_steps, gd_ms_per_step = [], []  # GD's steps per inversion and its cost per step
 gen = torch.Generator().manual_seed(S["seed"])
 for k in ks:
     G = Generator.random([k, S["hidden"], S["out"]], seed=S["seed"] + k, std="fan_out",
@@ -108,27 +109,43 @@ for k in ks:
         secs[m].append(float(np.median(ts)))
         solves[m].append(float(np.mean(ns)))
         errs[m].append(float(np.max(es)))
-    ts, es = [], []
+    ts, es, ns = [], [], []
     for s in range(R):
         t0 = time.perf_counter()
         g = gradient_descent(G, y[s : s + 1], lr=1.0, steps=1000, grad_tol=1e-9, seed=s)
         ts.append(time.perf_counter() - t0)
         es.append(float(relative_error(z[s : s + 1], g.z)[0]))
+        ns.append(int(g.steps[0]))
     secs["gd"].append(float(np.median(ts)))
     errs["gd"].append(float(np.max(es)))
+    gd_steps.append(float(np.mean(ns)))
+    gd_ms_per_step.append(1e3 * sum(ts) / max(1, sum(ns)))
+# the ranking Table 1 is about: each method's time summed over the k grid, GD against the
+# fastest LP (P2: GD the slowest)
+total = {m: float(np.sum(v)) for m, v in secs.items()}
+gd_vs_lp = total["gd"] / min(total[m] for m in LP_METHODS)
+gd_vs_lp_paper = sum(PAPER["gd"]) / min(sum(PAPER[m]) for m in LP_METHODS)
 
 # %% tags=["hide-input", "nbval-ignore-output"]
 NAME = {"linf": "l_inf LP", "l1": "l_1 LP", "relax": "LP relaxation", "gd": "gradient descent"}
 show_table(
-    ["method", *(f"k = {k}" for k in ks)],
+    ["method", *(f"k = {k}" for k in ks), "sum over k"],
     [
-        [NAME[m], *(f"{a:.2f} ({p:.2f})" for a, p in zip(secs[m], PAPER[m], strict=True))]
+        [
+            NAME[m],
+            *(f"{a:.2f} ({p:.2f})" for a, p in zip(secs[m], PAPER[m], strict=True)),
+            f"{total[m]:.2f} ({sum(PAPER[m]):.2f})",
+        ]
         for m in (*LP_METHODS, "gd")
     ],
-    caption=f"Seconds per inversion, measured here (median of {R} signal(s)), and in "
+    caption=f"Seconds per inversion, measured here (median of {R} signal(s), one thread), and in "
     "parentheses P2's Table 1. Problem build, once per network: "
     + ", ".join(f"{NAME[m]} {np.median(build[m]):.2f} s" for m in LP_METHODS),
 )
+print(f"GD / fastest LP, summed over k: {gd_vs_lp:.2f} here, {gd_vs_lp_paper:.2f} in P2's Table 1")
+print("GD, milliseconds per step: " + " ".join(f"{v:.2f}" for v in gd_ms_per_step)
+      + f"; P2 (at most 1,000 steps): at least {min(PAPER['gd']):.2f} s / 1000 = "
+      f"{min(PAPER['gd']):.2f} ms per step")
 lp_secs = [t for m in LP_METHODS for t in secs[m]]
 glue("p2t-lp-range", f"{min(lp_secs):.2f}-{max(lp_secs):.2f}", display=False)
 glue("p2t-gd-range", f"{min(secs['gd']):.2f}-{max(secs['gd']):.2f}", display=False)
@@ -144,13 +161,35 @@ for m in LP_METHODS:
     print(f"{m:<6} LPs: " + " ".join(f"{n:5.1f}" for n in solves[m])
           + "   max rel. error < 1e-6: " + str(max(errs[m]) < 1e-6))
 print("gd     max rel. error per k: " + " ".join(f"{e:.0e}" for e in errs["gd"]))
+print("gd     steps per inversion : " + " ".join(f"{n:5.0f}" for n in gd_steps))
 
 # %% [markdown]
-# In this run the three LPs took {glue:text}`p2t-lp-range` s per inversion (one thread), the
-# same order as the 0.53-1.39 s of P2's table; gradient descent took
-# {glue:text}`p2t-gd-range` s against P2's 1.59-2.09 s. Timings on a shared machine vary by
-# a factor of up to 2-3 from run to run, so only the order of magnitude is compared. What
-# dominates an LP inversion is the first solve of each signal: one simplex solve of the $600\times250$ output layer from the
+# **Gradient descent is the fastest method here, the reverse of Table 1**, where it is the
+# slowest on every $k$: in this run the three LPs took {glue:text}`p2t-lp-range` s per
+# inversion (one thread), the same order as the 0.53-1.39 s of P2's table, and gradient descent
+# {glue:text}`p2t-gd-range` s against P2's 1.59-2.09 s. Before calling that a failure to
+# reproduce, what was checked:
+#
+# - *Same gradient descent as P2's.* Step 1, at most 1,000 steps, stopping at a gradient norm
+#   of $10^{-9}$ (P2 Sec. 5.1), on the observed output, timed per inversion like the LPs. It is
+#   not cut short: it recovers $z$ to $10^{-8}$ where it converges (small $k$) and runs its full
+#   1,000 steps where it does not (the steps printed below), and even then costs less than
+#   one LP inversion.
+# - *LPs not unusually fast.* The LPs cost about what P2 reports (the table above), so the
+#   reversal is gradient descent's cost: P2's 1.6-2.1 s for at most 1,000 steps is at least
+#   1.6 ms per step, against a fraction of a millisecond here (printed above); a per-step
+#   overhead of P2's implementation is the most likely cause.
+# - *Reading of P2.* Table 1 gives CPU seconds per inversion averaged over 200 runs; P2's text
+#   beside it says that on these well-conditioned random networks "gradient descent converges
+#   with large stepsize and we don't observe much superiority over GD in terms of the running
+#   time" — its own words do not claim the LPs are faster here. The MNIST column (gradient
+#   descent at step $10^{-3}$ for up to 10,000 steps, 72 s in P2) is measured in
+#   {ref}`p2-trained`.
+#
+# So on random networks the book does not reproduce Table 1's ranking (the claim below asserts
+# the ranking measured here, with a wide margin, since seconds vary with the machine; timings
+# on a shared machine vary by a factor of up to 2-3 from run to run). What dominates an LP
+# inversion is the first solve of each signal: one simplex solve of the $600\times250$ output layer from the
 # previous signal's basis takes several hundred iterations, a large part of a second here.
 # Building each LP once and warm-starting HiGHS removes the set-up cost (the cvxpy rows of
 # `benchmarks/p2_lp.py` re-solve through cvxpy for comparison), not that first solve. Gradient
@@ -220,6 +259,8 @@ print("LPs the vertex check sent to HiGHS:", fallbacks)
 # * One inversion of a noiseless $k$-250-600 network costs a fraction of a second with any of
 #   the three LPs on a 2-core CPU, the same order as P2's Table 1; most of it is the first
 #   simplex solve of the output layer.
+# * Gradient descent (P2's step 1, at most 1,000 steps) costs less still: on random networks
+#   the book reverses Table 1's ranking, which put it last.
 # * The number of LPs per inversion explains the differences between the methods: one per
 #   layer for the $\ell_\infty$ LP on noiseless data, at least two for Algorithms 2 and 3.
 # * Many signals through one network are inverted much faster per signal by solving their LPs
@@ -263,13 +304,23 @@ claims = Claims("p2_timing")
 exact = all(max(errs[m]) < 1e-6 for m in LP_METHODS)
 claims.add(
     "P2-tab1",
-    passed=exact and all(np.isfinite(secs[m]).all() for m in secs),
+    # what the book measures: GD faster than every LP over the k grid, with a wide margin
+    # (measured about 0.4 on the development machine); P2's table has it 2.7x slower
+    passed=exact and gd_vs_lp < 1 and gd_vs_lp_paper > 1,
     measured=(
-        "random k-250-600 nets, k = 10..110, noiseless: every LP inversion exact; LPs per "
-        "inversion: " + ", ".join(f"{m} {np.mean(solves[m]):.1f}" for m in LP_METHODS)
-        + "; seconds per inversion shown in the chapter (machine-dependent, not compared)"
+        "random k-250-600 nets, k = 10..110, noiseless, one signal at a time: every LP "
+        "inversion exact; LPs per inversion: "
+        + ", ".join(f"{m} {np.mean(solves[m]):.1f}" for m in LP_METHODS)
+        + "; GD (lr 1, <= 1,000 steps) is faster than every LP: its time summed over k is "
+        f"below the fastest LP's (ratio < 1; P2's Table 1: {gd_vs_lp_paper:.1f}); seconds in "
+        "the chapter"
     ),
     paper="l_inf LP 0.63-1.03 s, l_1 LP 1.05-1.39 s, relaxation 0.53-0.76 s, GD 1.59-2.09 s",
-    status="reproduced with a difference",
+    status="not reproduced",
+    difference="On random networks gradient descent is the fastest method here, the reverse of "
+    "Table 1's ranking (the LPs cost about what P2 reports; P2's gradient descent costs at "
+    "least 1.6 ms per step, this book's a fraction of that), most likely P2's per-step "
+    "overhead; the MNIST column's ranking (every LP faster than gradient descent) holds.",
+    short=f"random nets: GD fastest (GD / fastest LP < 1; P2 {gd_vs_lp_paper:.1f})",
 )
 assert not (failed := claims.report()), f"claims that did not hold: {failed}"

@@ -595,6 +595,11 @@ claims.add(
     measured="MNIST column: every LP inversion is faster than P2's GD (as in P2); seconds per "
     "inversion in the chapter and in benchmarks/p2_trained.json (machine-dependent)",
     paper="MNIST: l_inf LP 0.5 s, l1 LP 1.1 s, relaxation 0.6 s, GD 72 s",
-    status="reproduced with a difference",
+    # one verdict for Table 1 in both chapters that measure it (see p2_timing)
+    status="not reproduced",
+    difference="The MNIST column's ranking holds here (every LP faster than gradient "
+    "descent); the random-network column's does not: there gradient descent is the fastest "
+    "method (see the timing chapter), so Table 1 as a whole is not reproduced.",
+    short="MNIST: every LP faster than GD (as in P2)",
 )
 assert not (failed := claims.report()), f"claims that did not hold: {failed}"

@@ -369,5 +369,6 @@ claims.add(
     "strides 2-3, paddings 0-1, 1-16 channels); the (q, j, a) x (q, i) permutation gives "
     f"blockdiag(B, ..., B) exactly ({D0} identical {tuple(Bk.shape)} blocks in the figure)",
     paper="transposed conv = sparse block matrix; permuted: block-diagonal, identical blocks",
+    short="W z = torch's conv_transpose; block-diagonal when permuted",
 )
 assert not (failed := claims.report()), f"claims that did not hold: {failed}"

@@ -241,6 +241,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "max_iter": 5000,
         "tol": 1e-10,
         "oracle_rtol": 1e-8,  # ||z_LP - z_Oracle|| / ||z_Oracle|| when the supports are found
+        "stage_rtol": 1e-6,  # ||z_stages - z|| / ||z||: the stages' own z, before debiasing
         "seed": 2020,
     },
     "p1_trained": {
@@ -255,6 +256,10 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "adam_lr": 0.1,
         "success_db": 40.0,  # SNR(z) >= 40 dB: z recovered to 1 %
         "grid": 6,  # images per row in the failure / success grids
+        # P1's full GD budget (10,000 steps) and the timing of Latent-Pursuit beside it, on the
+        # clean signals GD recovers worst at gd_steps (a few seconds on one CPU thread)
+        "long_signals": 8,
+        "long_gd_steps": 10_000,
         "seed": 2020,
     },
     # --- end P1 trained --------------------------------------------------------------------------
