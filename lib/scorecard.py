@@ -43,6 +43,7 @@ STATUSES = (
     "not started",
     "reproduced",
     "reproduced with a difference",
+    "not reproduced",
     "not reproducible here",
 )
 
@@ -74,6 +75,8 @@ class Claims:
         measured: str,
         paper: str,
         status: str = "reproduced",
+        difference: str = "",
+        short: str = "",
     ) -> None:
         """Record a claim about ``target`` (an ID of TARGETS.md).
 
@@ -233,6 +236,7 @@ STATUS_MARK = {
     "not started": "○ not started",
     "reproduced": "✔ reproduced",
     "reproduced with a difference": "◐ reproduced with a difference",
+    "not reproduced": "✘ not reproduced",
     "not reproducible here": "✘ not reproducible here",
 }
 
