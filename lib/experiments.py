@@ -207,9 +207,13 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "adam_steps": 2000,
         "rank_samples": Scaled(book=500, paper=2000),  # noiseless inversions vs the rank condition
         "success": 1e-3,  # ||z - z*|| / ||z*|| (P2 Sec. 5.1)
-        "fig3_examples": 6,
+        "vae_runs": Scaled(book=25, paper=200),  # per level on the VAE decoder: l_inf LP, GD, Adam
+        "fig3_examples": 6,  # shown
+        "fig3_trials": Scaled(book=12, paper=200),  # measured (the first fig3_examples shown)
         "fig3_variance": 0.3,  # P2 Fig. 3: Gaussian noise of variance 0.3
-        "pgd_trials": Scaled(book=20, paper=200),  # per mask
+        "fig3_other_sd": 0.3,  # the other reading: standard deviation 0.3
+        "fig3_reference": 2,  # examples re-inverted by the scipy reference of Alg. 1
+        "pgd_trials": Scaled(book=20, paper=200),  # per mask and network
         "pgd_steps": 10,
         "pgd_success": 0.1,  # ||G(z_hat) - x|| / ||x|| (image error) for a recovery
         "timing_signals": Scaled(book=5, paper=50),  # one-at-a-time timings per method

@@ -7,6 +7,8 @@ conversion of a trained fully connected generator to the book's layered :class:`
 - P2 Sec. 5.2: fully connected 20-60-784 with a ReLU hidden layer, every layer of the form
   ReLU(W_i a + b_i) (P2 Sec. 2), so the output is ReLU too (P2's LPs invert ReLU layers, and
   its remark that digits have "70 to 100 non-zero pixels" needs exact zeros); original GAN loss.
+- P2's public code: the same 20-60-784 shape without biases, as the decoder of a VAE
+  (:class:`P2VAE`); the network it inverts is the ReLU of the decoder's pre-sigmoid logits.
 - P3 Sec. 4.3: conditional DCGAN for 32x32 MNIST: 4 transposed convolutions, batch-norm +
   LeakyReLU after the first three, tanh at the output, latent size 10. The digit label enters as
   a one-hot vector concatenated to z (the conditional GAN of Mirza & Osindero 2014), so for a
@@ -70,18 +72,78 @@ class P1Generator(nn.Module):
 
 
 class P2Generator(nn.Module):
-    """P2 Sec. 5.2: z (20) -> Linear 60 -> ReLU -> Linear 784 -> ReLU. Images in [0, 1]."""
+    """P2 Sec. 5.2: z (20) -> Linear 60 -> ReLU -> Linear 784 -> ReLU. Images in [0, 1] (the
+    GAN). ``bias=False``: the same net without biases (the ReLU of :class:`P2VAE`'s decoder
+    logits, :meth:`P2VAE.relu_decoder`)."""
+
+    dims = (20, 60, 784)
+
+    def __init__(self, bias: bool = True) -> None:
+        super().__init__()
+        n0, n1, n = self.dims
+        self.net = nn.Sequential(
+            nn.Linear(n0, n1, bias=bias), nn.ReLU(), nn.Linear(n1, n, bias=bias), nn.ReLU()
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """G(z), (B, 784)."""
+        return self.net(z)
+
+
+class P2VAE(nn.Module):
+    """The MNIST network of P2's public code: a variational autoencoder (Kingma & Welling 2014)
+    whose decoder is fully connected 20-60-784 without biases, ReLU hidden, sigmoid output.
+
+    P2 Sec. 5.2 calls its MNIST network a GAN, but the weights its code ships
+    (``trained_vae_20_60_784_nobias.pth``, layers ``fc3``, ``fc4``) are such a decoder, and what
+    the code inverts is the ReLU of the decoder's pre-sigmoid logits,
+    ``ReLU(W_4 ReLU(W_3 z))``: a 20-60-784 ReLU network with exact zeros, P2's "70 to 100
+    non-zero pixels". The layer names follow that file (and the PyTorch VAE example it derives
+    from): encoder ``fc1`` (784-60), ReLU, ``fc21``/``fc22`` (60-20: mean and log-variance of
+    q(z|x)); decoder ``fc3`` (20-60), ReLU, ``fc4`` (60-784), sigmoid. No layer has a bias.
+    """
 
     dims = (20, 60, 784)
 
     def __init__(self) -> None:
         super().__init__()
         n0, n1, n = self.dims
-        self.net = nn.Sequential(nn.Linear(n0, n1), nn.ReLU(), nn.Linear(n1, n), nn.ReLU())
+        self.fc1 = nn.Linear(n, n1, bias=False)
+        self.fc21 = nn.Linear(n1, n0, bias=False)
+        self.fc22 = nn.Linear(n1, n0, bias=False)
+        self.fc3 = nn.Linear(n0, n1, bias=False)
+        self.fc4 = nn.Linear(n1, n, bias=False)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """G(z), (B, 784)."""
-        return self.net(z)
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mean, log-variance) of q(z | x) for images x (B, 784) in [0, 1]."""
+        h = torch.relu(self.fc1(x.reshape(len(x), -1)))
+        return self.fc21(h), self.fc22(h)
+
+    def logits(self, z: torch.Tensor) -> torch.Tensor:
+        """The decoder's pre-sigmoid output W_4 ReLU(W_3 z), (B, 784)."""
+        return self.fc4(torch.relu(self.fc3(z)))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """The decoder's image sigmoid(logits), (B, 784) in (0, 1) (Bernoulli means)."""
+        return torch.sigmoid(self.logits(z))
+
+    def forward(
+        self, x: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(decoder logits, mean, log-variance) for x, with z = mean + exp(logvar / 2) * e
+        (the reparametrisation; e ~ N(0, I) drawn from ``generator``)."""
+        mu, logvar = self.encode(x)
+        e = torch.randn(mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)
+        return self.logits(mu + torch.exp(0.5 * logvar) * e), mu, logvar
+
+    def relu_decoder(self) -> P2Generator:
+        """The network P2's code inverts: z -> ReLU(W_4 ReLU(W_3 z)), a bias-free
+        :class:`P2Generator` holding copies of the decoder's weights."""
+        G = P2Generator(bias=False).to(self.fc3.weight)
+        with torch.no_grad():
+            G.net[0].weight.copy_(self.fc3.weight)
+            G.net[2].weight.copy_(self.fc4.weight)
+        return G.eval()
 
 
 class DenseDiscriminator(nn.Module):

@@ -5,6 +5,7 @@ One command retrains any of them and writes its weights and metadata under ``dat
     python -m lib.train p1           # P1 Sec. 6.2: 20-128-392-784, BN + ReLU, PLU; SN discriminator
     python -m lib.train p2           # P2 Sec. 5.2: 20-60-784, ReLU; original GAN loss
     python -m lib.train p3           # P3 Sec. 4.3: conditional DCGAN, 32x32, latent 10
+    python -m lib.train p2vae        # P2's code: VAE, decoder 20-60-784 without biases
     python -m lib.train classifier   # the digit classifier used to score the samples
 
 Training is seeded and deterministic on a given machine and thread count: module initialisation
@@ -18,6 +19,11 @@ log(1 - D(G(z))) has vanishing gradients early in training). Adam for both netwo
 DCGAN settings of Radford et al. (2016), lr 2e-4, betas (0.5, 0.999); the fully connected P1 and
 P2 GANs use a faster discriminator than generator (the "two time-scale" rule of Heusel et al.
 2017), which a sweep over 32 settings found to give clearly better digits (``DEFAULTS``).
+
+P2's public code inverts a VAE decoder, not a GAN (:class:`lib.models.P2VAE`); ``p2vae`` trains
+it as that code's PyTorch VAE example does: the negative evidence lower bound (binary
+cross-entropy of the sigmoid output, summed over pixels, plus the KL divergence of q(z|x) from
+N(0, I); Kingma & Welling 2014), Adam with lr 1e-3, batches of 128 (:func:`train_vae`).
 
 While a GAN trains, the committed digit classifier (if present) scores 1,000 samples every
 ``QUALITY_EVERY`` epochs; the curve is stored in the metadata (``history["quality"]``). Scoring
@@ -39,6 +45,7 @@ from torch import nn
 from . import data as mdata
 from .models import (
     LATENT,
+    P2VAE,
     DenseDiscriminator,
     DigitClassifier,
     P1Generator,
@@ -50,6 +57,7 @@ from .models import (
 DATA_DIR = mdata.DATA_DIR
 KINDS = ("p1", "p2", "p3")
 QUALITY_EVERY = 25  #: epochs between two quality scores during training
+EPOCHS_VAE = 120  #: ~ the PyTorch VAE example's 4,690 steps (10 epochs of 60,000) on 5,000 digits
 #: the settings of the committed weights (``python -m lib.train <kind>`` reproduces them)
 DEFAULTS: dict[str, dict] = {
     # P1, P2: spectral-norm discriminator, two time-scale learning rates (Heusel et al. 2017);
@@ -74,6 +82,8 @@ DEFAULTS: dict[str, dict] = {
     },
     "p3": {"epochs": 20, "seed": 3, "batch_size": 64, "lr": 2e-4, "betas": (0.5, 0.999)},
     "classifier": {"epochs": 15, "seed": 4, "batch_size": 64, "lr": 1e-3, "n_test": 1000},
+    # P2's code: the PyTorch VAE example's optimiser and batch size
+    "p2vae": {"epochs": EPOCHS_VAE, "seed": 5, "batch_size": 128, "lr": 1e-3},
 }
 ARCHITECTURES = {
     "p1": "P1 Sec. 6.2: Linear 20-128, BN, ReLU, Linear 128-392, BN, ReLU, Linear 392-784, PLU "
@@ -87,6 +97,10 @@ ARCHITECTURES = {
     "BN, LReLU -> ConvT 16-1 (32x32), tanh; images in [-1, 1] (MNIST resized to 32x32). "
     "Discriminator: [image, 10 label maps] -> Conv 11-16-32-64 k4 s2 p1, each BN + LReLU 0.2, "
     "-> Conv 64-1 k4 (logit).",
+    "p2vae": "P2's public code: VAE without biases; encoder Linear 784-60 (fc1), ReLU, Linear "
+    "60-20 (fc21: mean; fc22: log-variance); decoder Linear 20-60 (fc3), ReLU, Linear 60-784 "
+    "(fc4), sigmoid; trained on digits in [0, 1]. The network inverted is ReLU(fc4 ReLU(fc3 z)), "
+    "the ReLU of the decoder's pre-sigmoid logits (a bias-free 20-60-784 ReLU net).",
     "classifier": "CNN: Conv 1-16 k5, ReLU, maxpool 2, Conv 16-32 k5, ReLU, maxpool 2, "
     "Linear 1568-128, ReLU, dropout 0.25, Linear 128-10; input 28x28 in [0, 1].",
 }
@@ -315,6 +329,112 @@ def train_gan(
     return G, D, hist
 
 
+# ----------------------------------------------------------------------------- VAE (P2's code)
+def vae_loss(
+    logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The two terms of the negative evidence lower bound per digit (Kingma & Welling 2014,
+    Eq. 10 and Appendix B): the binary cross-entropy of sigmoid(logits) against the digit x,
+    summed over pixels, and KL(N(mu, diag exp(logvar)) || N(0, I)) =
+    -1/2 sum(1 + logvar - mu^2 - exp(logvar)); both averaged over the batch."""
+    n = len(x)
+    bce = nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="sum") / n
+    kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / n
+    return bce, kl
+
+
+def train_vae(
+    ds: mdata.MNIST,
+    *,
+    epochs: int,
+    seed: int,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    max_steps: int | None = None,
+    log_every: int = 0,
+    threads: int | None = None,
+) -> tuple[P2VAE, dict]:
+    """Train :class:`lib.models.P2VAE` on ``ds`` (digits in [0, 1]) by Adam on the negative
+    evidence lower bound (:func:`vae_loss`), as P2's code's VAE was trained.
+
+    Seeded like :func:`train_gan`: initialisation under a forked global RNG (``seed``), the data
+    order and the reparametrisation noise from a private generator (``seed``). ``epochs``,
+    ``max_steps``, ``log_every``, ``threads``: as in :func:`train_gan`.
+
+    Returns (the VAE in eval mode, history): per-epoch means of the cross-entropy and the KL
+    term (per digit), steps, and the CPU/wall seconds of training.
+    """
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs={epochs}, batch_size={batch_size}: must be positive")
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        X = training_images("p2", ds)
+        vae = _seeded(seed, P2VAE)
+        opt = torch.optim.Adam(vae.parameters(), lr=lr)
+        gen = torch.Generator().manual_seed(seed)
+        n_batches = max(len(X) // batch_size, 1)
+        hist = {k: [] for k in ("epoch", "step", "bce", "kl")}
+        cpu0, wall0, step, done = time.process_time(), time.perf_counter(), 0, False
+        vae.train()
+        for epoch in range(1, epochs + 1):
+            perm = torch.randperm(len(X), generator=gen)
+            sums, count = torch.zeros(2, dtype=torch.float64), 0
+            for b in range(n_batches):
+                x = X[perm[b * batch_size : (b + 1) * batch_size]]
+                logits, mu, logvar = vae(x, generator=gen)
+                bce, kl = vae_loss(logits, x, mu, logvar)
+                opt.zero_grad(set_to_none=True)
+                (bce + kl).backward()
+                opt.step()
+                sums += torch.tensor([bce.item(), kl.item()], dtype=torch.float64)
+                count, step = count + 1, step + 1
+                if max_steps is not None and step >= max_steps:
+                    done = True
+                    break
+            m = (sums / max(count, 1)).tolist()
+            hist["epoch"].append(epoch)
+            hist["step"].append(step)
+            hist["bce"].append(round(m[0], 3))
+            hist["kl"].append(round(m[1], 3))
+            if log_every and (epoch % log_every == 0 or epoch == epochs or done):
+                print(
+                    f"p2vae epoch {epoch:4d} step {step:6d}: BCE {m[0]:.2f} KL {m[1]:.2f} "
+                    f"({time.perf_counter() - wall0:.0f} s)",
+                    flush=True,
+                )
+            if done:
+                break
+        hist["cpu_seconds"] = round(time.process_time() - cpu0, 1)
+        hist["wall_seconds"] = round(time.perf_counter() - wall0, 1)
+    finally:
+        torch.set_num_threads(before)
+    vae.eval()
+    return vae, hist
+
+
+def relu_logit_stats(vae: P2VAE, n: int = 1000, seed: int = 0) -> dict:
+    """Lit pixels of the network P2's code inverts, ReLU of the decoder's logits, on n latents
+    z ~ N(0, I) (seeded): mean and quartiles of the non-zero pixels per image, the mean of the
+    lit pixels, and the mean and largest brightest pixel per image."""
+    z = torch.randn(n, P2VAE.dims[0], generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        x = vae.relu_decoder()(z.to(vae.fc3.weight))
+    lit = (x > 0).sum(1).double()
+    q = torch.quantile(lit, torch.tensor([0.25, 0.5, 0.75], dtype=torch.float64)).tolist()
+    top = x.max(1).values.double()
+    return {
+        "samples": n,
+        "seed": seed,
+        "nonzero_mean": round(lit.mean().item(), 1),
+        "nonzero_quartiles": [round(v, 1) for v in q],
+        "lit_pixel_mean": round(x[x > 0].double().mean().item(), 3),
+        "brightest_mean": round(top.mean().item(), 2),
+        "brightest_max": round(top.max().item(), 2),
+    }
+
+
 # ----------------------------------------------------------------------------- classifier
 def train_classifier(
     train: mdata.MNIST,
@@ -404,9 +524,12 @@ def score(C: nn.Module, digits: torch.Tensor, threshold: float = 0.9) -> dict:
 
 # ----------------------------------------------------------------------------- files
 def paths(kind: str, data_dir: str | Path = DATA_DIR) -> tuple[Path, Path]:
-    """(weights .pt, metadata .json) of ``kind`` in data_dir: 'p1', 'p2', 'p3', 'classifier', or
-    'p1_plain' / 'p2_plain' (trained with ``--plain-discriminator``, no spectral norm)."""
-    stem = "mnist_classifier" if kind == "classifier" else f"mnist_{kind}_generator"
+    """(weights .pt, metadata .json) of ``kind`` in data_dir: 'p1', 'p2', 'p3', 'classifier',
+    'p2vae' (P2's code's VAE), or 'p1_plain' / 'p2_plain' (trained with
+    ``--plain-discriminator``, no spectral norm)."""
+    stem = {"classifier": "mnist_classifier", "p2vae": "mnist_p2_vae"}.get(
+        kind, f"mnist_{kind}_generator"
+    )
     return Path(data_dir) / f"{stem}.pt", Path(data_dir) / f"{stem}.json"
 
 
@@ -427,6 +550,7 @@ def load(kind: str, data_dir: str | Path = DATA_DIR) -> tuple[nn.Module, dict]:
         "p1": P1Generator,
         "p2": P2Generator,
         "p3": P3Generator,
+        "p2vae": P2VAE,
         "classifier": DigitClassifier,
     }[kind.removesuffix("_plain")]()
     module.load_state_dict(torch.load(pt, map_location="cpu", weights_only=True))
@@ -446,7 +570,7 @@ def _environment() -> dict:
 # ----------------------------------------------------------------------------- CLI
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Train a generator (p1, p2, p3) or the classifier.")
-    ap.add_argument("kind", choices=(*KINDS, "classifier"))
+    ap.add_argument("kind", choices=(*KINDS, "p2vae", "classifier"))
     ap.add_argument("--epochs", type=int)
     ap.add_argument("--seed", type=int)
     ap.add_argument(
@@ -497,6 +621,8 @@ def main(argv: list[str] | None = None) -> int:
         acc, pt = hist["test_accuracy"][-1], paths("classifier", args.out)[0]
         print(f"held-out accuracy {acc:.4f}; wrote {pt}")
         return 0
+    if args.kind == "p2vae":
+        return _main_vae(cfg, meta, ds, args.out)
     spectral = cfg.get("spectral", False) and not args.plain_discriminator
     quality = {"epoch": [], "confident": [], "min_class_share": []}
     C = load("classifier", args.out)[0] if paths("classifier", args.out)[0].exists() else None
@@ -552,6 +678,49 @@ def main(argv: list[str] | None = None) -> int:
     save(name, G, meta, args.out)
     pt = paths(name, args.out)[0]
     print(f"trained {name} in {hist['cpu_seconds']} CPU s; wrote {pt}")
+    return 0
+
+
+def _main_vae(cfg: dict, meta: dict, ds: mdata.MNIST, out: str | Path) -> int:
+    """Train, check and save P2's code's VAE (``python -m lib.train p2vae``)."""
+    vae, hist = train_vae(
+        ds,
+        epochs=cfg["epochs"],
+        seed=cfg["seed"],
+        batch_size=cfg["batch_size"],
+        lr=cfg["lr"],
+        log_every=10,
+    )
+    meta.update(
+        seed=cfg["seed"],
+        epochs=cfg["epochs"],
+        steps=hist["step"][-1],
+        loss="negative ELBO: binary cross-entropy of the sigmoid output (summed over pixels) + "
+        "KL(q(z|x) || N(0, I)), per digit",
+        optimiser={"name": "Adam", "lr": cfg["lr"], "batch_size": cfg["batch_size"]},
+        final_losses={"bce": hist["bce"][-1], "kl": hist["kl"][-1]},
+        relu_logits=relu_logit_stats(vae),
+        cpu_seconds=hist["cpu_seconds"],
+        wall_seconds=hist["wall_seconds"],
+        history=hist,
+    )
+    if paths("classifier", out)[0].exists():
+        C = load("classifier", out)[0]
+        z = torch.randn(1000, P2VAE.dims[0], generator=torch.Generator().manual_seed(123))
+        with torch.no_grad():
+            s = score(C, vae.decode(z).reshape(-1, 28, 28))
+        meta["quality"] = {
+            "confident": round(s["confident"], 4),
+            "min_class_share": round(min(s["hist"]) / sum(s["hist"]), 4),
+            "of": "1,000 sigmoid decoder images, z ~ N(0, I) seed 123",
+        }
+    save("p2vae", vae, meta, out)
+    st = meta["relu_logits"]
+    print(
+        f"trained p2vae in {hist['cpu_seconds']} CPU s; ReLU of the logits: "
+        f"{st['nonzero_mean']} non-zero pixels per image, brightest {st['brightest_mean']} on "
+        f"average; wrote {paths('p2vae', out)[0]}"
+    )
     return 0
 
 

