@@ -57,6 +57,7 @@ class Claim:
     paper: str
     passed: bool
     notebook: str
+    difference: str = ""
 
 
 class Claims:
@@ -74,6 +75,7 @@ class Claims:
         measured: str,
         paper: str,
         status: str = "reproduced",
+        difference: str = "",
     ) -> None:
         """Record a claim about ``target`` (an ID of TARGETS.md).
 
@@ -86,7 +88,9 @@ class Claims:
         known = load_targets()
         if target not in known:
             raise ValueError(f"unknown target ID {target!r}; see data/targets.json")
-        self.claims.append(Claim(target, status, measured, paper, bool(passed), self.notebook))
+        self.claims.append(
+            Claim(target, status, measured, paper, bool(passed), self.notebook, difference)
+        )
 
     def table(self) -> list[list[str]]:
         return [
