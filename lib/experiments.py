@@ -44,6 +44,8 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "seed": 2020,
         "small_dims": (2, 6, 8),  # [n_0, n_1, n] for the exact (brute-force) certificates
         "random_trials": Scaled(book=40, paper=200),  # latents per random net (measured uniqueness)
+        "search_starts": Scaled(book=8, paper=32),  # random starts of the collision search
+        "planted_pairs": 8,  # planted collisions per net that measure the search's power
     },
     "p1_guarantees": {
         "seed": 2020,

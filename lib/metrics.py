@@ -52,3 +52,27 @@ def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     mid = (p + z * z / (2 * n)) / den
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
     return (max(0.0, min(mid - half, p)), min(1.0, max(mid + half, p)))
+
+
+def bootstrap_interval(
+    stat, trials, *, n_boot: int = 2000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``stat(trials)``: the rows of ``trials`` (independent
+    trials, e.g. one random network each) are resampled with replacement ``n_boot`` times and
+    the (1 - level)/2 and (1 + level)/2 quantiles of ``stat`` over the resamples returned. A
+    statistic that is NaN on a resample (e.g. a threshold the resample never reaches) counts as
+    +inf, so the upper end can be inf. Seeded; the book's error bar on a threshold read off
+    a grid of rates (P3 Sec. 3's phase transition)."""
+    import numpy as np
+
+    trials = np.asarray(trials)
+    if trials.shape[0] < 1:
+        raise ValueError("trials: need at least one row")
+    if not 0 < level < 1:
+        raise ValueError(f"level={level!r}: expected a number in (0, 1)")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, trials.shape[0], size=(n_boot, trials.shape[0]))
+    vals = np.array([float(stat(trials[i])) for i in idx])
+    vals = np.where(np.isnan(vals), np.inf, vals)
+    lo, hi = np.quantile(vals, [(1 - level) / 2, (1 + level) / 2], method="inverted_cdf")
+    return float(lo), float(hi)

@@ -744,3 +744,135 @@ def certify(
         k: cond[k] for src in order for k in sorted(cond, key=layer) if k.split(": ")[0] == src
     }
     return cert
+
+
+# ------------------------------------------------------------------ collisions: measured uniqueness
+def same_layer_collision(G: Generator, z: torch.Tensor, *, rtol: float = 1e-10) -> torch.Tensor:
+    """For each latent (row of z), a z' != z with exactly the same first hidden layer
+    x_1 = ReLU(W_0 z + b_0), hence G(z') = G(z); NaN rows where none exists.
+
+    Such a z' exists iff rank(W_0^{S_1}) < n_0 (the support-specific form of P1 Thm 1 (iii)):
+    then z' = z + t v with W_0^{S_1} v = 0 keeps the active units, and t is half the step at
+    which the first inactive unit would turn on. Exact (a rank, no search).
+    """
+    if G.hidden != "relu":
+        raise ValueError("G.hidden: the construction is for ReLU hidden layers (P1 Eq. 3)")
+    z = G.check_latent(z)
+    W0, b0 = G.weights[0], G.bias(0)
+    out = torch.full_like(z, math.nan)
+    for i in range(z.shape[0]):
+        a = W0 @ z[i] + b0
+        S = a > 0
+        if _rank(_np(W0[S]), rtol) == W0.shape[1]:
+            continue
+        v = torch.linalg.svd(W0[S] if S.any() else W0[:1] * 0)[2][-1]  # W0[S] v = 0
+        if (~S).any():
+            grow = (W0[~S] @ v).abs().max()
+            t = 0.5 * float((-a[~S]).min()) / max(float(grow), 1e-12) if grow > 0 else 1.0
+        else:
+            t = 1.0
+        out[i] = z[i] + t * v
+    return out
+
+
+def unique_by_ranks(G: Generator, z: torch.Tensor, *, rtol: float = 1e-10) -> torch.Tensor:
+    """(B,) bool: z is provably the only latent with output G(z), by ranks alone.
+
+    The argument of P1 Thm 1 with the spark replaced by the rank: phi is invertible and W_L has
+    full column rank, so x_L = W_L^+ (phi^{-1}(x) - b_L) is the only hidden layer that gives x
+    (sparse or not); each support-restricted W_i^{S_{i+1}} (i = L-1, ..., 1) and W_0^{S_1} has
+    full column rank, so each layer determines the one below, down to z. A sufficient
+    condition: False means "not proven", not "not unique". It needs n_L <= n, so it never
+    decides a latent of a net whose last hidden layer is wider than the output.
+    """
+    from .generator import INVERTIBLE_OUTPUTS
+
+    if G.hidden != "relu":
+        raise ValueError("G.hidden: the argument is for ReLU hidden layers (P1 Eq. 3)")
+    z = G.check_latent(z)
+    B = z.shape[0]
+    WL = _np(G.weights[-1])
+    if G.output not in INVERTIBLE_OUTPUTS or _rank(WL, rtol) < WL.shape[1]:
+        return torch.zeros(B, dtype=torch.bool)
+    fw = G.forward(z)
+    out = torch.ones(B, dtype=torch.bool)
+    for b in range(B):
+        for i in range(G.L):  # W_0^{S_1}, W_1^{S_2}, ..., W_{L-1}^{S_L}
+            A = _np(G.weights[i][fw.supports[i][b]])
+            if _rank(A, rtol) < A.shape[1]:
+                out[b] = False
+                break
+    return out
+
+
+@dataclass
+class CollisionSearch:
+    """What :func:`search_collision` found, per latent.
+
+    Attributes:
+        found: (B,) bool, a second latent z' with G(z') = G(z) was found.
+        z_other: (B, n_0) the found z' farthest from z (NaN rows where none was found).
+        reached: (B,) starts that ended at zero residual (at z itself or at another latent): a
+            search whose starts never reach zero residual could not have found anything.
+        starts: random starts per latent.
+    """
+
+    found: torch.Tensor
+    z_other: torch.Tensor
+    reached: torch.Tensor
+    starts: int
+
+
+def search_collision(
+    G: Generator,
+    z: torch.Tensor,
+    *,
+    starts: int = 16,
+    seed: int = 0,
+    steps: int = 1000,
+    lr: float = 0.05,
+    optimizer: str = "momentum",
+    res_tol: float = 1e-9,
+    dist_tol: float = 1e-3,
+) -> CollisionSearch:
+    """Look for a second latent with the same output: descent on 1/2 ||G(z') - G(z)||^2 from
+    ``starts`` random z'_0 ~ N(0, I) per latent, all latents and starts in one batch
+    (:func:`lib.gradient.gradient_descent`). An end point with ||G(z') - G(z)|| <= res_tol
+    ||G(z)|| and ||z' - z|| > dist_tol ||z|| is a collision.
+
+    Finding none is evidence, not proof: the search finds only collisions whose basins its
+    starts reach. Measure its power where the answer is known, on planted collisions
+    (:func:`plant_collision`).
+    """
+    from .gradient import gradient_descent
+
+    z = G.check_latent(z)
+    B = z.shape[0]
+    y = G(z).repeat_interleave(starts, dim=0)
+    zr = z.repeat_interleave(starts, dim=0)
+    r = gradient_descent(G, y, lr=lr, steps=steps, optimizer=optimizer, grad_tol=1e-12, seed=seed)
+    res = torch.linalg.vector_norm(G(r.z) - y, dim=1) / torch.linalg.vector_norm(y, dim=1)
+    dist = torch.linalg.vector_norm(r.z - zr, dim=1) / torch.linalg.vector_norm(zr, dim=1)
+    zero = (res <= res_tol).reshape(B, starts)
+    other = zero & (dist > dist_tol).reshape(B, starts)
+    far = torch.where(other, dist.reshape(B, starts), torch.full_like(res, -1.0).reshape(B, -1))
+    pick = far.argmax(dim=1)
+    z_other = r.z.reshape(B, starts, -1)[torch.arange(B), pick].clone()
+    found = other.any(dim=1)
+    z_other[~found] = math.nan
+    return CollisionSearch(found.cpu(), z_other, zero.sum(dim=1).cpu(), starts)
+
+
+def plant_collision(G: Generator, z_a: torch.Tensor, z_b: torch.Tensor) -> Generator:
+    """A copy of G whose last weight matrix maps x_L(z_a[j]) and x_L(z_b[j]) to the same
+    pre-activation for every row j: W_L' = W_L (I - Q Q^T), Q an orthonormal basis of the
+    differences x_L(z_a[j]) - x_L(z_b[j]). Then G'(z_a[j]) = G'(z_b[j]) exactly (up to
+    round-off) while the hidden layers, their supports and the ranks of W_0^{S_1} are unchanged:
+    a collision that :func:`same_layer_collision` cannot see, for testing a search.
+    """
+    from dataclasses import replace
+
+    xa, xb = G.forward(z_a).x[-1], G.forward(z_b).x[-1]
+    Q, _ = torch.linalg.qr((xa - xb).T)
+    WL = G.weights[-1]
+    return replace(G, weights=[*G.weights[:-1], WL - (WL @ Q) @ Q.T], meta=dict(G.meta))

@@ -215,6 +215,45 @@ def test_transition_point():
     assert torch.isnan(torch.tensor(conv.transition_point(rates, (0, 0, 0.2, 0.4))))
 
 
+def test_bootstrap_interval_of_a_rate_matches_the_normal_approximation():
+    # an independent reference: for a mean of 400 Bernoulli(0.3) trials the percentile
+    # bootstrap and p +- 1.96 sqrt(p (1 - p) / n) agree to about 0.01
+    import numpy as np
+
+    from lib.metrics import bootstrap_interval
+
+    x = np.zeros(400)
+    x[:120] = 1
+    lo, hi = bootstrap_interval(np.mean, x, seed=1)
+    half = 1.96 * (0.3 * 0.7 / 400) ** 0.5
+    assert lo == pytest.approx(0.3 - half, abs=0.01) and hi == pytest.approx(0.3 + half, abs=0.01)
+    assert bootstrap_interval(np.mean, np.ones(8)) == (1.0, 1.0)  # no spread, no width
+
+
+def test_bootstrap_interval_of_a_transition_point():
+    import numpy as np
+
+    from lib.metrics import bootstrap_interval
+
+    rates = (0.1, 0.2, 0.3, 0.4)
+    # 8 trials: each recovers from its own threshold rate on
+    start = np.array([0, 1, 1, 2, 2, 2, 3, 3])
+    succ = (np.arange(4)[None, :] >= start[:, None]).astype(float)
+    point = conv.transition_point(rates, succ.mean(0))
+    lo, hi = bootstrap_interval(lambda s: conv.transition_point(rates, s.mean(0)), succ, seed=0)
+    assert 0.1 <= lo <= point <= hi <= 0.4
+    # replicating the trials 16 times narrows the interval around the same point
+    lo2, hi2 = bootstrap_interval(
+        lambda s: conv.transition_point(rates, s.mean(0)), np.repeat(succ, 16, 0), seed=0
+    )
+    assert lo <= lo2 <= point <= hi2 <= hi and hi2 - lo2 < hi - lo
+    # a resample that never reaches 50 % counts as beyond the grid
+    never = np.zeros((8, 4))
+    never[0] = 1
+    _, hi = bootstrap_interval(lambda s: conv.transition_point(rates, s.mean(0)), never, seed=0)
+    assert hi == float("inf")
+
+
 def test_recovery_sweep_shapes_and_masks():
     G = conv.ConvGenerator.random(
         [2, 8, 1], in_size=(2, 2), kernel=5, stride=3, seed=13, n_networks=3
