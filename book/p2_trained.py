@@ -827,7 +827,7 @@ show_table(
 # The verdicts rest on the VAE decoder, P2's own network; the GAN's numbers are given beside
 # them.
 
-# %% tags=["remove-input"]
+# %% tags=["hide-input"]
 claims = Claims("p2_trained")
 
 

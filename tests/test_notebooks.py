@@ -123,7 +123,7 @@ def test_chapter_follows_the_reader_conventions(src):
         )
 
 
-@pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("src", CHAPTER_SOURCES, ids=lambda p: p.stem)
 def test_chapter_opens_and_closes_like_every_chapter(src):
     """shared/DESIGN.md: every chapter opens with what it teaches, the paper section and what to
     read first, closes with a summary and exercises, folds its claims code, numbers every
