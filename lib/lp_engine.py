@@ -288,14 +288,15 @@ class BoundsLP:
             if v is not None:
                 self.basis_reuses += 1
                 return v, "optimal", 0
-        if h.run() == highspy.HighsStatus.kError:
-            # HiGHS occasionally errors out of a warm start (seen on noiseless data, whose LP
-            # costs are ~1e-15): solve the same LP once more from scratch, and count it
+        MS = highspy.HighsModelStatus
+        if h.run() == highspy.HighsStatus.kError or h.getModelStatus() != MS.kOptimal:
+            # HiGHS occasionally errors out of a warm start, or ends it without an optimum that
+            # the same LP has from scratch (seen on noiseless data, whose LP costs are ~1e-15,
+            # and at noise 1e-6): solve the same LP once more from scratch, and count it
             h.clearSolver()
             h.run()
             self.cold_restarts += 1
         st = h.getModelStatus()
-        MS = highspy.HighsModelStatus
         iters = int(h.getInfo().simplex_iteration_count)
         dual = self.form == "dual"
         if st == MS.kOptimal:

@@ -282,6 +282,28 @@ def test_a_highs_error_is_retried_from_scratch_once():
             assert v is None
 
 
+def test_a_warm_start_that_ends_without_an_optimum_is_retried_from_scratch():
+    """A warm start that returns no error but no optimum either (here: an iteration limit of
+    zero on the warm run) is solved again from scratch; the answer is the cold solve's."""
+    A = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    B = lp.BoundsLP(A)
+    B.set(c=np.array([1.0, 2.0]), row_lo=np.array([1.0, 2.0, 0.0]))
+    B.solve()  # a warm state exists now (x = (1, 2))
+    B.set(row_lo=np.array([1.0, 2.0, 10.0]))  # the optimum moves to (8, 2): a pivot is needed
+    B.h.setOptionValue("simplex_iteration_limit", 0)
+    real_clear = B.h.clearSolver
+
+    def clear():  # the cold retry may iterate again
+        B.h.setOptionValue("simplex_iteration_limit", 10_000)
+        real_clear()
+
+    B.h.clearSolver = clear
+    restarts = B.cold_restarts
+    v, status, _ = B.solve()
+    assert status == "optimal" and B.cold_restarts == restarts + 1
+    np.testing.assert_allclose(v, [8.0, 2.0])
+
+
 def test_dual_form_reports_an_infeasible_primal():
     A = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
     for form in ("primal", "dual"):
