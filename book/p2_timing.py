@@ -149,6 +149,7 @@ print("GD, milliseconds per step: " + " ".join(f"{v:.2f}" for v in gd_ms_per_ste
 lp_secs = [t for m in LP_METHODS for t in secs[m]]
 glue("p2t-lp-range", f"{min(lp_secs):.2f}-{max(lp_secs):.2f}", display=False)
 glue("p2t-gd-range", f"{min(secs['gd']):.2f}-{max(secs['gd']):.2f}", display=False)
+glue("p2t-gd-ratio", f"{gd_vs_lp:.1f}", display=False)
 
 # %% [markdown]
 # The LPs solved per inversion (summed over the two layers) explain most of the differences:
@@ -164,17 +165,20 @@ print("gd     max rel. error per k: " + " ".join(f"{e:.0e}" for e in errs["gd"])
 print("gd     steps per inversion : " + " ".join(f"{n:5.0f}" for n in gd_steps))
 
 # %% [markdown]
-# **Gradient descent is the fastest method here, the reverse of Table 1**, where it is the
-# slowest on every $k$: in this run the three LPs took {glue:text}`p2t-lp-range` s per
-# inversion (one thread), the same order as the 0.53-1.39 s of P2's table, and gradient descent
-# {glue:text}`p2t-gd-range` s against P2's 1.59-2.09 s. Before calling that a failure to
+# **Gradient descent is not the slowest method here**, where Table 1 has it the slowest on
+# every $k$: in this run the three LPs took {glue:text}`p2t-lp-range` s per inversion (one
+# thread), the same order as the 0.53-1.39 s of P2's table, and gradient descent
+# {glue:text}`p2t-gd-range` s against P2's 1.59-2.09 s; summed over the $k$ grid, gradient
+# descent took {glue:text}`p2t-gd-ratio` times as long as the fastest LP, against 2.7 in
+# Table 1. (Between runs on the book's 2-core machine this ratio has ranged from about 0.4,
+# alone on the machine, to about 1.1, beside other jobs.) Before calling that a failure to
 # reproduce, what was checked:
 #
 # - *Same gradient descent as P2's.* Step 1, at most 1,000 steps, stopping at a gradient norm
 #   of $10^{-9}$ (P2 Sec. 5.1), on the observed output, timed per inversion like the LPs. It is
 #   not cut short: it recovers $z$ to $10^{-8}$ where it converges (small $k$) and runs its full
-#   1,000 steps where it does not (the steps printed below), and even then costs less than
-#   one LP inversion.
+#   1,000 steps where it does not (the steps printed below), and even then costs about one LP
+#   inversion.
 # - *LPs not unusually fast.* The LPs cost about what P2 reports (the table above), so the
 #   reversal is gradient descent's cost: P2's 1.6-2.1 s for at most 1,000 steps is at least
 #   1.6 ms per step, against a fraction of a millisecond here (printed above); a per-step
@@ -259,8 +263,8 @@ print("LPs the vertex check sent to HiGHS:", fallbacks)
 # * One inversion of a noiseless $k$-250-600 network costs a fraction of a second with any of
 #   the three LPs on a 2-core CPU, the same order as P2's Table 1; most of it is the first
 #   simplex solve of the output layer.
-# * Gradient descent (P2's step 1, at most 1,000 steps) costs less still: on random networks
-#   the book reverses Table 1's ranking, which put it last.
+# * Gradient descent (P2's step 1, at most 1,000 steps) costs about as much or less: on random
+#   networks the book does not find Table 1's ranking, which put it last by a factor 2.7.
 # * The number of LPs per inversion explains the differences between the methods: one per
 #   layer for the $\ell_\infty$ LP on noiseless data, at least two for Algorithms 2 and 3.
 # * Many signals through one network are inverted much faster per signal by solving their LPs
@@ -304,23 +308,24 @@ claims = Claims("p2_timing")
 exact = all(max(errs[m]) < 1e-6 for m in LP_METHODS)
 claims.add(
     "P2-tab1",
-    # what the book measures: GD faster than every LP over the k grid, with a wide margin
-    # (measured about 0.4 on the development machine); P2's table has it 2.7x slower
-    passed=exact and gd_vs_lp < 1 and gd_vs_lp_paper > 1,
+    # what the book measures: GD not slower than the fastest LP by P2's factor (2.7); the
+    # ratio measured here is 0.4-1.1 depending on the machine's load, so the bound is 2
+    passed=exact and gd_vs_lp < 2 and gd_vs_lp_paper > 2.5,
     measured=(
         "random k-250-600 nets, k = 10..110, noiseless, one signal at a time: every LP "
         "inversion exact; LPs per inversion: "
         + ", ".join(f"{m} {np.mean(solves[m]):.1f}" for m in LP_METHODS)
-        + "; GD (lr 1, <= 1,000 steps) is faster than every LP: its time summed over k is "
-        f"below the fastest LP's (ratio < 1; P2's Table 1: {gd_vs_lp_paper:.1f}); seconds in "
-        "the chapter"
+        + "; GD (lr 1, <= 1,000 steps) is about as fast as the fastest LP or faster: its time "
+        f"summed over k is less than twice the fastest LP's (P2's Table 1: {gd_vs_lp_paper:.1f} "
+        "times); seconds and the ratio in the chapter"
     ),
     paper="l_inf LP 0.63-1.03 s, l_1 LP 1.05-1.39 s, relaxation 0.53-0.76 s, GD 1.59-2.09 s",
     status="not reproduced",
-    difference="On random networks gradient descent is the fastest method here, the reverse of "
-    "Table 1's ranking (the LPs cost about what P2 reports; P2's gradient descent costs at "
-    "least 1.6 ms per step, this book's a fraction of that), most likely P2's per-step "
-    "overhead; the MNIST column's ranking (every LP faster than gradient descent) holds.",
-    short=f"random nets: GD fastest (GD / fastest LP < 1; P2 {gd_vs_lp_paper:.1f})",
+    difference="On random networks gradient descent is about as fast as the fastest LP or "
+    "faster here, where Table 1 has it the slowest method by a factor 2.7 (the LPs cost about "
+    "what P2 reports; P2's gradient descent costs at least 1.6 ms per step, this book's a "
+    "fraction of that), most likely P2's per-step overhead; the MNIST column's ranking (every "
+    "LP faster than gradient descent) holds.",
+    short=f"random nets: GD / fastest LP < 2 (P2 {gd_vs_lp_paper:.1f})",
 )
 assert not (failed := claims.report()), f"claims that did not hold: {failed}"

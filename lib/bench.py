@@ -33,7 +33,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import torch
@@ -366,18 +366,6 @@ def evaluate(p: Problem, out) -> dict:
 
 
 # ------------------------------------------------------------------ the runner
-class SerialExecutor(Executor):
-    """The default executor: runs each task at once, in this process, when it is submitted."""
-
-    def submit(self, fn, /, *args, **kwargs) -> Future:
-        f: Future = Future()
-        try:
-            f.set_result(fn(*args, **kwargs))
-        except BaseException as e:  # the caller's .result() raises it, as with any executor
-            f.set_exception(e)
-        return f
-
-
 _GENERATORS: dict[tuple, object] = {}  # built generators of this process (speed, not answers)
 
 
@@ -442,13 +430,15 @@ def run(
         if g not in cfg["generators"]:
             raise ValueError(f"generators: unknown {g!r}; choose from {list(cfg['generators'])}")
     t_start = time.perf_counter()
-    executor = executor or SerialExecutor()
     pairs = [(g, c) for g in generators for c in conditions]
-    futures = [executor.submit(run_pair, g, c, cfg, methods, device) for g, c in pairs]
+    if executor is None:  # serial, in this process: each pair runs when its turn comes
+        outcomes = (run_pair(g, c, cfg, methods, device) for g, c in pairs)
+    else:
+        futures = [executor.submit(run_pair, g, c, cfg, methods, device) for g, c in pairs]
+        outcomes = (f.result() for f in futures)  # in order: the same results either way
     done, total = 0, len(pairs) * len(methods)
     cells, certs = [], {}
-    for (gk, ck), fut in zip(pairs, futures, strict=True):
-        cert, pair_cells = fut.result()  # in order: the same results whatever the executor
+    for (gk, ck), (cert, pair_cells) in zip(pairs, outcomes, strict=True):
         certs[f"{gk}/{ck}"] = cert
         cells += pair_cells
         for x in pair_cells:
