@@ -10,6 +10,11 @@ STAMP := $(VENV)/.installed
 # thread, so nbval runs JOBS notebooks at a time (pytest-xdist, --dist loadscope keeps each
 # notebook's cells in order on one worker). Default: one per CPU core.
 NB_TIMEOUT ?= 1800
+# numpy's and scipy's BLAS on one thread per process: the JOBS processes already share the cores,
+# and a BLAS that starts a thread per core then spins against the other jobs (an SVD of a
+# 345 x 1000 matrix: 4.8 s with 2 threads beside another job, 0.05 s with one). Override with
+# OPENBLAS_NUM_THREADS=n make ...
+export OPENBLAS_NUM_THREADS ?= 1
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # Longest first, so that the workers finish together (measured times: README, "Test time");
 # every other notebook follows in name order.

@@ -56,7 +56,6 @@ from lib.metrics import relative_error, snr_db
 from lib.plotting import legend_below, show_table, subplots
 from lib.scorecard import Claims
 
-torch.set_num_threads(1)
 cfg = experiments.settings("p1_latent_pursuit")
 
 # %% [markdown]

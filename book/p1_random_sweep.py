@@ -69,7 +69,7 @@
 #   $\gamma = 0$, $\lambda_1 = 0$), then debiasing.
 # - FISTA and ADMM stop at a relative change below $10^{-8}$ or after 10,000 (paper scale) /
 #   500 (book scale) iterations. Signals per point: 512 (paper scale) / 64 (book scale); the
-#   book-scale grid of $n_1$ is 50, 150, 200, 250, 400, 600, 1000 (the paper: every 50).
+#   book-scale grid of $n_1$ is 50, 150, 200, 250, 400, 600, 800, 1000 (the paper: every 50).
 # ```
 #
 # **Choices the paper leaves open, and our reading.**
@@ -107,7 +107,6 @@ from lib.experiments import random_sweep_point, settings
 from lib.metrics import wilson_interval as wilson
 from lib.plotting import METHOD_COLORS, legend_below, quantile_ribbon, show_table, subplots
 
-torch.set_num_threads(1)
 cfg = settings("p1_random_sweep")
 
 # %% [markdown]

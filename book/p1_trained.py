@@ -56,7 +56,6 @@ from lib.metrics import snr_db
 from lib.plotting import METHOD_COLORS, image_grid, legend_below, show_table, subplots
 from lib.scorecard import Claims
 
-torch.set_num_threads(1)
 cfg = experiments.settings("p1_trained")
 
 # %% [markdown]

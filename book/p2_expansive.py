@@ -64,7 +64,6 @@ from lib.result import SUCCESS
 from lib.scorecard import Claims
 
 S = experiments.settings("p2_expansive")
-torch.set_num_threads(1)
 
 # %% [markdown]
 # ## Why expansion makes a layer invertible

@@ -61,7 +61,6 @@ from lib.plotting import METHOD_COLORS, legend_below, show_table, subplots, wrap
 from lib.scorecard import Claims
 
 S = experiments.settings("p2_latent_size")
-torch.set_num_threads(1)
 
 # %% [markdown]
 # ## What to expect

@@ -59,7 +59,6 @@ DEVICE = lib.setup_notebook("p2_noisy_lp")
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from myst_nb import glue
 
 from lib import experiments
@@ -72,7 +71,6 @@ from lib.plotting import METHOD_COLORS, legend_below, subplots
 from lib.scorecard import Claims
 
 S = experiments.settings("p2_noisy_lp")
-torch.set_num_threads(1)
 
 # %% [markdown]
 # ## Three linear programs for one noisy layer

@@ -66,7 +66,6 @@ from lib.scorecard import Claims
 from lib.train import load
 
 S = experiments.settings("p2_trained")
-torch.set_num_threads(1)
 
 # %% [markdown]
 # ## Two networks

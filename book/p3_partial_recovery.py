@@ -66,8 +66,6 @@ from lib.experiments import settings
 from lib.metrics import bootstrap_interval, wilson_interval
 from lib.scorecard import Claims
 
-if DEVICE.type == "cpu":
-    torch.set_num_threads(1)
 S = settings("p3_partial_recovery")
 T, rates, seed = S["trials"], S["rates"], S["seed"]
 rec = dict(optimizer=S["optimizer"], lr=S["lr"], steps=S["steps"])

@@ -20,8 +20,24 @@ def device():
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def one_cpu_thread() -> None:
+    """Run torch's CPU kernels and numpy's/scipy's BLAS on one thread in this process.
+
+    The book's problems are small (matrices of a few hundred rows, batches of tens of signals):
+    a second thread buys little, and where several processes share the cores (the test suite
+    runs notebooks side by side) threads that wait for a busy core spin against the other jobs,
+    which made an SVD 90 times and some chapters 20 times slower on a 2-core machine.
+    """
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    threadpool_limits(1, user_api="blas")
+
+
 def setup_notebook(experiment: str | None = None):
-    """First-cell helper: fix the printing precision, pick the device and print one short line
+    """First-cell helper: fix the printing precision, pick the device, run CPU work on one
+    thread (:func:`one_cpu_thread`) and print one short line
     with the device and the scale (how many settings are reduced from the paper's; the chapter
     names those that matter, ``lib.experiments.describe(experiment)`` lists them all).
 
@@ -34,6 +50,7 @@ def setup_notebook(experiment: str | None = None):
     torch.set_printoptions(precision=4)
     plotting.use_book_style()
     dev = device()
+    one_cpu_thread()
     line = f"device: {dev.type}"
     if experiment is not None:
         line += "; " + experiments.describe(experiment, short=True)

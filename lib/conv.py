@@ -337,7 +337,14 @@ class ConvGenerator:
 
     def layers(self, z: torch.Tensor) -> list[torch.Tensor]:
         """Every layer's output [x_1, ..., x_L] (after its activation), as feature maps."""
-        z = self.check_latent(z)
+        return self._layers(self.check_latent(z))
+
+    def apply(self, z: torch.Tensor) -> torch.Tensor:
+        """G(z) for a latent already checked, as :meth:`lib.generator.Generator.apply`."""
+        x = self._layers(z)[-1]
+        return x.reshape(x.shape[0], -1)
+
+    def _layers(self, z: torch.Tensor) -> list[torch.Tensor]:
         B = z.shape[0]
         conv = F.conv_transpose1d if self.d == 1 else F.conv_transpose2d
         h = z.reshape(B, *self.in_shape)

@@ -244,6 +244,22 @@ class Generator:
         """G(z), shape (B, n)."""
         return self.forward(z).out
 
+    def apply(self, z: torch.Tensor) -> torch.Tensor:
+        """G(z) for a latent already checked (a (B, n_0) tensor of G's dtype and device): the
+        inner loop of the gradient methods, which checks once, not at every step. The same
+        arithmetic as :meth:`forward`, without the checks and without keeping the hidden layers
+        (and no host synchronisation on a GPU)."""
+        h = z
+        for i in range(self.L):
+            a = h @ self.weights[i].T
+            if self.biases[i] is not None:
+                a = a + self.biases[i]
+            h = activation(self.hidden, a, self.slope)
+        a = h @ self.weights[self.L].T
+        if self.biases[self.L] is not None:
+            a = a + self.biases[self.L]
+        return activation(self.output, a, self.slope)
+
     # ----------------------------------------------------------------- construction
     @classmethod
     def random(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .generator import Generator
+from .generator import Generator, activation
 from .measurements import check_observation, relative_residual, undetermined
 from .result import InversionResult, check_count, check_positive, demote_undetermined
 
@@ -83,7 +83,59 @@ def _status(G, z, stopped, diverged, mask) -> tuple[list[torch.Tensor], list[str
 
 def latent_loss(G: Generator, z: torch.Tensor, y: torch.Tensor, mask=None) -> torch.Tensor:
     """f(z) = 1/2 ||M (G(z) - y)||^2 per signal, shape (B,)."""
-    r = G(z) - y
+    return _loss(G, G.check_latent(z), y, mask)
+
+
+def _derivative(name: str, a: torch.Tensor, x: torch.Tensor, slope: float) -> torch.Tensor:
+    """phi'(a) of the activation ``name`` at pre-activation a with x = phi(a) (as autograd
+    takes it: ReLU and LeakyReLU switch at a > 0; PLU with alpha 0.1, c 1)."""
+    if name == "relu":
+        return (a > 0).to(a.dtype)
+    if name == "leaky_relu":
+        return torch.where(a > 0, torch.ones_like(a), torch.full_like(a, slope))
+    if name == "identity":
+        return torch.ones_like(a)
+    if name == "tanh":
+        return 1 - x * x
+    if name == "sigmoid":
+        return x * (1 - x)
+    if name == "plu":
+        return torch.where(a.abs() <= 1.0, torch.ones_like(a), torch.full_like(a, 0.1))
+    raise ValueError(f"unknown activation {name!r}")
+
+
+def _loss_and_grad(G, z, y, mask) -> tuple[torch.Tensor, torch.Tensor]:
+    """f(z) = 1/2 ||M (G(z) - y)||^2 and its gradient for a latent already checked. A dense
+    :class:`lib.generator.Generator` is differentiated by hand (one pass forward, one back:
+    grad = J^T M r, the chain rule through each layer), which saves autograd's bookkeeping on
+    these small networks; any other generator (convolutional) goes through autograd."""
+    if not isinstance(G, Generator):
+        zz = z.detach().requires_grad_(True)
+        f = _loss(G, zz, y, mask)
+        (gz,) = torch.autograd.grad(f.sum(), zz)
+        return f.detach(), gz
+    h, pre, outs = z, [], []
+    for i in range(G.L + 1):
+        a = h @ G.weights[i].T
+        if G.biases[i] is not None:
+            a = a + G.biases[i]
+        h = activation(G.hidden if i < G.L else G.output, a, G.slope)
+        pre.append(a)
+        outs.append(h)
+    r = h - y
+    if mask is not None:
+        r = r * mask
+    f = 0.5 * (r * r).sum(dim=1)
+    d = r if mask is None else r * mask
+    for i in range(G.L, -1, -1):
+        d = d * _derivative(G.hidden if i < G.L else G.output, pre[i], outs[i], G.slope)
+        d = d @ G.weights[i]
+    return f, d
+
+
+def _loss(G, z, y, mask) -> torch.Tensor:
+    """:func:`latent_loss` of a latent already checked (the inner loop: no per-step checks)."""
+    r = G.apply(z) - y
     if mask is not None:
         r = r * mask
     return 0.5 * (r * r).sum(dim=1)
@@ -217,15 +269,10 @@ def _descend(
         """f and its gradient at z; with ``rows``, only those signals' (the others' entries
         are returned unchanged from the current ``loss`` and ``g``)."""
         if rows is None:
-            zz = z.detach().requires_grad_(True)
-            f = latent_loss(G, zz, y, mask)
-            (gz,) = torch.autograd.grad(f.sum(), zz)
-            return f.detach(), gz
+            return _loss_and_grad(G, z, y, mask)
         m = mask if mask is None or mask.ndim == 1 else mask[rows]
         Gs = G.select(rows) if hasattr(G, "select") else G
-        zz = z[rows].detach().requires_grad_(True)
-        f = latent_loss(Gs, zz, y[rows], m)
-        (gz,) = torch.autograd.grad(f.sum(), zz)
+        f, gz = _loss_and_grad(Gs, z[rows], y[rows], m)
         f_all, g_all = loss.clone(), g.clone()
         f_all[rows], g_all[rows] = f.detach(), gz
         return f_all, g_all

@@ -634,15 +634,18 @@ def certify(
     ex_i = torch.zeros(B, dtype=torch.bool)
     full = rk_full == dims[L]
     lo_i[full], hi_i[full], ex_i[full] = math.inf, math.inf, True
+    by_mask: dict[bytes, tuple[float, float, bool]] = {}  # one computation per distinct mask
     for b in (~full).nonzero().flatten().tolist():
-        A = _np(WL[M[b]])
-        try:
-            sp = spark(A, rtol=rtol, max_subsets=max_subsets)
-            lo_i[b] = hi_i[b] = sp
-            ex_i[b] = True
-        except ValueError:
-            lo, hi = spark_bounds(A, rtol=rtol)
-            lo_i[b], hi_i[b] = lo, hi
+        rows_b = M[b].cpu().numpy()
+        if rows_b.tobytes() not in by_mask:
+            A = _np(WL[M[b]])
+            try:
+                sp = spark(A, rtol=rtol, max_subsets=max_subsets)
+                by_mask[rows_b.tobytes()] = (sp, sp, True)
+            except ValueError:
+                lo, hi = spark_bounds(A, rtol=rtol)
+                by_mask[rows_b.tobytes()] = (lo, hi, False)
+        lo_i[b], hi_i[b], ex_i[b] = by_mask[rows_b.tobytes()]
     sL = s[:, L - 1].double()
     name_i = f"spark(W_{L}^M)"
     cert.bounds[name_i], cert.exact[name_i] = (lo_i, hi_i), ex_i

@@ -110,3 +110,18 @@ def test_metrics_closed_forms():
     assert np.isinf(snr[1].item())
     with pytest.raises(ValueError, match="shapes differ"):
         relative_error(true, est[:, :1])
+
+
+@pytest.mark.parametrize("output", ["identity", "tanh", "relu", "leaky_relu"])
+def test_apply_is_the_forward_pass_bit_for_bit(output):
+    """G.apply (the gradient methods' unchecked inner-loop pass) computes exactly G(z), for dense
+    nets with and without biases and for a convolutional net."""
+    from lib.conv import ConvGenerator
+
+    for bias in (True, False):
+        G = Generator.random([5, 12, 30], seed=3, output=output, bias=bias, slope=0.2)
+        z = G.sample_latent(7, seed=4)
+        assert torch.equal(G.apply(z), G(z))
+    C = ConvGenerator.random([2, 4, 1], in_size=(1, 1), kernel=5, stride=3, seed=6)
+    zc = C.sample_latent(3, seed=1)
+    assert torch.equal(C.apply(zc), C(zc))

@@ -1,5 +1,6 @@
 """Tests of lib.gradient: the GD baseline and P1's step-size rule (P1 Sec. 6.1)."""
 
+import pytest
 import torch
 
 from lib.generator import Generator
@@ -123,3 +124,28 @@ def test_step_search_on_a_batched_conv_generator():
     assert r.status == ["converged"] * 6
     # rows 1-4 recover z; rows 0 and 5 stop at stationary points elsewhere (a 2-dim latent)
     assert torch.allclose(r.z[1:5], z[1:5], atol=1e-6)
+
+
+@pytest.mark.parametrize("output", ["identity", "tanh", "sigmoid", "relu", "leaky_relu", "plu"])
+@pytest.mark.parametrize("hidden", ["relu", "leaky_relu"])
+def test_the_hand_written_gradient_is_autograds(hidden, output):
+    """The dense generators' gradient of 1/2 ||M (G(z) - y)||^2, written by hand in the inner
+    loop, against autograd through G(z): with and without biases and a mask, float32 and
+    float64, on a net with three hidden layers."""
+    from lib.gradient import _loss_and_grad
+
+    for dtype, tol in ((torch.float64, 1e-12), (torch.float32, 1e-5)):
+        for bias in (True, False):
+            G = Generator.random(
+                [4, 9, 13, 17, 25], seed=5, hidden=hidden, output=output, bias=bias, slope=0.2
+            ).to(dtype=dtype)
+            z = G.sample_latent(6, seed=1)
+            y = G(G.sample_latent(6, seed=2)) + 0.05
+            mask = torch.rand(6, 25, generator=torch.Generator().manual_seed(3)) > 0.4
+            for m in (None, mask):
+                zz = z.clone().requires_grad_(True)
+                f_ref = latent_loss(G, zz, y, m)
+                (g_ref,) = torch.autograd.grad(f_ref.sum(), zz)
+                f, g = _loss_and_grad(G, z, y, m)
+                torch.testing.assert_close(f, f_ref.detach(), rtol=tol, atol=tol)
+                torch.testing.assert_close(g, g_ref, rtol=tol, atol=tol)

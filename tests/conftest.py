@@ -1,0 +1,7 @@
+"""Shared test setup: every test process runs its CPU work on one thread (lib.one_cpu_thread),
+as the chapters do: `make unit` runs one process per core, and threads that wait for a busy
+core spin against the other processes."""
+
+import lib
+
+lib.one_cpu_thread()
