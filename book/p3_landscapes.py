@@ -355,6 +355,19 @@ plt.close(fig)
 # ```
 
 # %% [markdown]
+# ## At the papers' scale
+#
+# This page runs at book scale. `benchmarks/paper_scale.py` executed it at the papers' own scale
+# (`BOOK_SCALE=paper`) on a CPU, one thread, and stored what its claims measured there; they
+# are quoted below as stored, not re-computed on this page.
+
+# %% tags=["hide-input"]
+from lib.data import paper_scale_report
+from lib.plotting import wrap
+
+print(wrap(paper_scale_report("p3_landscapes")))
+
+# %% [markdown]
 # ## Claims
 
 # %% tags=["hide-input"]
