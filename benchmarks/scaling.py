@@ -180,9 +180,8 @@ def figure(res: dict, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    from lib.plotting import METHOD_COLORS, use_book_style
+    from lib.plotting import METHOD_COLORS, subplots, use_book_style
 
     use_book_style()
     colors = {
@@ -190,7 +189,7 @@ def figure(res: dict, path: Path) -> None:
         "linf_lp": METHOD_COLORS.get("linf", "C1"),
         "gd": METHOD_COLORS.get("gd", "C2"),
     }
-    fig, axes = plt.subplots(1, 3, figsize=(7.0, 2.6), constrained_layout=True)
+    fig, axes = subplots(1, 3, height=2.6)  # the book's column width
     for name, r in res["methods"].items():
         b = r["by_batch"]
         axes[0].loglog(
@@ -210,16 +209,16 @@ def figure(res: dict, path: Path) -> None:
         )
     axes[2].axhline(res["peak_gflops"], color="k", ls="--", lw=1)
     axes[2].text(1, res["peak_gflops"] * 0.93, "matrix-product peak", va="top", fontsize=9)
-    axes[0].set(xlabel="batch size B", ylabel="ms per signal", title="against the batch")
+    axes[0].set(xlabel="batch size B", ylabel="ms per signal", title="cost per signal")
     axes[1].set(
         xlabel="hidden width $n_1$",
         ylabel="ms per signal",
-        title=f"against the width (B = {res['width_batch']})",
+        title=f"per signal, B = {res['width_batch']}",
     )
-    axes[2].set(xlabel="batch size B", ylabel="GFLOP/s", title="achieved rate (roofline)")
+    axes[2].set(xlabel="batch size B", ylabel="GFLOP/s", title="achieved rate")
     axes[2].set_ylim(0, res["peak_gflops"] * 1.1)
     fig.legend(loc="outside lower center", ncol=3, fontsize=9, frameon=False)
-    fig.savefig(path, dpi=150)
+    fig.savefig(path)  # at the book style's dpi: drawn as wide as it is shown
 
 
 def main(argv=None) -> None:

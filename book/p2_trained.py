@@ -575,7 +575,7 @@ for name, G in NETS.items():
 #   threshold $\epsilon \ge \|e\|_\infty$ (a lit pixel is off by its noise; a dark pixel's
 #   noise is below $\epsilon$, so it counts as inactive), so the search must stop at the first
 #   grid point past the largest noise entry or earlier. It does, in every example, and an
-#   independent solver (scipy's HiGHS on Algorithm 1 as printed, {func}`lib.lp.alg1_reference`)
+#   independent solver (scipy's HiGHS on Algorithm 1 as printed, `lib.lp.alg1_reference`)
 #   stops at the same grid point.
 # * **Why it fails.** Gaussian noise of standard deviation 0.55 on 784 pixels has a largest
 #   entry near 1.8, so the threshold ends near there. Algorithm 1 then counts a pixel as
