@@ -28,9 +28,9 @@
 #   20-$n_1$-784 ReLU network (P2's MNIST shape), clean signals;
 # - **gradient descent**, 50 steps, on P1's network.
 #
-# The numbers come from `benchmarks/scaling.py`, whose stored run this page reads (it is not
-# re-run here: `python benchmarks/scaling.py --threads 1 --out benchmarks/scaling.json
-# --figure book/images/scaling.png` measures the machine it runs on).
+# The numbers come from the stored run of `benchmarks/scaling.py`, which this page reads
+# (`python benchmarks/scaling.py --threads 1 --out benchmarks/scaling.json --figure
+# book/images/scaling.png` measures your machine).
 
 # %% tags=["hide-input"]
 # Setup: on Colab, install the book's `lib` package (Colab's own torch is kept).
@@ -59,12 +59,7 @@ print(
 # %% [markdown]
 # ```{figure} images/scaling.png
 # :name: fig-notes-cost
-# :alt: Three panels. Left, milliseconds per signal against the batch size on log axes: every
-#   method gets cheaper per signal as the batch grows, gradient descent the most, and all three
-#   flatten beyond a batch of about 64. Middle, milliseconds per signal against the hidden
-#   width: Latent-Pursuit and gradient descent grow steadily, the LP unevenly. Right, achieved GFLOP/s against the batch size with
-#   the matrix-product peak as a dashed line: gradient descent comes close to the peak at
-#   large batches, the LP reaches about half of it, Latent-Pursuit about a tenth.
+# :alt: Three panels. Left, milliseconds per signal against the batch size: every method gets cheaper per signal as the batch grows, gradient descent the most, and all three flatten beyond a batch of about 64. Middle, milliseconds per signal against the hidden width: gradient descent grows steadily, Latent-Pursuit jumps between widths 150 and 300, the LP rises and falls. Right, achieved GFLOP/s against the batch size with the matrix-product peak dashed: gradient descent comes close to it at large batches, the LP reaches about half, Latent-Pursuit about a tenth.
 #
 # Time per signal against the batch size (left, at $n_1 = 600$ for P1's network and $n_1 = 60$
 # for P2's) and against the hidden width (middle, $B = 64$), and the achieved rate (right): the

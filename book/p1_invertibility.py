@@ -181,7 +181,7 @@ show_table(
 # `lib.sparsity.uniqueness_certificate(G, z)` evaluates every condition for one latent, exactly
 # when the enumeration is small. It also lists the *support-specific* conditions that the
 # proof actually uses for this signal (rank of $W_0^{S_1}$, spark of $W_i^{S_{i+1}}$), and the
-# two random-weight conditions. Here a random net with $[n_0, n_1, n] =$ `small_dims`:
+# two random-weight conditions. Here a random net with $[n_0, n_1, n] = [2, 6, 8]$:
 
 # %%
 from lib.generator import Generator

@@ -102,7 +102,7 @@ print(f"cardinalities: s_1 = {s1.mean():.1f} (n_1 = 128), s_2 = {s2.mean():.1f} 
 # - **Gradient descent** as P1 runs it (`lib.gradient.gradient_descent`): momentum 0.9, step
 #   $10^{-1}$ halved every fifth of the run ("gradually decays"), 10,000 steps at `paper` scale,
 #   from $z_0 \sim \mathcal N(0, I)$, on the observed pixels only. At `book` scale the run has
-#   `gd_steps` steps (printed above); {ref}`p1-trained-time` runs P1's full 10,000 steps on
+#   1,000 steps at book scale; {ref}`p1-trained-time` runs P1's full 10,000 steps on
 #   the signals it recovers worst, and quotes a stored 10,000-step run of 512 signals.
 # - **Adam** (step $10^{-1}$, same decay and budget), a second gradient baseline.
 #
@@ -218,7 +218,7 @@ plt.close(fig)
 # pixels included), for clean images (P1 Fig. 5), a random mask hiding 45 % of the pixels
 # (Fig. 8) and the top 13 rows hidden (Fig. 11). Boxes: 25-75 %, whiskers 10-90 %, white line
 # the median, over the signals of this scale (`book`: 128, seed 2020; GD and Adam:
-# `gd_steps` steps). The Oracle and Latent-Pursuit recover every layer exactly for every signal
+# 1,000 steps (book scale)). The Oracle and Latent-Pursuit recover every layer exactly for every signal
 # here: their boxes sit at the dotted line near 300 dB, the round-off of float64.
 # ```
 
@@ -238,7 +238,7 @@ show_table(
 
 # %% [markdown]
 # Latent-Pursuit is on par with the Oracle in all three settings, as P1 reports. At this
-# scale's budget of `gd_steps` steps both gradient methods miss a share of the latents (Adam
+# scale's budget of 1,000 steps (book scale) both gradient methods miss a share of the latents (Adam
 # more than momentum); how much of that is the budget is the subject of the next section. The
 # grids below pick the signals by a rule, not by hand: the six with the *lowest* and the six
 # with the *highest* image SNR of gradient descent.
@@ -340,12 +340,12 @@ if k_f:
 
 # %% [markdown]
 # **Not reproduced: P1's gap to gradient descent.** P1 reports that gradient descent "fails
-# utterly" on many images of its trained generator. Here it mostly does not: the latents it misses after `gd_steps` steps
+# utterly" on many images of its trained generator. Here it mostly does not: the latents it misses after 1,000 steps (book scale)
 # mostly fit the image well already (the image SNR above), most of them have not yet settled
 # on the true supports, and the generator is worse conditioned around them (larger
 # $\mathrm{cond}(J)$). They are slow, not stuck: given P1's full 10,000 steps, gradient descent
 # recovers most of the signals it recovers worst here, and a stored 10,000-step run recovers
-# all but a few of 512 clean latents, close to Latent-Pursuit's 512 (both in
+# 502 of 512 clean latents, close to the polished Latent-Pursuit's 512 (both in
 # {ref}`p1-trained-time`).
 # So on *this* generator the gap P1 shows between Latent-Pursuit and gradient descent is mostly
 # a matter of iterations and conditioning. Why it differs from P1 we can only guess, since P1
@@ -357,8 +357,8 @@ if k_f:
 # gradient descent is P1's as described (momentum 0.9, step $10^{-1}$ decaying, 10,000 steps,
 # the observed pixels only; the library's tests check it against a least-squares solution),
 # and the same code does miss many latents at a tenth of the budget and with Adam (the table
-# above), so these runs can show failures — they just do not at P1's budget. Latent-Pursuit
-# still wins on both counts: it recovers every latent, and much faster.
+# above), so these runs can show failures — they just do not at P1's budget. The polished
+# Latent-Pursuit still wins on both counts: it recovers every latent, and much faster.
 #
 # ## The certificate beside every inversion
 #
@@ -420,13 +420,14 @@ print("  " + ", ".join(f"{c} {k} of {B}" for c, k in agree_cert.items()))
 #   every signal in every setting. arXiv Corollary 1's factor-2 version fails for many signals
 #   once pixels are hidden ($s_2$ is above half the observed pixels): a failed *sufficient*
 #   condition does not predict a failed inversion — Latent-Pursuit still recovers those.
-# - Gradient descent's failures are spread over certified and uncertified signals alike: they
-#   are optimisation failures, not signals whose latent is ambiguous.
+# - Gradient descent fails at least as often on the signals a condition certifies as on the
+#   others (table above): its failures are optimisation failures, not signals whose latent is
+#   ambiguous.
 #
 # (p1-trained-time)=
 # ## P1's full budget, and the run time beside Latent-Pursuit (P1-gd, P1-time)
 #
-# P1 gives gradient descent 10,000 steps. We give them to the `long_signals` clean signals that
+# P1 gives gradient descent 10,000 steps. We give them to the 8 clean signals that
 # gradient descent recovers worst at this scale's budget (lowest SNR of $z$ above), from the
 # same starting points, with P1's schedule (step $10^{-1}$ halved every 2,000 steps), and time
 # them beside Latent-Pursuit on the same signals, in the same run, on the same machine (one
@@ -515,11 +516,10 @@ glue("p1t-ratio-fast", f"{ratio_fast:.3f}", display=False)
 # as of the methods, and no GPU was available to measure P1's (the verdict below is "not
 # reproduced").
 #
-# `benchmarks/p1_trained.py` runs the same comparison on 512 clean signals and stores it (not
-# re-run here; `python benchmarks/p1_trained.py --threads 1 --out
-# benchmarks/p1_trained.json`). It was made on a 2-core CPU with one torch thread (the
-# machine's load average is recorded in the file, as seconds depend on it), with
-# gradient descent in float64 and stopped at a gradient norm of $10^{-9}$. Its numbers are
+# `benchmarks/p1_trained.py` runs the same comparison on 512 clean signals and stores it in
+# `benchmarks/p1_trained.json` (`python benchmarks/p1_trained.py --threads 1 --out
+# benchmarks/p1_trained.json` measures your machine). It was made on a 2-core CPU with one
+# torch thread, with gradient descent in float64 and stopped at a gradient norm of $10^{-9}$. Its numbers are
 # quoted here as stored:
 
 # %% tags=["hide-input"]

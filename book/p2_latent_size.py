@@ -75,10 +75,10 @@ S = experiments.settings("p2_latent_size")
 #
 # A run succeeds when $\|z - z^*\|/\|z^*\| \le 10^{-3}$ (P2). Weights $\mathcal{N}(0, 1/n_i)$
 # with $n_i$ the layer's output size, LeakyReLU slope $c = 0.1$ (not stated in P2). The LPs run
-# with $\alpha = 1.2$, $\epsilon_0 = 10^{-10}$; at book scale only the $\ell_\infty$ LP, on 20
-# runs per $k$ for ReLU (all signals of a $k$ solved together, `backend="ipm"`) and 20 for
-# LeakyReLU (one signal at a time), and the layer-wise linear equations of Theorem 3, which
-# compute the same preimage, on all runs.
+# with $\alpha = 1.2$, $\epsilon_0 = 10^{-10}$; at book scale only the $\ell_\infty$ LP (all
+# signals of a $k$ solved together for ReLU, `backend="ipm"`, one at a time for LeakyReLU),
+# and the layer-wise linear equations of Theorem 3, which compute the same preimage, on the
+# same 8 runs per $k$ as gradient descent.
 
 # %%
 ks, R = S["k_grid"], S["runs"]
@@ -164,7 +164,7 @@ glue("p2-latent-fig2", fig, display=False)
 #
 # Success rate against the latent size $k$ on noiseless $k$-250-600 networks, ReLU (left) and
 # LeakyReLU $c = 0.1$ (right) (reproduces P2 Fig. 2). Book scale: 8 runs per $k$ for the
-# linear equations and GD, 20 for the $\ell_\infty$ LP (ReLU and LeakyReLU; P2: 200);
+# linear equations, the $\ell_\infty$ LP and GD (ReLU and LeakyReLU; P2: 200);
 # dotted: the probability that the hidden layer has at least $k$ active units; seed 2019.
 # ```
 

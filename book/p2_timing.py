@@ -151,9 +151,13 @@ glue("p2t-gd-range", f"{min(secs['gd']):.2f}-{max(secs['gd']):.2f}", display=Fal
 glue("p2t-gd-ratio", f"{gd_vs_lp:.1f}", display=False)
 
 # %% [markdown]
-# The LPs solved per inversion (summed over the two layers) explain most of the differences:
-# one LP per layer suffices for the $\ell_\infty$ LP on noiseless data, while Algorithms 2 and
-# 3 must solve at least two (they stop when the residual stops decreasing).
+# The LPs solved per inversion (summed over the two layers) differ: one LP per layer suffices
+# for the $\ell_\infty$ LP on noiseless data, while Algorithms 2 and 3 must solve at least two
+# (they stop when the residual stops decreasing). They do not rank the methods by time,
+# though: the $\ell_1$ LP, solved through its smaller dual ({ref}`notes-p2-lp`), ran fastest
+# in the runs made for this book although it solves twice as many LPs as the $\ell_\infty$ LP;
+# what an LP costs
+# depends on its form and on how far its warm start is from its answer.
 
 # %% tags=["hide-input"]
 print("LPs solved per inversion, and the largest relative error")
@@ -169,17 +173,17 @@ print("gd     steps per inversion : " + " ".join(f"{n:5.0f}" for n in gd_steps))
 # thread), the same order as the 0.53-1.39 s of P2's table, and gradient descent
 # {glue:text}`p2t-gd-range` s against P2's 1.59-2.09 s; summed over the $k$ grid, gradient
 # descent took {glue:text}`p2t-gd-ratio` times as long as the fastest LP, against 2.7 in
-# Table 1. (Between runs on the book's 2-core machine this ratio has ranged from about 0.4,
-# alone on the machine, to about 1.1, beside other jobs.) Before calling that a failure to
-# reproduce, what was checked:
+# Table 1 (the ratio depends on the machine: between about 0.4 and 1.1 in the runs made for
+# this book). Before calling that a failure to reproduce, what was checked:
 #
 # - *Same gradient descent as P2's.* Step 1, at most 1,000 steps, stopping at a gradient norm
 #   of $10^{-9}$ (P2 Sec. 5.1), on the observed output, timed per inversion like the LPs. It is
 #   not cut short: it recovers $z$ to $10^{-8}$ where it converges (small $k$) and runs its full
-#   1,000 steps where it does not (the steps printed below), and even then costs about one LP
+#   1,000 steps where it does not (the steps printed above), and even then costs about one LP
 #   inversion.
-# - *LPs not unusually fast.* The LPs cost about what P2 reports (the table above), so the
-#   reversal is gradient descent's cost: P2's 1.6-2.1 s for at most 1,000 steps is at least
+# - *LPs not unusually fast.* The $\ell_\infty$ LP and the relaxation cost about what P2
+#   reports and the $\ell_1$ LP less (the table above), so the reversal is gradient descent's
+#   cost: P2's 1.6-2.1 s for at most 1,000 steps is at least
 #   1.6 ms per step, against a fraction of a millisecond here (printed above); a per-step
 #   overhead of P2's implementation is the most likely cause.
 # - *Reading of P2.* Table 1 gives CPU seconds per inversion averaged over 200 runs; P2's text
@@ -190,8 +194,8 @@ print("gd     steps per inversion : " + " ".join(f"{n:5.0f}" for n in gd_steps))
 #   {ref}`p2-trained`.
 #
 # So on random networks the book does not reproduce Table 1's ranking (the claim below asserts
-# the ranking measured here, with a wide margin, since seconds vary with the machine; timings
-# on a shared machine vary by a factor of up to 2-3 from run to run). What dominates an LP
+# the ranking measured here, with a wide margin, since seconds vary with the machine by a
+# factor of up to 2-3). What dominates an LP
 # inversion is the first solve of each signal: one simplex solve of the $600\times250$ output layer from the
 # previous signal's basis takes several hundred iterations, a large part of a second here.
 # Building each LP once and warm-starting HiGHS removes the set-up cost (the cvxpy rows of
@@ -201,7 +205,7 @@ print("gd     steps per inversion : " + " ".join(f"{n:5.0f}" for n in gd_steps))
 #
 # ## Many signals at once
 #
-# One signal at a time, the simplex takes about 0.1 s per $\ell_\infty$ inversion of the
+# One signal at a time, the simplex takes a fraction of a second per $\ell_\infty$ inversion of the
 # noisy 20-100-500 network of the {ref}`noisy-inversion chapter <p2-noisy-lp>`. An experiment,
 # though, inverts many signals through one network, and
 # `LayerwiseLP(G, "linf", backend="ipm")` solves the LPs of all of them together: every signal
@@ -252,7 +256,7 @@ print("LPs the vertex check sent to HiGHS:", fallbacks)
 # `benchmarks/p2_lp.py` measures the same with two threads on a 2-core CPU
 # ({ref}`notes-p2-lp`): 10-14 ms per signal in batches of 20 and 7.5-8 ms in batches of 100;
 # the cold batch pays for its first signals, inverted in small groups. One signal at a time
-# the interior point takes about 25 ms, and HiGHS about 0.1 s: the first LP of every signal has all-new costs (a new $x$), and the
+# the interior point takes about 25 ms, and HiGHS several times as long: the first LP of every signal has all-new costs (a new $x$), and the
 # simplex, warm-started from the previous signal's basis, needs hundreds of iterations for it.
 
 # %% [markdown]
@@ -263,8 +267,9 @@ print("LPs the vertex check sent to HiGHS:", fallbacks)
 #   simplex solve of the output layer.
 # * Gradient descent (P2's step 1, at most 1,000 steps) costs about as much or less: on random
 #   networks the book does not find Table 1's ranking, which put it last by a factor 2.7.
-# * The number of LPs per inversion explains the differences between the methods: one per
-#   layer for the $\ell_\infty$ LP on noiseless data, at least two for Algorithms 2 and 3.
+# * The number of LPs per inversion differs (one per layer for the $\ell_\infty$ LP on
+#   noiseless data, at least two for Algorithms 2 and 3) but does not rank the methods by
+#   time: the form of each LP and its warm start matter as much.
 # * Many signals through one network are inverted much faster per signal by solving their LPs
 #   together (batched interior point with checked vertices).
 #
@@ -307,7 +312,7 @@ exact = all(max(errs[m]) < 1e-6 for m in LP_METHODS)
 claims.add(
     "P2-tab1",
     # what the book measures: GD not slower than the fastest LP by P2's factor (2.7); the
-    # ratio measured here is 0.4-1.1 depending on the machine's load, so the bound is 2
+    # ratio measured here is 0.4-1.1 depending on the machine, so the bound is 2
     passed=exact and gd_vs_lp < 2 and gd_vs_lp_paper > 2.5,
     measured=(
         "random k-250-600 nets, k = 10..110, noiseless, one signal at a time: every LP "

@@ -271,14 +271,16 @@ glue("p2-trained-rank", fig, display=False)
 # $z$ is not determined (book scale: 500 samples per network, seed 52).
 # ```
 #
-# Recovery is a property of the sample, not of the solver: nearly every sample that meets the
-# rank condition is recovered to $10^{-3}$, and the LP reports the others as `not_unique`
-# instead of returning a wrong $z$ marked as a success (a few of them are still recovered: the
-# sign constraints of the zero pixels and $x_1 \ge 0$ can pin what the active rows leave
-# open). P2 does not discuss this. It bounds what any inversion method can do, and it is where
-# the two networks differ most: the GAN's hidden layer is sparse (a quarter of its samples
-# have fewer than 20 active units), the bias-free VAE's is not (a unit is active for half of
-# all latents), so most of its samples meet the condition.
+# Recovery is a property of the sample, not of the solver: every sample that meets the rank
+# condition is recovered to $10^{-3}$ (table above), and the LP reports the others as
+# `not_unique` instead of returning a wrong $z$ marked as a success (some of them are still
+# recovered, few on the GAN and over a third on the VAE: the sign constraints of the zero
+# pixels and $x_1 \ge 0$ can pin what the active rows leave open). P2 does not discuss this.
+# It bounds what any inversion method can do. The two networks miss the condition for
+# different reasons: the GAN's hidden layer is sparse (a quarter of its samples have fewer
+# than 20 active units), the bias-free VAE's is not (a unit is active for half of all
+# latents), yet on both about three quarters of the samples meet the condition: on the VAE,
+# enough units are active but their rows are more often linearly dependent.
 
 # %% [markdown]
 # ## Error against noise (P2 Figure 1(c)(d))
@@ -422,14 +424,16 @@ for name in NETS:
     print(f"  {name}: " + ", ".join(cells))
 
 # %% [markdown]
-# As in P2, on both networks the LPs recover $z$ accurately in most runs at moderate noise, and
-# gradient descent with P2's settings (step $10^{-3}$, 10,000 iterations) almost never does:
+# As in P2, on both networks the $\ell_\infty$ LP recovers $z$ accurately in most runs at
+# moderate noise (the $\ell_1$ LP and the relaxation, on fewer runs, in about half to three
+# quarters of them), and gradient descent with P2's settings (step $10^{-3}$, 10,000
+# iterations) almost never does:
 # its median error stays near 1, the distance of a random start. We read this as a budget as
 # much as local minima: the step that does not diverge is too small to get far in 10,000
-# iterations; Adam, with adaptive steps, gets further (but still far less often than the
-# LPs). The runs where the LPs fail are mostly the samples that miss the rank condition. At
-# the largest noise ($a = 0.1$) every method fails, and the $\ell_\infty$ LP is the worst with
-# Gaussian noise, as on random networks ({ref}`p2-noisy-lp`).
+# iterations; Adam, with adaptive steps, gets further (but less often than the $\ell_\infty$
+# LP). The runs where the LPs fail are mostly the samples that miss the rank condition. At
+# the largest noise ($a = 0.1$) every method fails; on the GAN the $\ell_\infty$ LP is the worst
+# with Gaussian noise, as on random networks ({ref}`p2-noisy-lp`).
 
 # %% [markdown]
 # ## Denoising examples (P2 Figure 3)
@@ -437,7 +441,8 @@ for name in NETS:
 # P2's Figure 3 perturbs the observations "with some Gaussian random noise with variance 0.3"
 # and shows the $\ell_\infty$ LP denoising them "almost perfectly", closer to the truth than
 # gradient descent. We read variance 0.3 as a standard deviation of $\sqrt{0.3} = 0.55$ on
-# every pixel. On P2's own network that noise is a third of the mean lit pixel (table above),
+# every pixel. On P2's own network that noise is about two fifths of the mean lit pixel (table
+# above),
 # so the digits stay visible under it; on the GAN, whose pixels are grey levels, the same
 # noise is about as large as the lit pixels themselves. As a check on the reading we also run
 # the other one, a standard deviation of 0.3. Measured on 12 examples per network (6 shown):
@@ -585,7 +590,7 @@ for name, G in NETS.items():
 #   treatment of large Gaussian noise, which P2 itself calls less robust than the $\ell_1$ LP
 #   (Sec. 5.1); the $\ell_1$ LP, with a slack per pixel, and GD, which fits every pixel, are
 #   hurt less. On P2's own network the brightest pixels reach about 4, but the mean lit
-#   pixel is 1.4-1.5, so most lit pixels still fall below the threshold.
+#   pixel is about 1.4, so most lit pixels still fall below the threshold.
 # * **The reading.** A standard deviation of 0.3 instead of 0.55 leaves the order unchanged
 #   (table above), and at the noise levels of Figure 1(c)(d), $a \le 10^{-2}$, the same code
 #   puts the LPs clearly ahead of GD. P2's figure must come from a smaller noise than its text
@@ -739,12 +744,11 @@ for name, G in NETS.items():
 # ## Time per inversion (P2 Table 1, MNIST column)
 #
 # On the GAN, one signal at a time, Gaussian noise $a = 10^{-2}$; the $\ell_\infty$ LP also in
-# a batch of all signals (`backend="ipm"`). `benchmarks/p2_trained.py` measures the same on an idle
-# machine with more signals (stored output `benchmarks/p2_trained.json`): there the $\ell_\infty$
-# LP takes about 24 ms per inversion one signal at a time and 6-7 ms per signal in batches of
-# 50 and 200 (interior point, one thread), within the targets this book set (50 ms and 10 ms),
-# and the simplex about 50 ms one at a time; {ref}`notes-p2-lp` has the table. The numbers
-# below come from a run beside the rest of the book and vary from run to run.
+# a batch of all signals (`backend="ipm"`). `benchmarks/p2_trained.py` measures the same with
+# more signals (stored output `benchmarks/p2_trained.json`): there the $\ell_\infty$ LP takes
+# about 24 ms per inversion one signal at a time and 6-7 ms per signal in batches of 50 and
+# 200 (interior point, one thread), and the simplex about 50 ms one at a time;
+# {ref}`notes-p2-lp` has the table. The numbers below depend on the machine.
 
 # %% tags=["hide-input", "nbval-ignore-output"]
 n_t = S["timing_signals"]
@@ -776,9 +780,9 @@ show_table(
 # ## Summary
 #
 # * P2's MNIST network, as its code ships it, is a bias-free VAE decoder, not a GAN; we
-#   trained one as the code did. Its images have P2's "70 to 100" non-zero pixels, and most
-#   of its samples meet P2's rank condition, where only about three quarters of the GAN's do.
-# * On both networks the layer-wise LPs recover the latent of nearly every sample that meets
+#   trained one as the code did. Its images have P2's "70 to 100" non-zero pixels; about three
+#   quarters of each network's samples meet P2's rank condition.
+# * On both networks the layer-wise LPs recover the latent of every sample that meets
 #   the rank condition, and report the others as `not_unique`: that bound holds for any
 #   method.
 # * With noise the LPs' errors grow with the noise, as on random networks; P2's gradient

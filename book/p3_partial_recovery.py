@@ -159,9 +159,10 @@ print(
 # Recovery needs expansion. With $n_1 / n_0 \le 1.5$ the ReLU zeroes about half of the few hidden
 # units and $z^\star$ is lost in every trial, even from the full output; at $n_1 / n_0 = 2$
 # ($C_1 l = 16$) recovery is rare; from $n_1 / n_0 = 6$ on gradient descent recovers $z^\star$ in
-# (nearly) every trial, also from a quarter of the output. The threshold sits where Theorem 1
-# puts it, up to its unspecified constant: $C_1 l \gtrsim C_0 \log C_0 = 8 \ln 8 \approx 17$,
-# i.e. $n_1 / n_0 \gtrsim 2$. Sub-sampling moves the expansion needed upwards, as the factor $r$ in
+# (nearly) every trial, also from a quarter of the output. Recovery starts where Theorem 1
+# puts the threshold, up to its unspecified constant: $C_1 l \gtrsim C_0 \log C_0 = 8 \ln 8
+# \approx 17$, i.e. $n_1 / n_0 \gtrsim 2$, and is nearly certain from about three times that.
+# Sub-sampling moves the expansion needed upwards, as the factor $r$ in
 # Theorem 4's dimension condition says.
 #
 # ## The phase transition in $r$, and mask patterns

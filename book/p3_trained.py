@@ -299,8 +299,8 @@ print(
 # **Honest difference.** On the five masks of P3 Fig. 5 (random pixels, here at $r = 0.2$, and
 # the four halves) the recovery is not "perfect": 85 to 95 of 100 trials recover $z^\star$ to
 # $10^{-3}$ with P3's budget of 500 Adam steps; 52 of the 600 trials with $r \ge 0.2$ or a half
-# image fail. The next section shows that these failures are almost all *unfinished* rather than
-# wrong: their images are within $10^{-3}$ of the truth, which is perfect to the eye, as in the
+# image fail. A later section shows that these failures are almost all *unfinished* rather than
+# wrong: their median image error is about $10^{-3}$, which is perfect to the eye, as in the
 # paper's figure.
 
 # %% [markdown]
@@ -470,7 +470,7 @@ plotting.show_table(
 )
 
 # %% [markdown]
-# The failed trials have a flattest direction two to four times flatter than the recovered
+# The failed trials have a flattest direction two to four and a half times flatter than the recovered
 # ones, on every mask. Where does the flatness come from? The output is a tanh, and the
 # background of a digit is saturated at $-1$: there $\partial G_p / \partial z \approx 0$, and an
 # observed background pixel tells gradient descent almost nothing. Counting the observed pixels

@@ -282,8 +282,8 @@ table(["methods", "generators", "not applicable, because"], rows)
 # support-restricted layer matrix $W_i[S_{i+1}, S_i]$, rows restricted to the observed and, for
 # a ReLU output, active outputs, has full column rank; then every layer, not only $z$, is
 # determined, and the layer-wise Oracle, P1 Alg. 6, has one answer), with the median
-# cardinalities $s_i$. It is not computed for the trained P3 net, whose layers contract
-# ($4096 \to 1024$), so that the test fails by construction.
+# cardinalities $s_i$. On the trained P3 net, whose last layer contracts ($4096 \to 1024$), the
+# test fails by construction (0 of 8 everywhere).
 
 # %% tags=["hide-input"]
 rows = []
@@ -324,8 +324,8 @@ table(["holds: Thm 1 (support) / Cor 1 / ICLR Thm 2", *[SHORT_C[c] for c in COND
 # ## Time
 #
 # Median seconds per signal on clean data (a batch of signals is solved together, so this is
-# the batch's wall time over its size). Measured on the shared 2-core CPU that executes the
-# book, one thread: the numbers vary from run to run and are not checked.
+# the batch's wall time over its size). Measured on the CPU that executes the book, one
+# thread: the numbers depend on the machine and are not checked.
 
 # %% tags=["hide-input", "nbval-ignore-output"]
 TINY_G = {
@@ -427,7 +427,7 @@ lessons = [
     ),
     (
         "On the trained P1 generator, Latent-Pursuit is exact on clean and masked data, where "
-        "GD at P1's budget does not reach 60 dB.",
+        "GD at this benchmark's budget (800 steps) does not reach 60 dB.",
         [("p1_mnist", c, m) for c in ("clean", "random_mask") for m in ("latent_pursuit", "gd")],
         all(
             ok("p1_mnist", c, "latent_pursuit") and bad("p1_mnist", c, "gd")
@@ -630,7 +630,7 @@ for (g, c), v in verdicts.items():
 # ```{solution} ex-x-bench-3
 # :class: dropdown
 # Not at this noise: with $\lambda$ from 1 to 30 times the noise's standard deviation the
-# z-SNR stayed below 10 dB when we tried it (40 dB needed). With $n_1 = 400$ hidden units and
+# z-SNR stays below 10 dB (40 dB needed). With $n_1 = 400$ hidden units and
 # 625 noisy equations, a few wrongly
 # chosen support entries already move $\hat z$ by far more than the noise. P1's guarantee
 # (arXiv Thm 2) needs $s_L$ small against the coherence of $W_L$, far from $s_1 \approx 200$.

@@ -110,8 +110,9 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
             paper=tuple(range(10, 151, 10)),
         ),
         "runs": Scaled(book=8, paper=200),  # GD and the linear equations of Thm 3
-        "lp_runs": Scaled(book=20, paper=200),  # ReLU LP runs per k (l_inf: batched)
-        "lp_runs_leaky": Scaled(book=20, paper=200),  # LeakyReLU LP runs per k (one by one)
+        # LP runs per k, the first of the `runs` signals (so at most `runs`)
+        "lp_runs": Scaled(book=8, paper=200),  # ReLU (l_inf: batched)
+        "lp_runs_leaky": Scaled(book=8, paper=200),  # LeakyReLU (one by one)
         "lp_methods": Scaled(book=("linf",), paper=("linf", "l1", "relax")),
         "slope": 0.1,  # LeakyReLU c for the right panel (not given in P2)
         "success": 1e-3,  # ||z - z*|| / ||z*|| <= 1e-3 (P2 Sec. 5.1)

@@ -417,9 +417,9 @@ GLANCE_COLUMNS = (
     ("target", 10),
     ("what", 19),
     ("verdict", 15),
-    ("paper", 20),
-    ("here", 22),
-    ("chapter", 14),
+    ("paper", 19),
+    ("here", 20),
+    ("chapter", 17),  # wide enough for a chapter title's longest word ("measurements")
 )
 
 
