@@ -202,7 +202,6 @@ for ax, c in zip(axes, masks, strict=True):
     ax.set_xticks(range(4), [f"${v}$" if v != "image" else v for v in LAYER_NAMES])
     ax.set_title(c)
 axes[0].set_ylabel("SNR (dB)")
-axes[0].text(-0.45, 306, "exact (round-off)", color="gray", fontsize=9, va="bottom")
 axes[0].set_ylim(-25, CLIP + 15)
 legend_below(fig, axes[0], ncols=4)
 glue("p1-trained-snr", fig, display=False)

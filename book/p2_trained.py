@@ -507,8 +507,8 @@ for name, f in F3.items():
     titles = (
         ["truth"] * n_ex
         + ["noisy"] * n_ex
-        + [f"l_inf LP {v:.2f}" for v in e["LP"][:n_ex]]
-        + [f"l_1 LP {v:.2f}" for v in e["l1"][:n_ex]]
+        + [f"ℓ∞ {v:.2f}" for v in e["LP"][:n_ex]]
+        + [f"ℓ1 {v:.2f}" for v in e["l1"][:n_ex]]
         + [f"GD {v:.2f}" for v in e["GD"][:n_ex]]
     )
     fig = image_grid((panel / top[name]).cpu(), rows=5, titles=titles, vmin=0, vmax=1, size=1.3)
