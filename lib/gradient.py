@@ -209,6 +209,19 @@ def _check_options(steps, optimizer, momentum, decay, decay_every, betas, grad_t
     return steps, decay_every, grad_tol, decay
 
 
+def _per_signal(name: str, v, G, B: int, *, allow_zero: bool) -> torch.Tensor:
+    """``v`` (a number or one value per signal) as a (B,) tensor on G's dtype and device,
+    checked finite and > 0 (>= 0 with ``allow_zero``); ValueError naming ``name``."""
+    t = torch.as_tensor(v, dtype=G.dtype, device=G.device)
+    if t.ndim > 1 or (t.ndim == 1 and t.shape[0] != B):
+        raise ValueError(f"{name}: a number or one per signal ({B},), got {tuple(t.shape)}")
+    low = (t >= 0) if allow_zero else (t > 0)
+    if not bool((torch.isfinite(t) & low).all()):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name}={v!r}: expected finite numbers {bound}")
+    return t.expand(B).clone()
+
+
 def _start(G, B: int, z0, seed: int) -> torch.Tensor:
     """The start point: ``z0`` checked, or z0 ~ N(0, I) drawn from ``seed``."""
     if z0 is None:
@@ -245,19 +258,8 @@ def _descend(
     )
     B = y.shape[0]
     z = _start(G, B, z0, seed)
-    lr_b = torch.as_tensor(lr, dtype=G.dtype, device=G.device)
-    if lr_b.ndim > 1 or (lr_b.ndim == 1 and lr_b.shape[0] != B):
-        raise ValueError(
-            f"lr: a number or one step size per signal ({B},), got {tuple(lr_b.shape)}"
-        )
-    if not bool((torch.isfinite(lr_b) & (lr_b > 0)).all()):
-        raise ValueError(f"lr={lr!r}: step sizes must be finite and > 0")
-    lr_b = lr_b.expand(B).clone()[:, None]
-    loss_tol_b = torch.as_tensor(loss_tol, dtype=G.dtype, device=G.device)
-    if loss_tol_b.ndim > 1 or (loss_tol_b.ndim == 1 and loss_tol_b.shape[0] != B):
-        raise ValueError(f"loss_tol: a number or one per signal ({B},)")
-    if not bool((torch.isfinite(loss_tol_b) & (loss_tol_b >= 0)).all()):
-        raise ValueError(f"loss_tol={loss_tol!r}: expected finite numbers >= 0")
+    lr_b = _per_signal("lr", lr, G, B, allow_zero=False)[:, None]
+    loss_tol_b = _per_signal("loss_tol", loss_tol, G, B, allow_zero=True)
     m1 = torch.zeros_like(z)
     m2 = torch.zeros_like(z)
     active = torch.ones(B, dtype=torch.bool, device=G.device)
