@@ -12,6 +12,8 @@ captions name the reduced trial counts, and :func:`describe` lists every reduced
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -319,6 +321,41 @@ def describe(experiment: str, scale: str | None = None, *, short: bool = False) 
 
 
 # ------------------------------------------------------------------ experiment runners
+def run_points(
+    fn: Callable[..., Any],
+    points: Iterable[dict],
+    *,
+    executor: Executor | None = None,
+    **common: Any,
+) -> list:
+    """``[fn(**point, **common) for point in points]``: a sweep's points, run by ``executor``.
+
+    The points of a sweep are independent: each draws its network, latents, masks and initial
+    points from explicit seeds among its arguments and reads no global random state, so the
+    results are the same, in the same order, whichever executor runs them:
+
+    - ``None`` (the default): one point after the other, in this process;
+    - ``concurrent.futures.ProcessPoolExecutor(n, initializer=lib.one_cpu_thread)``: ``n`` local
+      processes, one torch thread each (:func:`lib.one_cpu_thread`; without it every process
+      starts a thread per core and they compete for the cores);
+    - a cluster: Dask's ``distributed.Client(address).get_executor()``, or a Ray executor (any
+      ``concurrent.futures.Executor`` whose ``submit(fn, *args, **kwargs)`` runs the call as a
+      Ray task and returns a future, e.g. ``ray.remote(fn).remote(...).future()``). Call
+      :func:`lib.one_cpu_thread` on the workers if they share cores (Dask:
+      ``client.run(lib.one_cpu_thread)``).
+
+    ``fn`` is a module-level function and the points' values are picklable (an executor sends
+    them to its workers). On a GPU (``device='cuda'``) a local process pool needs the 'spawn'
+    start method (``mp_context=multiprocessing.get_context('spawn')``): a forked process cannot
+    use CUDA.
+    """
+    points = list(points)
+    if executor is None:
+        return [fn(**p, **common) for p in points]
+    futures = [executor.submit(fn, **p, **common) for p in points]
+    return [f.result() for f in futures]  # in the order of the points
+
+
 def random_sweep_point(n0: int, n1: int, cfg: dict, *, device=None) -> dict:
     """One network of P1 Sec. 6.1 / Fig. 4: x = tanh(W_1 ReLU(W_0 z)) with n = cfg['n'],
     i.i.d. Gaussian weights (std cfg['weight_std']), cfg['signals'] latents z ~ N(0, I).
@@ -365,6 +402,138 @@ def random_sweep_point(n0: int, n1: int, cfg: dict, *, device=None) -> dict:
         }
         out["seconds"][name] = r.seconds
     return out
+
+
+def random_sweep(cfg: dict, *, device=None, executor: Executor | None = None) -> dict:
+    """The sweep of P1 Sec. 6.1 / Fig. 4: :func:`random_sweep_point` for every n_0 of
+    cfg['n0'] and n_1 of cfg['n1'] (the settings of the ``p1_random_sweep`` section).
+
+    Returns {n_0: [the point of each n_1, in the order of cfg['n1']]}. The networks are
+    independent (each seeds itself from cfg['seed'], n_0 and n_1): ``executor`` runs them
+    (:func:`run_points`: None runs them one after the other, a process pool or a Dask or Ray
+    executor side by side, with the same results; only the wall times differ).
+    """
+    pts = [dict(n0=n0, n1=n1, cfg=cfg) for n0 in cfg["n0"] for n1 in cfg["n1"]]
+    res = iter(run_points(random_sweep_point, pts, executor=executor, device=device))
+    return {n0: [next(res) for _ in cfg["n1"]] for n0 in cfg["n0"]}
+
+
+def latent_size_point(act: str, k: int, S: dict) -> dict:
+    """One latent size of P2 Sec. 5.1 / Fig. 2: the noiseless k-S['hidden']-S['out'] network
+    with activation ``act`` ('relu' or 'leaky_relu', slope S['slope']) after both layers,
+    weights N(0, 1/n_i) (seed S['seed'] + k), S['runs'] latents z* (seed S['seed'] + 10^4 + k).
+
+    Inverts y = G(z*) by the layer-wise linear equations (P2 Thm 3 / Eq. 5), the LPs of
+    S['lp_methods'] (P2 Algs. 1-3, on the first S['lp_runs'] (ReLU) or S['lp_runs_leaky']
+    signals; the ReLU l_inf LP batched by the interior point) and gradient descent (lr
+    S['gd_lr'], S['gd_steps'] steps, initial latents seeded S['seed'] + k). Returns
+    {method: (runs,) float tensor, 1 where ||z - z*|| / ||z*|| <= S['success']}, keys
+    'equations', the LP methods and 'gd'.
+    """
+    from .generator import Generator
+    from .gradient import gradient_descent
+    from .lp import LayerwiseLP, invert_layerwise
+    from .metrics import relative_error
+
+    slope = S["slope"] if act != "relu" else 0.0
+    G = Generator.random(
+        [k, S["hidden"], S["out"]],
+        seed=S["seed"] + k,
+        std="fan_out",
+        hidden=act,
+        output=act,
+        slope=slope,
+    )
+    z = G.sample_latent(S["runs"], seed=S["seed"] + 10**4 + k)
+    y = G(z)
+
+    def ok(est):
+        return (relative_error(z[: len(est)], est) <= S["success"]).float()
+
+    out = {"equations": ok(invert_layerwise(G, y).z)}
+    R_lp = S["lp_runs"] if act == "relu" else S["lp_runs_leaky"]
+    for m in S["lp_methods"]:
+        fast = m == "linf" and act == "relu"  # the batched interior point
+        r = LayerwiseLP(G, m, eps0=1e-10, backend="ipm" if fast else "highs").invert(y[:R_lp])
+        out[m] = ok(r.z)
+    g = gradient_descent(
+        G, y, lr=S["gd_lr"], steps=S["gd_steps"], grad_tol=S["gd_tol"], seed=S["seed"] + k
+    )
+    out["gd"] = ok(g.z)
+    return out
+
+
+def latent_size_sweep(
+    S: dict, acts=("relu", "leaky_relu"), *, executor: Executor | None = None
+) -> dict:
+    """P2 Fig. 2: :func:`latent_size_point` for every activation of ``acts`` and latent size
+    of S['k_grid'] (the settings of the ``p2_latent_size`` section). Returns
+    {(act, k): the point's successes per method}. ``executor`` runs the points
+    (:func:`run_points`: None one after the other; a process pool or a Dask or Ray executor side
+    by side, with the same results)."""
+    pts = [dict(act=a, k=k, S=S) for a in acts for k in S["k_grid"]]
+    res = run_points(latent_size_point, pts, executor=executor)
+    return {(p["act"], p["k"]): r for p, r in zip(pts, res, strict=True)}
+
+
+def gd_alternatives_point(k: int, S: dict) -> dict:
+    """P2 Fig. 2's gradient descent at one latent size k, checked against a too small budget and
+    a too large step: the ReLU k-S['hidden']-S['out'] network and latents of
+    :func:`latent_size_point`, inverted by (a) P2's GD (lr 1, S['gd_steps'] steps), (b) lr 1 for
+    S['gd_alt_steps'] steps, (c) lr 0.5 for S['gd_alt_steps'] steps, (d) three random restarts
+    of (a) (seeds S['seed'] + 77 (r + 1) + k) keeping the lowest loss.
+
+    Returns {'k', 'a', 'b', 'c', 'd': (successes, runs) with ||z - z*|| / ||z*|| <=
+    S['success'], 'median_b': the median relative error of (b), 'near_minus_b': the share of
+    (b)'s estimates nearer -z* than ||z*||}.
+    """
+    import torch
+
+    from .generator import Generator
+    from .gradient import gradient_descent, latent_loss
+    from .metrics import relative_error
+
+    G = Generator.random(
+        [k, S["hidden"], S["out"]], seed=S["seed"] + k, std="fan_out", output="relu"
+    )
+    z = G.sample_latent(S["runs"], seed=S["seed"] + 10**4 + k)
+    y = G(z)
+
+    def succ(zz):
+        return int((relative_error(z, zz) <= S["success"]).sum()), len(z)
+
+    def gd(lr, steps, seed):
+        return gradient_descent(G, y, lr=lr, steps=steps, grad_tol=S["gd_tol"], seed=seed)
+
+    base = gd(1.0, S["gd_steps"], S["seed"] + k)
+    long = gd(1.0, S["gd_alt_steps"], S["seed"] + k)
+    small = gd(0.5, S["gd_alt_steps"], S["seed"] + k)
+    best_z, best_loss = None, None
+    for rs in range(3):
+        g = gd(1.0, S["gd_steps"], S["seed"] + 77 * (rs + 1) + k)
+        loss = latent_loss(G, g.z, y)
+        if best_z is None:
+            best_z, best_loss = g.z, loss
+        else:
+            better = loss < best_loss
+            best_z = torch.where(better[:, None], g.z, best_z)
+            best_loss = torch.minimum(loss, best_loss)
+    return {
+        "k": k,
+        "a": succ(base.z),
+        "b": succ(long.z),
+        "c": succ(small.z),
+        "d": succ(best_z),
+        "median_b": float(relative_error(z, long.z).median()),
+        "near_minus_b": float((relative_error(-z, long.z) < 1).float().mean()),
+    }
+
+
+def gd_alternatives(S: dict, *, executor: Executor | None = None) -> list[dict]:
+    """:func:`gd_alternatives_point` for every k of S['gd_alt_k'], in that order; ``executor``
+    runs them (:func:`run_points`)."""
+    pts = [dict(k=k, S=S) for k in S["gd_alt_k"]]
+    return run_points(gd_alternatives_point, pts, executor=executor)
 
 
 def recovery_sweep(
@@ -419,3 +588,13 @@ def recovery_sweep(
         cos.reshape(shape).cpu(),
         res.seconds,
     )
+
+
+def recovery_sweeps(points: Iterable[dict], *, executor: Executor | None = None) -> list:
+    """:func:`recovery_sweep` for each of ``points`` (dicts of its arguments: ``G``, ``z_star``,
+    ``kinds``, ``rates``, ``seed``, ``tol`` and the options of :func:`lib.conv.recover`), in
+    their order: P3's sweeps over independent networks (expansions, weight distributions,
+    activations, depths). Each sweep is seeded by its own arguments, so ``executor`` (see
+    :func:`run_points`: None one after the other; a process pool or a Dask or Ray executor side
+    by side) gives the same sweeps."""
+    return run_points(recovery_sweep, points, executor=executor)
