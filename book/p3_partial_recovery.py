@@ -106,7 +106,10 @@ def wilson_row(n):  # the 95 % Wilson interval of every count k of n
 # that the theorem cannot exclude. A trial counts as *recovered* when the relative latent error
 # is below $10^{-3}$; failures are not borderline (errors are either $\lesssim 10^{-6}$ or of
 # order 1). All trials of a sweep run in one batch, each row through its own network
-# (`lib.experiments.recovery_sweep`).
+# (`lib.experiments.recovery_sweep`). The sweeps of different networks are independent:
+# `lib.experiments.recovery_sweeps` runs a list of them, one after the other or, given an
+# `executor=` (a local process pool, or a Dask or Ray cluster's), side by side with the same
+# results.
 #
 # ## Expansion: the setting of Theorem 1
 #
@@ -118,7 +121,7 @@ def wilson_row(n):  # the 95 % Wilson interval of every count k of n
 
 # %%
 thm_c, thm_rates = S["thm_c"], S["thm_rates"]
-thm_prob, thm_sweeps = [], {}
+thm_points = []  # one independent sweep per c: its networks, latents and seeds
 for i, c in enumerate(thm_c):
     G = conv.ConvGenerator.random(
         [8, c, c],
@@ -130,18 +133,19 @@ for i, c in enumerate(thm_c):
         device=DEVICE,
     )
     z_star = G.sample_latent(S["thm_trials"], seed=seed + 100 + i)
-    sw = experiments.recovery_sweep(
-        G,
-        z_star,
-        kinds=["random"],
-        rates=thm_rates,
-        seed=seed + 200 + i,
-        tol=S["success_tol"],
-        **rec,
+    thm_points.append(
+        dict(
+            G=G,
+            z_star=z_star,
+            kinds=["random"],
+            rates=thm_rates,
+            seed=seed + 200 + i,
+            tol=S["success_tol"],
+            **rec,
+        )
     )
-    thm_sweeps[c] = sw
-    thm_prob.append(sw.prob[0].numpy())
-thm_prob = np.array(thm_prob)
+thm_sweeps = dict(zip(thm_c, experiments.recovery_sweeps(thm_points), strict=True))
+thm_prob = np.array([sw.prob[0].numpy() for sw in thm_sweeps.values()])
 thm_k = {c: sw.success[:, 0].sum(0).tolist() for c, sw in thm_sweeps.items()}  # counts per rate
 n_thm = S["thm_trials"]
 print(f"recovered, k of {n_thm} networks; rows: C_1 = C_2 = c (n_1/n_0 = c/2)")
@@ -246,17 +250,25 @@ variants = {
     "3 layers": dict(channels=(2, 8, 4, 1), kernel=4, stride=2, padding=1),
     "4 layers": dict(channels=(2, 8, 4, 2, 1), kernel=4, stride=2, padding=1),
 }
-sweeps = {"gaussian": phase}
+var_points = {}
 for j, (name, v) in enumerate(variants.items()):
     if v is None:
         continue
     a = dict(arch, **{k: val for k, val in v.items() if k != "channels"})
     Gv = conv.ConvGenerator.random(v["channels"], seed=seed + 20 + j, **a)
     zv = Gv.sample_latent(T, seed=seed + 40 + j)
-    sweeps[name] = experiments.recovery_sweep(
-        Gv, zv, kinds=["random"], rates=rates, seed=seed + 60 + j, tol=S["success_tol"], **rec
+    var_points[name] = dict(
+        G=Gv,
+        z_star=zv,
+        kinds=["random"],
+        rates=rates,
+        seed=seed + 60 + j,
+        tol=S["success_tol"],
+        **rec,
     )
     print(f"{name:<11} output {Gv.out_shape}")
+var_sweeps = experiments.recovery_sweeps(var_points.values())
+sweeps = {"gaussian": phase, **dict(zip(var_points, var_sweeps, strict=True))}
 r50_var = {name: r50(sw) for name, sw in sweeps.items()}
 plotting.show_table(
     ["variant", *[f"{r:g}" for r in rates], "r at 50 % [95 %]"],
