@@ -54,9 +54,7 @@ from scipy.stats import binom
 
 from lib import experiments
 from lib.generator import Generator
-from lib.gradient import gradient_descent, latent_loss
-from lib.lp import LayerwiseLP, invert_layerwise
-from lib.metrics import relative_error, wilson_interval
+from lib.metrics import wilson_interval
 from lib.plotting import METHOD_COLORS, legend_below, show_table, subplots, wrap
 from lib.scorecard import Claims
 
@@ -79,40 +77,27 @@ S = experiments.settings("p2_latent_size")
 # signals of a $k$ solved together for ReLU, `backend="ipm"`, one at a time for LeakyReLU),
 # and the layer-wise linear equations of Theorem 3, which compute the same preimage, on the
 # same 8 runs per $k$ as gradient descent.
+#
+# Each pair of activation and $k$ is an independent point: `lib.experiments.latent_size_point`
+# draws its network and latents from their seeds and runs every method on them, and
+# `latent_size_sweep` runs the grid, one point after the other or, given an `executor=` (a local
+# process pool, or a Dask or Ray cluster's), side by side with the same results.
 
 # %%
 ks, R = S["k_grid"], S["runs"]
 acts = ("relu", "leaky_relu")
+# one independent point per activation and k: the network, its latents, every method
+points = experiments.latent_size_sweep(S, acts)  # {(act, k): {method: success per run}}
 rate = {}  # (method, act) -> success rate per k
 count = {}  # (method, act) -> (successes, runs) per k
-lp_vs_eq = []  # (LP succeeded, equations succeeded) on the signals given to the LPs
 for act in acts:
     for key in ("equations", "gd", *S["lp_methods"]):
-        rate[key, act], count[key, act] = [], []
-    for k in ks:
-        G = Generator.random([k, S["hidden"], S["out"]], seed=S["seed"] + k, std="fan_out",
-                             hidden=act, output=act, slope=S["slope"] if act != "relu" else 0.0)
-        z = G.sample_latent(R, seed=S["seed"] + 10**4 + k)
-        y = G(z)
-
-        def ok(est, zz=z):
-            return (relative_error(zz[: len(est)], est) <= S["success"]).float()
-
-        def record(key, succ, act=act):
-            rate[key, act].append(float(succ.mean()))
-            count[key, act].append((int(succ.sum()), len(succ)))
-
-        eq_ok = ok(invert_layerwise(G, y).z)
-        record("equations", eq_ok)
-        R_lp = S["lp_runs"] if act == "relu" else S["lp_runs_leaky"]
-        for m in S["lp_methods"]:
-            fast = m == "linf" and act == "relu"  # the batched interior point
-            r = LayerwiseLP(G, m, eps0=1e-10, backend="ipm" if fast else "highs").invert(y[:R_lp])
-            record(m, ok(r.z))
-            lp_vs_eq += list(zip(ok(r.z).tolist(), eq_ok[:R_lp].tolist(), strict=True))
-        g = gradient_descent(G, y, lr=S["gd_lr"], steps=S["gd_steps"], grad_tol=S["gd_tol"],
-                             seed=S["seed"] + k)
-        record("gd", ok(g.z))
+        succ = [points[act, k][key] for k in ks]
+        rate[key, act] = [float(s.mean()) for s in succ]
+        count[key, act] = [(int(s.sum()), len(s)) for s in succ]
+# (LP succeeded, equations succeeded) on the signals given to the LPs
+lp_vs_eq = [pair for p in points.values() for m in S["lp_methods"]
+            for pair in zip(p[m].tolist(), p["equations"][: len(p[m])].tolist(), strict=True)]
 
 
 def kn(c):  # "k/n" of a (successes, runs) pair
@@ -236,36 +221,8 @@ for k in ks:
 # (d) three random restarts of P2's GD keeping the one of lowest loss.
 
 # %% tags=["hide-input"]
-alt_rows = []
-for k in S["gd_alt_k"]:
-    G = Generator.random([k, S["hidden"], S["out"]], seed=S["seed"] + k, std="fan_out",
-                         output="relu")
-    z = G.sample_latent(R, seed=S["seed"] + 10**4 + k)
-    y = G(z)
-
-    def succ(zz, z=z):
-        return int((relative_error(z, zz) <= S["success"]).sum()), len(z)
-
-    base = gradient_descent(G, y, lr=1.0, steps=S["gd_steps"], grad_tol=S["gd_tol"],
-                            seed=S["seed"] + k)
-    long = gradient_descent(G, y, lr=1.0, steps=S["gd_alt_steps"], grad_tol=S["gd_tol"],
-                            seed=S["seed"] + k)
-    small = gradient_descent(G, y, lr=0.5, steps=S["gd_alt_steps"], grad_tol=S["gd_tol"],
-                             seed=S["seed"] + k)
-    best_z, best_loss = None, None
-    for rs in range(3):
-        g = gradient_descent(G, y, lr=1.0, steps=S["gd_steps"], grad_tol=S["gd_tol"],
-                             seed=S["seed"] + 77 * (rs + 1) + k)
-        loss = latent_loss(G, g.z, y)
-        if best_z is None:
-            best_z, best_loss = g.z, loss
-        else:
-            better = loss < best_loss
-            best_z = torch.where(better[:, None], g.z, best_z)
-            best_loss = torch.minimum(loss, best_loss)
-    near_minus = float((relative_error(-z, long.z) < 1).float().mean())
-    alt_rows.append((k, succ(base.z), succ(long.z), succ(small.z), succ(best_z),
-                     float(relative_error(z, long.z).median()), near_minus))
+alt_rows = [(r["k"], r["a"], r["b"], r["c"], r["d"], r["median_b"], r["near_minus_b"])
+            for r in experiments.gd_alternatives(S)]
 
 show_table(["k", "(a) P2", "(b) long", "(c) lr 0.5", "(d) 3 restarts", "median error (b)"],
            [[k, *[f"{kn(c)} {ci(c)}" for c in (a, b, c, d)], f"{med:.1e}"]
