@@ -431,8 +431,10 @@ def run(
     condition and method, applicable or not). ``cfg`` overrides the settings of the ``x_bench``
     section of :mod:`lib.experiments` (tests use a tiny one). ``executor``: a
     ``concurrent.futures.Executor`` that runs the (generator, condition) pairs (default: one
-    after the other in this process; a ``ProcessPoolExecutor`` or a cluster's executor give the
-    same cells). ``log`` gets one line per cell, "cell i of N", as the pairs finish."""
+    after the other in this process; a ``ProcessPoolExecutor(n, initializer=lib.one_cpu_thread)``
+    or a cluster's executor, Dask's ``Client(address).get_executor()`` or a Ray one, give the
+    same cells: see :func:`lib.experiments.run_points`). ``log`` gets one line per cell,
+    "cell i of N", as the pairs finish."""
     scale = scale or experiments.current_scale()
     cfg = dict(experiments.settings("x_bench", scale) if cfg is None else cfg)
     cfg.setdefault("generators", GENERATORS)
@@ -503,7 +505,7 @@ def parser() -> argparse.ArgumentParser:
         description=(
             "X-bench: every inversion method of the three papers on every generator, with the "
             "same signals, noise and masks, and one success criterion (z-SNR). Writes the cells "
-            "as JSON; logs one line per cell."
+            "as JSON; logs one line per cell as it finishes ('cell k of N: ...')."
         ),
     )
     ap.add_argument(
@@ -541,8 +543,8 @@ def parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=1,
-        help="processes that run (generator, condition) pairs side by side (1: serial; the "
-        "results are the same)",
+        help="processes that run (generator, condition) pairs side by side, one torch thread "
+        "each (1: serial; the results are the same)",
     )
     return ap
 
@@ -553,7 +555,9 @@ def main(argv: list[str] | None = None) -> int:
     if a.workers > 1:
         from concurrent.futures import ProcessPoolExecutor
 
-        pool = ProcessPoolExecutor(a.workers)
+        from . import one_cpu_thread
+
+        pool = ProcessPoolExecutor(a.workers, initializer=one_cpu_thread)
     try:
         res = run(
             a.scale,
