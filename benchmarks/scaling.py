@@ -17,7 +17,7 @@ slope of log(time per signal) against log(B) or log(n_1). The roofline is the ma
 rate of a large float64 matrix product on the same threads: the highest rate any of these
 methods could reach.
 
-    .venv/bin/python benchmarks/scaling.py [--threads 1] [--quick]
+    .venv/bin/python benchmarks/scaling.py [--threads 1] [--quick] [--workers 1]
                                            [--out benchmarks/scaling.json]
                                            [--figure book/images/scaling.png]
 
@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import time
+from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -146,17 +147,42 @@ LABELS = {
 }
 
 
-def sweep(batches, width_batch: int) -> dict:
+def point(name: str, n1: int, B: int, warm_up: bool = False) -> dict:
+    """One measurement of the method ``name`` at width n1 and batch B; with ``warm_up``, after a
+    call at B = 4 (first-call costs of a fresh worker process)."""
+    fn = METHODS[name][0]
+    if warm_up:
+        fn(n1, 4)
+    return fn(n1, B)
+
+
+def sweep(batches, width_batch: int, executor: Executor | None = None) -> dict:
+    """Every method's batch sweep and width sweep. The points are independent (each draws its
+    network and signals from fixed seeds): ``executor`` (a ``concurrent.futures.Executor``: a
+    process pool, or Dask's or Ray's, see ``lib.experiments.run_points``) measures them side by
+    side, each after its own warm-up call. The iterations and successes are the same as one
+    after the other (None, the default); the times are comparable only where every worker has
+    cores of its own."""
+    jobs = {}  # (name, n1, B) -> future
+    if executor is not None:
+        for name, (_, n1, widths) in METHODS.items():
+            for n, B in [(n1, B) for B in batches] + [(w, width_batch) for w in widths]:
+                jobs[name, n, B] = executor.submit(point, name, n, B, True)
+
+    def measure(name, n, B):
+        return point(name, n, B) if executor is None else jobs[name, n, B].result()
+
     out = {}
     for name, (fn, n1, widths) in METHODS.items():
-        fn(n1, 4)  # warm up (allocator, first-call overheads)
+        if executor is None:
+            fn(n1, 4)  # warm up (allocator, first-call overheads)
         by_batch = []
         for B in batches:
-            by_batch.append(fn(n1, B))
+            by_batch.append(measure(name, n1, B))
             print(f"{name:15s} n1={n1:5d} B={B:5d} {by_batch[-1]['ms_per_signal']:9.3f} ms/signal")
         by_width = []
         for w in widths:
-            by_width.append({"n1": w, **fn(w, width_batch)})
+            by_width.append({"n1": w, **measure(name, w, width_batch)})
             print(
                 f"{name:15s} n1={w:5d} B={width_batch:5d} {by_width[-1]['ms_per_signal']:9.3f} ms"
             )
@@ -231,6 +257,14 @@ def main(argv=None) -> None:
     ap.add_argument(
         "--replot", action="store_true", help="only draw --figure from the stored --out JSON"
     )
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes that measure the points side by side, --threads torch threads each "
+        "(default 1: one after the other; side by side the workers share the cores, which "
+        "slows every time measured)",
+    )
     a = ap.parse_args(argv)
     if a.replot:
         figure(json.loads(Path(a.out).read_text()), Path(a.figure))
@@ -251,7 +285,13 @@ def main(argv=None) -> None:
         f"{res['torch_threads']} torch thread(s); "
         f"float64 matrix product {res['peak_gflops']} GFLOP/s"
     )
-    res["methods"] = sweep(batches, a.width_batch)
+    if a.workers > 1:
+        init = dict(initializer=torch.set_num_threads, initargs=(a.threads,))
+        with ProcessPoolExecutor(a.workers, **init) as pool:
+            res["methods"] = sweep(batches, a.width_batch, pool)
+    else:
+        res["methods"] = sweep(batches, a.width_batch)
+    res["workers"] = a.workers
     res["total_seconds"] = round(time.perf_counter() - t0, 1)
     res["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
     for name, r in res["methods"].items():
