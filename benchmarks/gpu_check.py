@@ -19,14 +19,15 @@ import time
 
 import torch
 
-from lib import experiments
-from lib.conv import ConvGenerator, recover
-from lib.experiments import random_sweep_point
-from lib.generator import Generator
-from lib.gradient import gd_step_search, gradient_descent
-from lib.lp import LayerwiseLP
-from lib.measurements import random_mask
-from lib.pursuit import latent_pursuit
+from lib.book import experiments
+from lib.book.experiments import random_sweep_point
+from lib.core.convnet import ConvGenerator
+from lib.core.generator import Generator
+from lib.core.observation import random_mask
+from lib.methods.gradient import gd_step_search, gradient_descent
+from lib.methods.lp import LayerwiseLP
+from lib.methods.pursuit import latent_pursuit
+from lib.methods.recovery import recover
 
 DEV2 = os.environ.get("DEV2", "cuda")
 

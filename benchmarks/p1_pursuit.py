@@ -27,10 +27,10 @@ from pathlib import Path
 
 import torch
 
-from lib.generator import Generator
-from lib.gradient import gradient_descent
-from lib.metrics import snr_db
-from lib.pursuit import latent_pursuit
+from lib.core.generator import Generator
+from lib.core.metrics import snr_db
+from lib.methods.gradient import gradient_descent
+from lib.methods.pursuit import latent_pursuit
 
 
 def main() -> None:

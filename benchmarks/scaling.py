@@ -37,10 +37,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lib.generator import Generator
-from lib.gradient import gradient_descent
-from lib.lp import LayerwiseLP
-from lib.pursuit import latent_pursuit
+from lib.core.generator import Generator
+from lib.methods.gradient import gradient_descent
+from lib.methods.lp import LayerwiseLP
+from lib.methods.pursuit import latent_pursuit
 
 BATCHES = (1, 4, 16, 64, 256, 1024, 4096)
 GD_STEPS = 50
@@ -181,7 +181,7 @@ def figure(res: dict, path: Path) -> None:
 
     matplotlib.use("Agg")
 
-    from lib.plotting import METHOD_COLORS, subplots, use_book_style
+    from lib.book.plotting import METHOD_COLORS, subplots, use_book_style
 
     use_book_style()
     colors = {

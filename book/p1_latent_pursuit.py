@@ -38,9 +38,9 @@ if "google.colab" in sys.modules:
     url = "git+https://github.com/inverting-generative-models/inversion-book"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
-import lib
+from lib.book import setup_notebook
 
-DEVICE = lib.setup_notebook("p1_latent_pursuit")
+DEVICE = setup_notebook("p1_latent_pursuit")
 
 # %% tags=["hide-input"]
 import time
@@ -50,11 +50,11 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from lib import experiments
-from lib.bench import wilson
-from lib.metrics import relative_error, snr_db
-from lib.plotting import legend_below, show_table, subplots
-from lib.scorecard import Claims
+from lib.book import experiments
+from lib.book.bench import wilson
+from lib.book.plotting import legend_below, show_table, subplots
+from lib.book.scorecard import Claims
+from lib.core.metrics import relative_error, snr_db
 
 cfg = experiments.settings("p1_latent_pursuit")
 
@@ -67,7 +67,7 @@ cfg = experiments.settings("p1_latent_pursuit")
 # ({prf:ref}`p1-inv-thm1`).
 
 # %%
-from lib.generator import Generator
+from lib.core.generator import Generator
 
 G = Generator.random(cfg["dims"], seed=cfg["seed"], std="fan_in", bias=True, output="tanh")
 z = G.sample_latent(cfg["signals"], seed=cfg["seed"] + 1)
@@ -97,7 +97,7 @@ print(f"dims {G.dims}; mean cardinalities s_1 = {s1.mean():.1f}, s_2 = {s2.mean(
 #
 # **As run here:** $\lambda = 0$, at most 5,000 iterations, stop when
 # $\|x^{k+1} - x^k\| \le 10^{-10} \|x^{k+1}\|$, with the adaptive restart of
-# {cite:t}`odonoghue2015` (momentum reset when it points uphill). `lib.pursuit.last_layer_fista`.
+# {cite:t}`odonoghue2015` (momentum reset when it points uphill). `lib.methods.pursuit.last_layer_fista`.
 # ```
 #
 # ## Stage 2: the middle layers by a linearized ADMM
@@ -129,7 +129,7 @@ print(f"dims {G.dims}; mean cardinalities s_1 = {s1.mean():.1f}, s_2 = {s2.mean(
 # **As run here:** $\rho = 10^{-2}$ (P1), $\lambda = 0$, at most 5,000 iterations, stop when the
 # relative change of $x$ and the violation
 # $\|\max(W_i^{S^c} x + b_i^{S^c}, 0)\| / \|\hat x_{i+1}\|$ are both $\le 10^{-10}$.
-# `lib.pursuit.linearized_admm`.
+# `lib.methods.pursuit.linearized_admm`.
 # ```
 #
 # ## Stage 3: the latent vector (P1 Eq. 16-18)
@@ -158,7 +158,7 @@ print(f"dims {G.dims}; mean cardinalities s_1 = {s1.mean():.1f}, s_2 = {s2.mean(
 #
 # **As run here:** the settings of the stages above; a support is
 # $\{j : \hat x_j > 10^{-6} \max \hat x\}$; the debiasing is Gauss-Newton from the least-squares
-# fit on $\phi^{-1}(y)$ (at most 30 steps). `lib.pursuit.latent_pursuit` (both scales; the
+# fit on $\phi^{-1}(y)$ (at most 30 steps). `lib.methods.pursuit.latent_pursuit` (both scales; the
 # `paper` scale only runs more signals).
 # ```
 #
@@ -169,7 +169,7 @@ print(f"dims {G.dims}; mean cardinalities s_1 = {s1.mean():.1f}, s_2 = {s2.mean(
 # stages start from the converged estimate of the stage above, as in the algorithm.
 
 # %%
-from lib.pursuit import last_layer_fista, latent_pursuit, linearized_admm
+from lib.methods.pursuit import last_layer_fista, latent_pursuit, linearized_admm
 
 B8 = 8
 y8, x8, z8 = y[:B8], [x[:B8] for x in fw.x], z[:B8]
@@ -242,13 +242,13 @@ print(f"all stages converged: {full.status.count('converged')} of {B8} signals")
 # the estimated supports frozen. With the supports right, it is the Oracle:
 
 # %%
-from lib.pursuit import oracle
+from lib.methods.pursuit import oracle
 
 lp = latent_pursuit(G, y, rho=cfg["rho"], max_iter=cfg["max_iter"], tol=cfg["tol"])
 lp_raw = latent_pursuit(  # the paper's iterations alone, no debiasing
     G, y, rho=cfg["rho"], max_iter=cfg["max_iter"], tol=cfg["tol"], debias_z=False, polish=False
 )
-orc = oracle(G, y, fw.supports)
+orc = oracle(G, y, supports=fw.supports)
 
 found = torch.ones(len(y), dtype=torch.bool)
 for S_hat, S in zip(lp.supports, fw.supports, strict=True):
@@ -292,13 +292,13 @@ print(
 
 # %% [markdown]
 # A few signals are not recovered. Which ones? P1's uniqueness certificate
-# (`lib.sparsity.certify`, see {doc}`p1_invertibility`) of the *true* latents answers it: the
+# (`lib.theory.sparsity.certify`, see {doc}`p1_invertibility`) of the *true* latents answers it: the
 # condition that the proof of {prf:ref}`p1-inv-thm1` uses for each signal,
 # $s_i < \mathrm{spark}(W_i^{S_{i+1}})/2$ and $\mathrm{rank}(W_0^{S_1}) = n_0$ ('Thm 1
 # (support)'), against whether every stage converged and the supports were found:
 
 # %%
-from lib.sparsity import HOLDS, certify
+from lib.theory.sparsity import HOLDS, certify
 
 cert = certify(G, z)
 certified = cert.holds("Thm 1 (support)") == HOLDS
@@ -368,8 +368,8 @@ print(f"wall time for {n} signals (1 thread): reference {t_ref:.2f} s, polished 
 # are quoted below as stored, not re-computed on this page.
 
 # %% tags=["hide-input"]
-from lib.data import paper_scale_report
-from lib.plotting import wrap
+from lib.book.plotting import wrap
+from lib.book.stored import paper_scale_report
 
 print(wrap(paper_scale_report("p1_latent_pursuit")))
 

@@ -41,9 +41,9 @@ if "google.colab" in sys.modules:
     url = "git+https://github.com/inverting-generative-models/inversion-book"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
-import lib
+from lib.book import setup_notebook
 
-DEVICE = lib.setup_notebook("p2_latent_size")
+DEVICE = setup_notebook("p2_latent_size")
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -52,13 +52,13 @@ import torch
 from myst_nb import glue
 from scipy.stats import binom
 
-from lib import experiments
-from lib.generator import Generator
-from lib.gradient import gradient_descent, latent_loss
-from lib.lp import LayerwiseLP, invert_layerwise
-from lib.metrics import relative_error, wilson_interval
-from lib.plotting import METHOD_COLORS, legend_below, show_table, subplots, wrap
-from lib.scorecard import Claims
+from lib.book import experiments
+from lib.book.plotting import METHOD_COLORS, legend_below, show_table, subplots, wrap
+from lib.book.scorecard import Claims
+from lib.core.generator import Generator
+from lib.core.metrics import relative_error, wilson_interval
+from lib.methods.gradient import gradient_descent, latent_loss
+from lib.methods.lp import LayerwiseLP, invert_layerwise
 
 S = experiments.settings("p2_latent_size")
 

@@ -42,9 +42,9 @@ if "google.colab" in sys.modules:
     url = "git+https://github.com/inverting-generative-models/inversion-book"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
-import lib
+from lib.book import setup_notebook
 
-DEVICE = lib.setup_notebook("p2_trained")
+DEVICE = setup_notebook("p2_trained")
 
 # %% tags=["hide-input"]
 import math
@@ -55,15 +55,15 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from lib import experiments
-from lib.gradient import gradient_descent
-from lib.lp import LayerwiseLP, alg1_reference, projected_gd
-from lib.measurements import add_noise, band_mask, random_mask
-from lib.metrics import relative_error, wilson_interval
-from lib.models import generator_from_torch
-from lib.plotting import METHOD_COLORS, image_grid, legend_below, show_table, subplots
-from lib.scorecard import Claims
-from lib.train import load
+from lib.book import experiments
+from lib.book.plotting import METHOD_COLORS, image_grid, legend_below, show_table, subplots
+from lib.book.scorecard import Claims
+from lib.core.metrics import relative_error, wilson_interval
+from lib.core.observation import add_noise, band_mask, random_mask
+from lib.methods.gradient import gradient_descent
+from lib.methods.lp import LayerwiseLP, alg1_reference, projected_gd
+from lib.mnist.models import generator_from_torch
+from lib.mnist.train import load
 
 S = experiments.settings("p2_trained")
 
@@ -93,8 +93,8 @@ S = experiments.settings("p2_trained")
 # $[0, 1]$. Without biases the network is positively homogeneous,
 # $G_{\mathrm{VAE}}(c z) = c\, G_{\mathrm{VAE}}(z)$ for $c > 0$.
 #
-# We train such a **VAE** on the book's digits as P2's code did (`python -m lib.train p2vae`,
-# `lib.models.P2VAE`): encoder 784-60-(20, 20) giving the mean and log-variance of
+# We train such a **VAE** on the book's digits as P2's code did (`python -m lib.mnist.train p2vae`,
+# `lib.mnist.models.P2VAE`): encoder 784-60-(20, 20) giving the mean and log-variance of
 # $q(z \mid x)$, the decoder above, no biases anywhere; the loss is the negative lower bound,
 # the binary cross-entropy of the sigmoid image against the digit summed over the 784 pixels
 # plus the Kullback-Leibler divergence of $q(z \mid x)$ from $\mathcal N(0, I)$; Adam (step
@@ -580,7 +580,7 @@ for name, G in NETS.items():
 #   threshold $\epsilon \ge \|e\|_\infty$ (a lit pixel is off by its noise; a dark pixel's
 #   noise is below $\epsilon$, so it counts as inactive), so the search must stop at the first
 #   grid point past the largest noise entry or earlier. It does, in every example, and an
-#   independent solver (scipy's HiGHS on Algorithm 1 as printed, `lib.lp.alg1_reference`)
+#   independent solver (scipy's HiGHS on Algorithm 1 as printed, `lib.methods.lp.alg1_reference`)
 #   stops at the same grid point.
 # * **Why it fails.** Gaussian noise of standard deviation 0.55 on 784 pixels has a largest
 #   entry near 1.8, so the threshold ends near there. Algorithm 1 then counts a pixel as
@@ -611,7 +611,7 @@ for name, G in NETS.items():
 # steps.
 # ```
 #
-# `lib.lp.projected_gd` implements it. P2's public code does something simpler for its sensing
+# `lib.methods.lp.projected_gd` implements it. P2's public code does something simpler for its sensing
 # task: since $A$ only selects pixels, $A\,G(z) = \mathrm{ReLU}(A W_1 x_1 + A b_1)$ is itself a
 # ReLU network, the last layer restricted to the observed rows, and the code inverts it
 # directly with the layer-wise LP (`LayerwiseLP.invert(y, mask)`). We run both readings. The
@@ -634,7 +634,7 @@ for name, G in NETS.items():
     linf = INV[name]["linf"]
     for mname, mask in masks.items():
         mask = mask.to(G.device)
-        r = projected_gd(G, xp, mask, inverter=linf, steps=S["pgd_steps"])
+        r = projected_gd(G, xp, mask=mask, inverter=linf, steps=S["pgd_steps"])
         direct = linf.invert(xp, mask=mask)
         g = gradient_descent(
             G,
@@ -664,7 +664,7 @@ for name, G in NETS.items():
         }
     # with every pixel observed, PGD's first projection is the plain LP inversion
     every = torch.ones(784, dtype=torch.bool, device=G.device)
-    e_pgd = relative_error(xp, projected_gd(G, xp, every, inverter=linf, steps=1).x)
+    e_pgd = relative_error(xp, projected_gd(G, xp, mask=every, inverter=linf, steps=1).x)
     e_lp = relative_error(xp, G(linf.invert(xp).z.nan_to_num()))
     full_ok[name] = bool(((e_pgd <= S["pgd_success"]) == (e_lp <= S["pgd_success"])).all())
 

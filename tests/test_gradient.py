@@ -1,10 +1,10 @@
-"""Tests of lib.gradient: the GD baseline and P1's step-size rule (P1 Sec. 6.1)."""
+"""Tests of lib.methods.gradient: the GD baseline and P1's step-size rule (P1 Sec. 6.1)."""
 
 import pytest
 import torch
 
-from lib.generator import Generator
-from lib.gradient import gd_step_search, gradient_descent, latent_loss
+from lib.core.generator import Generator
+from lib.methods.gradient import gd_step_search, gradient_descent, latent_loss
 
 f64 = torch.float64
 
@@ -98,7 +98,7 @@ def test_dead_network_is_not_converged():
 
 
 def test_result_shares_the_base_type():
-    from lib.result import InversionResult
+    from lib.core.result import InversionResult
 
     G = linear_net(10)
     z = torch.randn(3, 4, generator=torch.Generator().manual_seed(11), dtype=f64)
@@ -113,7 +113,7 @@ def test_result_shares_the_base_type():
 def test_step_search_on_a_batched_conv_generator():
     """Issue 11 bug: once some signals converged, the search subset y but not the networks of
     a batched ConvGenerator (a shape error). Each row has its own network here."""
-    from lib.conv import ConvGenerator
+    from lib.core.convnet import ConvGenerator
 
     G = ConvGenerator.random([2, 8, 1], in_size=(1, 1), kernel=2, stride=2, seed=3, n_networks=6)
     z = G.sample_latent(6, seed=4)
@@ -132,7 +132,7 @@ def test_the_hand_written_gradient_is_autograds(hidden, output):
     """The dense generators' gradient of 1/2 ||M (G(z) - y)||^2, written by hand in the inner
     loop, against autograd through G(z): with and without biases and a mask, float32 and
     float64, on a net with three hidden layers."""
-    from lib.gradient import _loss_and_grad
+    from lib.methods.gradient import _loss_and_grad
 
     for dtype, tol in ((torch.float64, 1e-12), (torch.float32, 1e-5)):
         for bias in (True, False):

@@ -1,15 +1,16 @@
-"""Gradient descent computes only the signals still running (lib.gradient.COMPACT_AT): this must
-change the time, never the answer; and its loss_tol stop (used by P3's recovery) stops a signal
+"""Gradient descent computes only the signals still running (lib.methods.gradient.COMPACT_AT): this
+must change the time, never the answer; and its loss_tol stop (used by P3's recovery) stops a signal
 exactly when its loss is below the tolerance."""
 
 from __future__ import annotations
 
 import torch
 
-import lib.gradient as gradient
-from lib import conv
-from lib.generator import Generator
-from lib.measurements import add_noise, random_mask
+import lib.methods.gradient as gradient
+from lib.core import convnet as conv
+from lib.core.generator import Generator
+from lib.core.observation import add_noise, random_mask
+from lib.methods import recovery
 
 
 def _run(monkeypatch, compact_at, **kw):
@@ -49,8 +50,8 @@ def test_recover_stop_tol_keeps_the_outcomes_of_a_batched_conv_generator():
         y = G(z)
     mask = random_mask(G.dims[-1], 0.6, B=12, seed=7)
     kw = dict(mask=mask, seed=8, optimizer="adam", lr=0.05, steps=300)
-    full = conv.recover(G, y * mask, stop_tol=0.0, **kw)
-    early = conv.recover(G, y * mask, stop_tol=1e-12, **kw)
+    full = recovery.recover(G, y * mask, stop_tol=0.0, **kw)
+    early = recovery.recover(G, y * mask, stop_tol=1e-12, **kw)
     assert early.status == full.status
     assert int(early.iterations.sum()) < int(full.iterations.sum())
     err_full = (full.z - z).norm(dim=1) / z.norm(dim=1)

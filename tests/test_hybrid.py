@@ -1,16 +1,17 @@
-"""X-hybrid (lib.hybrid): layered pursuit + gradient descent, and the support certificate."""
+"""X-hybrid (lib.methods.hybrid): layered pursuit + gradient descent, and the support
+certificate."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from lib.generator import Generator
-from lib.gradient import gd_step_search
-from lib.hybrid import hybrid, support_certificate
-from lib.measurements import relative_residual
-from lib.metrics import snr_db
-from lib.pursuit import latent_pursuit, layered_oracle
+from lib.core.generator import Generator
+from lib.core.metrics import snr_db
+from lib.core.observation import relative_residual
+from lib.methods.gradient import gd_step_search
+from lib.methods.hybrid import hybrid, support_certificate
+from lib.methods.pursuit import latent_pursuit, layered_oracle
 
 
 def test_hybrid_succeeds_where_each_parent_fails():
@@ -59,7 +60,7 @@ def test_support_certificate_against_the_oracle_and_brute_rank():
     z = G.sample_latent(32, seed=8)
     y = G(z)
     cert = support_certificate(G, z)
-    exact = snr_db(z, layered_oracle(G, y, G.forward(z).supports).z) >= 60
+    exact = snr_db(z, layered_oracle(G, y, supports=G.forward(z).supports).z) >= 60
     assert torch.equal(cert, exact.cpu())
     assert 0 < cert.sum() < 32  # both cases occur
     # brute force for one signal: rank of the support-restricted matrices, one by one

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from .generator import Generator
+from lib.core.generator import Generator
 
 Clause = tuple[int, ...]
 

@@ -5,8 +5,9 @@
 - ``paper``: the papers' own trial counts and iteration budgets (for a GPU, e.g. Colab).
 
 Select with the environment variable ``BOOK_SCALE=paper`` before starting the kernel. A notebook
-calls :func:`settings` once; its banner (``lib.setup_notebook``) prints the scale in one line, the
-captions name the reduced trial counts, and :func:`describe` lists every reduced setting.
+calls :func:`settings` once; its banner (``lib.book.notebook.setup_notebook``) prints the scale in
+one line, the captions name the reduced trial counts, and :func:`describe` lists every reduced
+setting.
 """
 
 from __future__ import annotations
@@ -14,6 +15,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from typing import Any
+
+from lib.core.generator import Generator
+from lib.core.metrics import snr_db
+from lib.core.observation import make_masks
+from lib.methods.gradient import gd_step_search
+from lib.methods.pursuit import best_of_lams, latent_pursuit
+from lib.methods.recovery import recover
+from lib.theory.landscapes import RecoverySweep
 
 SCALE_ENV = "BOOK_SCALE"
 SCALES = ("book", "paper")
@@ -167,15 +176,17 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # --- end P3 ----------------------------------------------------------------------------------
     # --- MNIST generators (issue 6): chapter mnist_*; edit only this section -------------------
     "mnist_generators": {
-        # the committed weights are trained by `python -m lib.train p1|p2|p3|classifier` with the
-        # settings of lib.train.DEFAULTS; the notebook loads them and runs a short demonstration
+        # the committed weights are trained by `python -m lib.mnist.train p1|p2|p3|classifier` with
+        # the settings of lib.mnist.train.DEFAULTS; the notebook loads them and runs a short
+        # demonstration
         "demo_steps": Scaled(book=780, paper=46800),  # P2 training steps run live (46800: all)
         "n_score": 2000,  # generated digits scored by the classifier, per generator
         "confidence": 0.9,  # a sample counts as a recognisable digit above this probability
         "seed": 6,
     },
     # --- end MNIST -------------------------------------------------------------------------------
-    # --- Beyond the papers (issue 15): chapter x_bench (lib.bench, lib.hybrid) -------------------
+    # --- Beyond the papers (issue 15): chapter x_bench (lib.book.bench, lib.methods.hybrid)
+    # -------------------
     "x_bench": {
         "seed": 2015,
         "signals": Scaled(book=8, paper=128),  # the same latents for every method
@@ -194,7 +205,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "gd_steps": Scaled(book=800, paper=10_000),
         "p1_gd_lrs": Scaled(book=(1e-1,), paper=(1e-1, 1e0, 1e1, 1e2, 1e3, 1e4)),
         "restarts": Scaled(book=1, paper=4),  # random starts (each failing signal also: -z)
-        # the generators (architectures, GD step sizes) are lib.bench.GENERATORS
+        # the generators (architectures, GD step sizes) are lib.book.bench.GENERATORS
     },
     # --- end Beyond the papers ------------------------------------------------------------------
     # --- P2 on the trained MNIST generator (issue 13): chapter p2_trained ----------------------
@@ -323,17 +334,12 @@ def random_sweep_point(n0: int, n1: int, cfg: dict, *, device=None) -> dict:
     """One network of P1 Sec. 6.1 / Fig. 4: x = tanh(W_1 ReLU(W_0 z)) with n = cfg['n'],
     i.i.d. Gaussian weights (std cfg['weight_std']), cfg['signals'] latents z ~ N(0, I).
 
-    Runs gradient descent (P1 step-size rule, :func:`lib.gradient.gd_step_search`), Layered
+    Runs gradient descent (P1 step-size rule, :func:`lib.methods.gradient.gd_step_search`), Layered
     Basis-Pursuit (best lam of cfg['lbp_lams'], debiased) and Latent-Pursuit (lam = 0, rho, gamma,
     debiased). Returns the per-signal SNRs (dB) of z, x_1 and x for each method, s_1 per signal
     and the wall times.
     """
     import torch
-
-    from .generator import Generator
-    from .gradient import gd_step_search
-    from .metrics import snr_db
-    from .pursuit import best_of_lams, latent_pursuit
 
     seed = cfg["seed"] + 1000 * n0 + n1
     G = Generator.random(
@@ -347,7 +353,7 @@ def random_sweep_point(n0: int, n1: int, cfg: dict, *, device=None) -> dict:
     gd = gd_step_search(
         G, y, lrs=cfg["gd_lrs"], steps=cfg["gd_steps"], grad_tol=cfg["gd_grad_tol"], seed=seed + 2
     )
-    lbp = best_of_lams(G, y, cfg["lbp_lams"], **it)
+    lbp = best_of_lams(G, y, lams=cfg["lbp_lams"], **it)
     lp = latent_pursuit(
         G, y, lam=cfg["lp_lam"], rho=cfg["lp_rho"], gamma=cfg["lp_gamma"], polish=False, **it
     )
@@ -379,20 +385,17 @@ def recovery_sweep(
 ):
     """Recover z* of T networks under every mask kind and rate at once (one batch): the sweep
     runner of the P3 partial-recovery chapter (P3 Thm. 4, Sec. 3), returning a
-    :class:`lib.conv.RecoverySweep`.
+    :class:`lib.theory.landscapes.RecoverySweep`.
 
     Args:
         G: a batched :class:`ConvGenerator` with T networks (or shared weights with T = len(z*)).
         z_star: (T, n_0) ground truths, row t for network t.
-        kinds: mask kinds of :func:`lib.measurements.make_masks`; rates: sampling rates r.
+        kinds: mask kinds of :func:`lib.core.observation.make_masks`; rates: sampling rates r.
         seed: seeds the random masks (each row its own) and the initial latents.
         tol: success threshold on the relative latent error.
-        recover_kw: passed to :func:`lib.conv.recover` (optimizer, lr, steps, ...).
+        recover_kw: passed to :func:`lib.methods.recovery.recover` (optimizer, lr, steps, ...).
     """
     import torch
-
-    from .conv import RecoverySweep, recover
-    from .measurements import make_masks
 
     T, K, R = z_star.shape[0], len(kinds), len(rates)
     Gr = G.repeat(K * R) if G.batched else G

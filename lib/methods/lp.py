@@ -16,9 +16,10 @@ The layer-wise inversion of a whole network (P2 Alg. 1-3 applied backwards) is h
 forms: P2's algorithms as printed (:func:`alg1_reference`, :func:`alg3_reference`,
 :func:`invert_reference`: one LP per grid point, short, slow) and the inversion the book runs
 (:class:`LayerwiseLP`, :func:`invert_lp`), whose speed machinery (dual forms, warm starts,
-basis reuse, the bracketing search, the batched interior point) lives in :mod:`lib.lp_engine`
-and is tested to return the references' answers. Every whole-network result is an
-:class:`LPResult` (a :class:`lib.result.InversionResult`) with a status per signal.
+basis reuse, the bracketing search, the batched interior point) lives in
+:mod:`lib.methods._lp_engine` and is tested to return the references' answers. Every whole-network
+result is an
+:class:`LPResult` (a :class:`lib.core.result.InversionResult`) with a status per signal.
 """
 
 from __future__ import annotations
@@ -31,8 +32,11 @@ import cvxpy as cp
 import numpy as np
 import torch
 
-from .generator import Generator, as_rows
-from .lp_engine import (  # noqa: F401 (re-exported: lib.lp is the public module)
+from lib.core.checks import check_count, check_positive, require_dense, require_hidden
+from lib.core.generator import Generator, as_rows
+from lib.core.observation import check_observation, undetermined
+from lib.core.result import InversionResult, demote_undetermined
+from lib.methods._lp_engine import (  # noqa: F401 (re-exported: lib.methods.lp is the public module)
     BACKENDS,
     BIG,
     INF,
@@ -44,15 +48,7 @@ from .lp_engine import (  # noqa: F401 (re-exported: lib.lp is the public module
     _check_mask,
     _np,
 )
-from .measurements import check_observation, undetermined
-from .result import (
-    InversionResult,
-    check_count,
-    check_positive,
-    demote_undetermined,
-    require_dense,
-    require_hidden,
-)
+from lib.methods.rules import as_matrices
 
 
 @dataclass
@@ -149,7 +145,7 @@ def invert_layer_lp(
 # P2 Sections 3.3-4 and Appendix A: layer-wise inversion of a whole network
 # =====================================================================================
 #
-# Notation. The book's generator (lib.generator, P1 notation) is
+# Notation. The book's generator (lib.core.generator, P1 notation) is
 #     x_1 = act(W_0 z + b_0), ..., y = phi(W_L x_L + b_L),
 # P2 writes the same map as z_i = phi_i(z_{i-1}) = ReLU(W_i z_{i-1} + b_i), i = 1..d. P2's
 # networks have the activation at every layer including the output (phi = ReLU or LeakyReLU).
@@ -163,7 +159,7 @@ METHODS = ("equations", "leaky_inverse", "linf", "l1", "relax")
 # ------------------------------------------------------------------------ the paper, as printed
 # Short reference implementations of P2's algorithms for one ReLU layer, shaped like the
 # pseudo-code (the book shows these). They solve one LP per grid point with scipy's linprog;
-# the engine below (LayerLP, BoundsLP, lib.ipm) returns the same answers with far fewer and
+# the engine below (LayerLP, BoundsLP, lib.methods._ipm) returns the same answers with far fewer and
 # faster solves, and the tests check that it does.
 
 
@@ -232,7 +228,7 @@ def alg2_reference(
     Reading: a grid point whose rows {j : x_j > eps} are those of the previous one poses the
     same LP, so z_t = z_{t-1} and the test would stop at once, at the first threshold, whatever
     the data; such grid points are skipped (the comparison is between distinct LPs). This is
-    the engine's rule with ``patience=1`` (:class:`lib.lp_engine.LayerLP`). z >= 0 with
+    the engine's rule with ``patience=1`` (:class:`lib.methods._lp_engine.LayerLP`). z >= 0 with
     ``nonneg``; unobserved rows (``obs`` False) constrain nothing.
     """
     k = W.shape[1]
@@ -349,13 +345,13 @@ EXACT_TOL = 1e-7
 @dataclass
 class LPResult(InversionResult):
     """Layer-wise inversion of a batch of B signals (P2 Thm 3-5: layers inverted backwards);
-    a :class:`lib.result.InversionResult`.
+    a :class:`lib.core.result.InversionResult`.
 
     ``z`` (B, n_0) latent estimates (a NaN row: some layer's LP had no solution, see status);
     ``layers`` the estimates [x_1, ..., x_L] of the hidden layers; ``iterations`` the LPs solved
     per signal (all layers; 0 for the linear equations).
 
-    ``status`` per signal (:data:`lib.result.STATUSES`), decided in this order:
+    ``status`` per signal (:data:`lib.core.result.STATUSES`), decided in this order:
 
     * 'infeasible' / 'budget' / 'solver_failure': some layer's LP was infeasible, ran past
       ``max_steps`` thresholds, or the solver failed (z is NaN; ``failure`` says which layer);
@@ -403,8 +399,8 @@ def _check_generator(G: Generator, method: str, caller: str) -> float:
             raise ValueError(
                 f"G.output={G.output!r}: {caller} (P2's layer-wise inversion) needs the output "
                 "activation of the hidden layers, here 'relu'; for another output use gradient "
-                "descent (lib.gradient.gradient_descent) or P1's Latent-Pursuit "
-                "(lib.pursuit.latent_pursuit)"
+                "descent (lib.methods.gradient.gradient_descent) or P1's Latent-Pursuit "
+                "(lib.methods.pursuit.latent_pursuit)"
             )
         slope = 0.0
     else:
@@ -412,7 +408,7 @@ def _check_generator(G: Generator, method: str, caller: str) -> float:
             raise ValueError(
                 f"G.output={G.output!r}: {caller} on a LeakyReLU network needs a LeakyReLU "
                 "output as well (P2 Remarks 1-2, Eq. 5); for another output use gradient "
-                "descent (lib.gradient.gradient_descent)"
+                "descent (lib.methods.gradient.gradient_descent)"
             )
         slope = G.slope
     if method == "leaky_inverse" and slope == 0:
@@ -663,22 +659,24 @@ class LayerwiseLP:
 def invert_lp(
     G: Generator,
     y: torch.Tensor,
-    method: str = "linf",
     *,
     mask: torch.Tensor | np.ndarray | None = None,
+    algorithm: str = "linf",
     backend: str = "highs",
     eps0: float = 1e-10,
     alpha: float = 1.2,
     max_steps: int = 400,
     patience: int = 1,
 ) -> LPResult:
-    """One call: build :class:`LayerwiseLP` for G and invert y (P2 Alg. 1, 2 or 3, layer-wise).
+    """One call: build :class:`LayerwiseLP` for G and invert y layer by layer with P2's
+    ``algorithm``: "linf" (Alg. 1), "l1" (Alg. 2) or "relax" (Alg. 3). A convolutional G is
+    inverted through its matrices (:func:`lib.methods.rules.as_matrices`).
 
     Build a :class:`LayerwiseLP` yourself to re-use the problems across calls.
     """
     inv = LayerwiseLP(
-        G,
-        method,
+        as_matrices(G),
+        algorithm,
         backend=backend,
         eps0=eps0,
         alpha=alpha,
@@ -719,6 +717,7 @@ def invert_layerwise(
         tol: support threshold for ReLU layers, relative to ||x||_inf of the layer (an
             estimated layer carries rounding errors ~1e-15 where the true layer is 0).
     """
+    G = as_matrices(G)
     _check_generator(G, "equations", "invert_layerwise")
     tol = check_positive("tol", tol, allow_zero=True)
     y, mask = check_observation(G, y, mask)
@@ -803,8 +802,8 @@ class PGDResult(InversionResult):
 def projected_gd(
     G: Generator,
     y: torch.Tensor,
-    mask: torch.Tensor,
     *,
+    mask: torch.Tensor | None = None,
     inverter: LayerwiseLP | None = None,
     eta: float = 1.0,
     steps: int = 10,
@@ -821,16 +820,17 @@ def projected_gd(
     the hidden ones. A signal whose projection fails (NaN z) keeps its previous iterate.
 
     Args:
-        G: ReLU generator (P2's networks); y: (B, n) observations (hidden entries ignored);
-        mask: bool (n,) or (B, n), True = observed; inverter: a :class:`LayerwiseLP` of G
+        G: ReLU generator (P2's networks; a convolutional one through its matrices); y: (B, n)
+        observations (hidden entries ignored); mask: bool (n,) or (B, n), True = observed
+        (None: every pixel observed); inverter: a :class:`LayerwiseLP` of G
         (default: ``LayerwiseLP(G, "linf", backend="ipm")``, on a LeakyReLU net
         ``backend="highs"``); eta: step size > 0;
         steps: PGD iterations; tol: stop once no image changes by more than tol (l_inf).
     """
-    G = require_dense(G, "projected_gd")
+    G = require_dense(as_matrices(G), "projected_gd")
     y, mask = check_observation(G, y, mask)
     if mask is None:
-        raise ValueError("mask: projected_gd needs the observed pixels (True = observed)")
+        mask = torch.ones(G.dims[-1], dtype=torch.bool, device=y.device)
     eta = check_positive("eta", eta)
     steps = check_count("steps", steps, minimum=1)
     tol = check_positive("tol", tol, allow_zero=True)

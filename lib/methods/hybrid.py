@@ -26,10 +26,14 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .generator import Generator
-from .gradient import _step_search
-from .measurements import check_observation, relative_residual, undetermined
-from .result import InversionResult, check_count, check_positive, demote_undetermined
+from lib.core.checks import check_count, check_positive
+from lib.core.generator import Generator
+from lib.core.observation import check_observation, relative_residual, undetermined
+from lib.core.result import InversionResult, demote_undetermined
+from lib.methods.gradient import _step_search
+from lib.methods.lp import _equations
+from lib.methods.pursuit import _check_G, _latent_pursuit, default_support_tol, default_tol
+from lib.methods.rules import as_matrices, latent_pursuit_rule, p2_rule
 
 
 def support_certificate(G: Generator, z: torch.Tensor, mask=None) -> torch.Tensor:
@@ -46,7 +50,7 @@ def support_certificate(G: Generator, z: torch.Tensor, mask=None) -> torch.Tenso
     P1's certificate; s_1 >= n_0 is necessary for the first layer.
     """
     if not isinstance(G, Generator):
-        raise TypeError("G: support_certificate needs a dense lib.generator.Generator")
+        raise TypeError("G: support_certificate needs a dense lib.core.generator.Generator")
     with torch.no_grad():
         fw = G.forward(torch.nan_to_num(z))
         B = fw.z.shape[0]
@@ -70,7 +74,7 @@ def support_certificate(G: Generator, z: torch.Tensor, mask=None) -> torch.Tenso
 
 @dataclass
 class HybridResult(InversionResult):
-    """:class:`lib.result.InversionResult` of :func:`hybrid`, plus per signal:
+    """:class:`lib.core.result.InversionResult` of :func:`hybrid`, plus per signal:
 
     choice: where the returned z comes from: 'layered' (the layered estimate itself), 'polished'
         (gradient descent started at it) or 'gd' (gradient descent from a random start, run
@@ -89,11 +93,9 @@ class HybridResult(InversionResult):
 
 def layered_parent(G) -> str | None:
     """Which layered method the hybrid starts from on G, by the registry's rules
-    (:mod:`lib.registry`): 'latent_pursuit' (P1: ReLU hidden layers, an output Latent-Pursuit
-    inverts), 'equations' (P2: ReLU or LeakyReLU at every layer, every layer expanding), or
-    None. A dense generator only."""
-    from .registry import latent_pursuit_rule, p2_rule
-
+    (:mod:`lib.methods.registry`): 'latent_pursuit' (P1: ReLU hidden layers, an output
+    Latent-Pursuit inverts), 'equations' (P2: ReLU or LeakyReLU at every layer, every layer
+    expanding), or None. A dense generator only."""
     if not isinstance(G, Generator):
         return None
     if latent_pursuit_rule(G) is None:
@@ -125,18 +127,17 @@ def hybrid(
         y, mask: the observation and its mask (True = observed).
         fit_tol: accept a polished estimate whose relative residual is at most this (on noisy
             data: about twice the relative noise level).
-        lrs, steps, grad_tol: P1's gradient-descent rule (:func:`lib.gradient.gd_step_search`),
+        lrs, steps, grad_tol: P1's gradient-descent rule
+        (:func:`lib.methods.gradient.gd_step_search`),
             used for the polish (started at z_L) and for the random start.
         max_iter, tol, rho, lam: Latent-Pursuit's iteration cap, tolerance, ADMM penalty and
             last-layer lambda (P1; on noisy data lam = 2 l eps, P1 Alg. 2's rule).
     ``iterations`` counts the gradient steps of both gradient runs (not the pursuit's). The
     observation is checked once, here; the parents run on it unchecked.
     """
-    from .lp import _equations
-    from .pursuit import _check_G, _latent_pursuit, default_support_tol, default_tol
-
     fit_tol = check_positive("fit_tol", fit_tol)
     steps = check_count("steps", steps, minimum=1)
+    G = as_matrices(G)
     parent = layered_parent(G)
     if parent is None:
         raise ValueError(

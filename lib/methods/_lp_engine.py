@@ -1,17 +1,18 @@
-"""The fast machinery behind :mod:`lib.lp` (P2's layer-wise LPs): one LP model per layer,
+"""The fast machinery behind :mod:`lib.methods.lp` (P2's layer-wise LPs): one LP model per layer,
 re-solved for every signal and threshold.
 
-:mod:`lib.lp` holds what a reader of P2 looks for: the algorithms as printed
-(:func:`lib.lp.alg1_reference`, :func:`lib.lp.alg3_reference`), the whole-network inversion
-(:class:`lib.lp.LayerwiseLP`, :func:`lib.lp.invert_lp`) and its result type. This module holds
-how it is made fast, tested to return the references' answers (tests/test_lp.py):
+:mod:`lib.methods.lp` holds what a reader of P2 looks for: the algorithms as printed
+(:func:`lib.methods.lp.alg1_reference`, :func:`lib.methods.lp.alg3_reference`), the whole-network
+inversion (:class:`lib.methods.lp.LayerwiseLP`, :func:`lib.methods.lp.invert_lp`) and its result
+type. This module holds how it is made fast, tested to return the references' answers
+(tests/test_lp.py):
 
 * :class:`BoundsLP`: every LP of P2 as min c^T v s.t. bounds on A v and v, with A fixed per
   layer; HiGHS (highspy) warm starts, the dual forms, basis reuse; cvxpy (DPP) as a second
   implementation;
 * :class:`LayerLP`: Alg. 1-3 (and the LeakyReLU Remarks 1-2, Eq. 9) for one layer, with the
   bracketing search over the eps grid, skipped identical LPs, and the batched interior point of
-  :mod:`lib.ipm` for many signals at once.
+  :mod:`lib.methods._ipm` for many signals at once.
 
 Book: the appendix page "Implementation notes: P2's linear programs".
 """
@@ -28,9 +29,9 @@ import numpy as np
 import scipy.linalg
 import torch
 
-from .ipm import BatchLinfLP
-from .measurements import check_mask
-from .result import check_count
+from lib.core.checks import check_count
+from lib.core.observation import check_mask
+from lib.methods._ipm import BatchLinfLP
 
 SOLVER = "HIGHS"
 LP_METHODS = ("linf", "l1", "relax")
@@ -640,8 +641,8 @@ class LayerLP:
 
         Every signal runs its own bracketing search (:meth:`_linf_search`, the same search as
         one signal at a time); in each round, the LPs all searches ask for are solved together
-        by the batched interior-point method (:class:`lib.ipm.BatchLinfLP`), whose answers are
-        exact optimal vertices checked for optimality. An LP whose check fails is solved by the
+        by the batched interior-point method (:class:`lib.methods._ipm.BatchLinfLP`), whose answers
+        are exact optimal vertices checked for optimality. An LP whose check fails is solved by the
         simplex (HiGHS) instead and counted in ``self.fallbacks``. Returns one
         :class:`LayerSolve` per signal; ``iterations`` counts interior-point iterations (and
         simplex iterations of the fallbacks).
@@ -1015,7 +1016,7 @@ def _np(t) -> np.ndarray:
 
 
 def _check_mask(mask, B: int, n: int) -> np.ndarray:
-    """(B, n) bool numpy array, True = observed (:func:`lib.measurements.check_mask`)."""
+    """(B, n) bool numpy array, True = observed (:func:`lib.core.observation.check_mask`)."""
     if mask is None:
         return np.ones((B, n), bool)
     m = check_mask(np.array(mask) if isinstance(mask, np.ndarray) else mask, n, B)

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 import torch
 
-from .generator import Generator, activation
-from .measurements import check_observation, relative_residual, undetermined
-from .result import InversionResult, check_count, check_positive, demote_undetermined
+from lib.core.checks import check_count, check_positive
+from lib.core.generator import Generator, activation
+from lib.core.observation import check_observation, relative_residual, undetermined
+from lib.core.result import InversionResult, demote_undetermined
 
 OPTIMIZERS = ("gd", "momentum", "adam")
 #: host syncs: the loop tests "has every signal stopped?" only every this many steps (a signal
@@ -34,7 +35,7 @@ COMPACT_AT = 0.75
 
 @dataclass
 class GDResult(InversionResult):
-    """Result of a batched gradient-based inversion (:class:`lib.result.InversionResult`).
+    """Result of a batched gradient-based inversion (:class:`lib.core.result.InversionResult`).
 
     ``iterations`` counts the gradient steps each signal took; ``layers`` are the hidden layers
     of G(z_hat) (gradient descent estimates only z). Per signal ``status`` is 'converged'
@@ -59,7 +60,7 @@ class GDResult(InversionResult):
 
 def hidden_layers(G, z: torch.Tensor) -> list[torch.Tensor]:
     """The hidden layers [x_1, ..., x_L] of G(z), each flattened to (B, n_i): a dense
-    :class:`lib.generator.Generator` or a :class:`lib.conv.ConvGenerator`."""
+    :class:`lib.core.generator.Generator` or a :class:`lib.core.convnet.ConvGenerator`."""
     if isinstance(G, Generator):
         return G.forward(z).x
     return [x.reshape(x.shape[0], -1) for x in G.layers(z)[:-1]]
@@ -106,7 +107,7 @@ def _derivative(name: str, a: torch.Tensor, x: torch.Tensor, slope: float) -> to
 
 def _loss_and_grad(G, z, y, mask) -> tuple[torch.Tensor, torch.Tensor]:
     """f(z) = 1/2 ||M (G(z) - y)||^2 and its gradient for a latent already checked. A dense
-    :class:`lib.generator.Generator` is differentiated by hand (one pass forward, one back:
+    :class:`lib.core.generator.Generator` is differentiated by hand (one pass forward, one back:
     grad = J^T M r, the chain rule through each layer), which saves autograd's bookkeeping on
     these small networks; any other generator (convolutional) goes through autograd."""
     if not isinstance(G, Generator):
@@ -171,7 +172,8 @@ def gradient_descent(
             step).
         grad_tol: a signal stops once ||grad f||_2 <= grad_tol (P1 uses 1e-9, P2 1e-9).
         loss_tol: a signal also stops once f(z) <= loss_tol, a number or one per signal (B,)
-            (default 0: never; :func:`lib.conv.recover` sets it far below its success test).
+            (default 0: never; :func:`lib.methods.recovery.recover` sets it far below its success
+            test).
     A stopped signal is frozen; once fewer than :data:`COMPACT_AT` of them run, only the
     running ones are computed.
     """
@@ -252,7 +254,7 @@ def _descend(
     loss_tol=0.0,
 ) -> GDResult:
     """:func:`gradient_descent` on an observation already checked (y, mask as
-    :func:`lib.measurements.check_observation` returns them)."""
+    :func:`lib.core.observation.check_observation` returns them)."""
     steps, decay_every, grad_tol, decay = _check_options(
         steps, optimizer, momentum, decay, decay_every, betas, grad_tol
     )

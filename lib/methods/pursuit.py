@@ -9,7 +9,7 @@ in the iterations), their own step sizes (from the largest eigenvalue of their o
 matrix) and their own stopping test; a signal that has converged is frozen. Nothing hard-codes a
 device: everything runs where the generator's weights are.
 
-Every method returns a :class:`PursuitResult` (a :class:`lib.result.InversionResult`).
+Every method returns a :class:`PursuitResult` (a :class:`lib.core.result.InversionResult`).
 
 Speed without changing the answer (Latent-Pursuit's stages, ``polish=True``): the iterations
 test their stopping rule on the device and synchronise with the host only every
@@ -34,18 +34,17 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .generator import INVERTIBLE_OUTPUTS, Generator, activation, activation_inverse
-from .measurements import check_observation, undetermined
-from .result import (
-    InversionResult,
+from lib.core.checks import (
     check_count,
     check_per_layer,
     check_positive,
-    demote_undetermined,
     require_dense,
     require_hidden,
     require_output,
 )
+from lib.core.generator import INVERTIBLE_OUTPUTS, Generator, activation, activation_inverse
+from lib.core.observation import check_observation, undetermined
+from lib.core.result import InversionResult, demote_undetermined
 
 C_BP = 3.0 + math.sqrt(1.5)  # the constant of P1 Theorem 2 / Lemma 2 (Tropp 2006)
 #: host syncs: the iterations test "has every signal stopped?" only every this many iterations
@@ -58,7 +57,7 @@ POLISH_AT = (0, 50, 100, 200, 400)
 @dataclass
 class PursuitResult(InversionResult):
     """Result of one P1 inversion method on a batch of B signals
-    (:class:`lib.result.InversionResult`).
+    (:class:`lib.core.result.InversionResult`).
 
     ``layers`` are the method's own layer estimates [x_1, ..., x_L] (before debiasing; for the
     end-to-end Oracle, the layers of G(z_hat)). ``iterations`` (B,) is the total over all
@@ -423,7 +422,7 @@ def debias(
 
 
 def oracle(
-    G: Generator, y: torch.Tensor, supports: Sequence[torch.Tensor], *, mask=None
+    G: Generator, y: torch.Tensor, *, mask=None, supports: Sequence[torch.Tensor]
 ) -> PursuitResult:
     """The Oracle, P1 Algorithm 1: with the true supports known, z = argmin ||y - phi(prod W^S z)||.
 
@@ -439,7 +438,7 @@ def oracle(
 
 
 def layered_oracle(
-    G: Generator, y: torch.Tensor, supports: Sequence[torch.Tensor], *, mask=None
+    G: Generator, y: torch.Tensor, *, mask=None, supports: Sequence[torch.Tensor]
 ) -> PursuitResult:
     """The layer-wise Oracle, P1 Algorithm 6 (analysed by arXiv Theorem 3).
 
@@ -567,6 +566,7 @@ def layered_basis_pursuit(
     s: Sequence[int] | None = None,
     eps: float = 0.0,
     lam: Sequence[float] | float | None = None,
+    lams: Sequence[float] | None = None,
     mask=None,
     lipschitz: float = 1.0,
     support_tol: float | None = None,
@@ -588,6 +588,8 @@ def layered_basis_pursuit(
             estimated supports' sizes). eps: noise bound ||e||_2 <= eps (>= 0). lipschitz: l,
             the Lipschitz constant of phi^{-1} on the data (1 for identity).
         lam: override the schedule: one value per layer [lam_1..lam_L], or one value for all.
+        lams: instead, try each of these lam_L and keep per signal the run that fits the
+            observed pixels best (:func:`best_of_lams`, P1 Sec. 6.1's "best lambda").
         support_tol: support(x) = {j : |x_j| > support_tol * max|x|} (numerical zero; default
             relative to the dtype, :func:`default_support_tol`). tol: FISTA's stopping tolerance
             (:func:`default_tol`).
@@ -595,6 +597,11 @@ def layered_basis_pursuit(
     Solved by FISTA (:func:`fista`) per layer; with lam = 0, no mask and the last layer, the
     problem is plain least squares and is solved directly (minimum-norm solution).
     """
+    if lams is not None:
+        if lam is not None:
+            raise ValueError("lam, lams: give one of them")
+        kw = dict(s=s, eps=eps, lipschitz=lipschitz, support_tol=support_tol, max_iter=max_iter)
+        return best_of_lams(G, y, mask=mask, lams=lams, tol=tol, debias_z=debias_z, seed=seed, **kw)
     G = _check_G(G, "Layered Basis-Pursuit (P1 Alg. 2)")
     y, mask = check_observation(G, y, mask)
     kw = dict(lam=lam, lipschitz=lipschitz, support_tol=support_tol, max_iter=max_iter, tol=tol)
@@ -932,7 +939,7 @@ def _clean(x: torch.Tensor, support_tol: float) -> torch.Tensor:
 
 # ---------------------------------------------------------------- P1 Sec. 6.1 experiment
 def best_of_lams(
-    G: Generator, y: torch.Tensor, lams: Sequence[float], *, mask=None, **kwargs
+    G: Generator, y: torch.Tensor, *, mask=None, lams: Sequence[float], **kwargs
 ) -> PursuitResult:
     """Layered Basis-Pursuit for each lam_L in ``lams``; per signal keep the run whose debiased
     estimate fits the *observed* entries of y best (smallest ||M (G(z_hat) - y)||). P1 Sec. 6.1

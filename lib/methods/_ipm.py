@@ -6,7 +6,7 @@ Alg. 1 (P2) solves, for one layer x = ReLU(W z + b) + e and a threshold eps, the
                                            w_j^T z + b_j - x_j <= delta   otherwise  (off rows)
                                   delta >= 0,   and, for a hidden layer (nonneg): z >= 0
 
-(the cap delta <= eps is checked afterwards, see :class:`lib.lp.LayerLP`). All signals of an
+(the cap delta <= eps is checked afterwards, see :class:`lib.methods.lp.LayerLP`). All signals of an
 experiment share W; only x and the split into on and off rows differ. A simplex solver (HiGHS)
 solves them one after the other; here one primal-dual interior-point method (Mehrotra's
 predictor-corrector) runs on all of them together, so every iteration is a few batched matrix
@@ -19,7 +19,8 @@ active are solved as equations, which gives a vertex v and multipliers lam; v is
 satisfies every constraint (primal feasible) and lam >= 0 (dual feasible): complementary slackness
 holds by construction, so the two together are the LP's optimality conditions, verified directly
 and independently of how v was found. A signal whose check fails is reported as not certified and
-solved by the simplex instead (:meth:`lib.lp.LayerLP.solve_batch`); nothing unverified is returned.
+solved by the simplex instead (:meth:`lib.methods.lp.LayerLP.solve_batch`); nothing unverified is
+returned.
 """
 
 from __future__ import annotations
