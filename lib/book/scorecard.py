@@ -135,7 +135,7 @@ class Claims:
         ]
 
     def differences(self) -> list[str]:
-        """The difference sentence of each claim ('' for none), in the order of :meth:`table`."""
+        """The difference sentence of each claim ('' for none), in the order of ``table()``."""
         return [c.difference for c in self.claims]
 
     def report(self) -> list[str]:

@@ -9,15 +9,15 @@ identical dense blocks: one block per input position, each block the (C_out l) x
 all filter taps.
 
 :class:`ConvGenerator` is the convolutional generator of P3, G(z) = sigma(W_2 sigma(W_1 z))
-(P3 Eq. 2) with any depth and optional biases, batched over *networks*: each row of a batch may
+(P3 Eq. 2) with any depth and optional biases, batched over networks: each row of a batch may
 have its own weights (one random network per trial, evaluated with one grouped transposed
 convolution) or its own biases (one label per row of the trained conditional DCGAN of P3
 Sec. 4.3, :meth:`lib.mnist.models.P3Generator.conv_generator`, batch-norm folded in). It exposes the
 interface that :func:`lib.methods.gradient.gradient_descent` uses (``dims``, ``dtype``, ``device``,
 ``check_latent``, ``__call__``), so the book's single gradient loop runs on it, and exports a
 dense :class:`lib.core.generator.Generator` when its activations allow
-(:meth:`ConvGenerator.to_generator`). :func:`recover` is P3's recovery with the negation
-restart; its sweep runner is :func:`lib.book.experiments.recovery_sweep`.
+(:meth:`ConvGenerator.to_generator`). :func:`lib.methods.recovery.recover` is P3's recovery with
+the negation restart; its sweep runner is :func:`lib.book.experiments.recovery_sweep`.
 
 Masks (1 = observed pixel) are the sub-sampling matrices A of P3 Theorem 4: uniform random pixels
 at a sampling rate r, and top/bottom/left/right bands of the image (half masks at r = 0.5).
@@ -87,7 +87,7 @@ def conv_transpose_matrix(
         A coalesced sparse COO tensor W of shape (C_out prod(D_out), C_in prod(D_in)), in the
         weight's dtype and device, such that ``W @ z.reshape(-1)`` equals
         ``conv_transpose(z[None], weight, stride=stride, padding=padding).reshape(-1)`` for a
-        (C_in, *D_in) input z (channels-first flattening, as torch's ``reshape``).
+        ``(C_in, *D_in)`` input z (channels-first flattening, as torch's ``reshape``).
 
     Entry: output (j, o) receives f_{i,j}[a] z[i, q] whenever o = q s - p + a (per dimension).
     """
@@ -193,9 +193,11 @@ class ConvGenerator:
     (P3 Eq. 2, any depth, with biases), batched over networks.
 
     Args:
-        kernels: one weight per layer, torch's conv_transpose layout (C_in, C_out, *k), or with a
-            leading network axis (N, C_in, C_out, *k): row b of a batch then uses network b.
-        in_shape: shape of the latent feature map, (C_0, *D_0) (e.g. (2, 1, 1): a 2-dim latent).
+        kernels: one weight per layer, torch's conv_transpose layout ``(C_in, C_out, *k)``, or
+            with a leading network axis ``(N, C_in, C_out, *k)``: row b of a batch then uses
+            network b.
+        in_shape: shape of the latent feature map, ``(C_0, *D_0)`` (e.g. (2, 1, 1): a 2-dim
+            latent).
         stride, padding: per layer (int each, the same in every spatial dimension).
         hidden: activation after every layer but the last ('relu', 'leaky_relu', 'sigmoid',
             'tanh', 'identity'); output: activation after the last layer (P3 uses the same one
@@ -204,12 +206,13 @@ class ConvGenerator:
         slope: negative slope of LeakyReLU.
         biases: None (no biases, P3's theory), or one entry per layer, each None or a tensor
             added to the layer's transposed convolution before its activation: (C_out,) (one
-            bias per channel), (C_out, *D_out) (a full map, e.g. the label's bias in a
+            bias per channel), ``(C_out, *D_out)`` (a full map, e.g. the label's bias in a
             conditional generator, or batch-norm folded in), or either with a leading network
-            axis (N, C_out, *D_out) / (N, C_out, 1, ...) (one bias per network: e.g. one label
-            per row with shared kernels, see :meth:`lib.mnist.models.P3Generator.conv_generator`).
+            axis ``(N, C_out, *D_out)`` / ``(N, C_out, 1, ...)`` (one bias per network: e.g. one
+            label per row with shared kernels, see
+            :meth:`lib.mnist.models.P3Generator.conv_generator`).
 
-    The generator is *batched* when any kernel or bias has the network axis; each row of z then
+    The generator is batched when any kernel or bias has the network axis; each row of z then
     goes through its own network (shared tensors are shared by all rows). Latents z are rows
     (B, n_0) with n_0 = prod(in_shape), outputs rows (B, n_L) flattened channels-first, as
     :class:`lib.core.generator.Generator`.
@@ -274,7 +277,7 @@ class ConvGenerator:
 
     def _check_biases(self, biases) -> list[torch.Tensor | None]:
         """Each bias as a tensor of ndim d + 1 (shared) or d + 2 (per network) that broadcasts
-        to the layer's (C_out, *D_out), in the kernels' dtype and device."""
+        to the layer's ``(C_out, *D_out)``, in the kernels' dtype and device."""
         L = len(self.kernels)
         if biases is None:
             return [None] * L
@@ -312,7 +315,7 @@ class ConvGenerator:
 
     @property
     def out_shape(self) -> tuple[int, ...]:
-        """(C_L, *D_L): the output image shape."""
+        """``(C_L, *D_L)``: the output image shape."""
         return self.shapes[-1]
 
     @property
@@ -478,7 +481,7 @@ class ConvGenerator:
     def from_layers(
         cls, layers: Sequence[dict], in_shape: Sequence[int], meta: dict | None = None
     ) -> ConvGenerator:
-        """A generator from a list of layers, each a dict with ``weight`` ((C_in, C_out, *k),
+        """A generator from a list of layers, each a dict with ``weight`` (``(C_in, C_out, *k)``,
         or (N, ...)), ``bias`` (None or as in the class docstring), ``stride``, ``padding``,
         ``activation`` and (for LeakyReLU) ``slope`` -- the form of
         :meth:`lib.mnist.models.P3Generator.folded` (batch-norm already folded in). Every layer but

@@ -28,18 +28,19 @@ from typing import Any
 
 import torch
 
-#: Per-signal outcomes shared by every method.
-#: converged     the method's own stopping test was met (a local criterion: for non-convex
-#:               methods this is not proof of the right z)
-#: exact         a noiseless inversion whose answer reproduces the observation exactly
-#: within_noise  a noisy inversion whose residual is within the noise bound it was given
-#: budget        the iteration budget ran out before the stopping test was met
-#: diverged      the iterates or the loss became inf / NaN (e.g. a step size too large)
-#: dead          stuck where every unit of some layer is dead (G is locally constant: zero
-#:               gradient, but not a solution)
-#: not_unique    the data do not determine z (e.g. fewer active rows than unknowns, P2 Thm 3)
-#: infeasible    a solver proved that no z fits within the bound
-#: solver_failure  a numerical solver failed
+#: Per-signal outcomes shared by every method:
+#:
+#: - ``converged``: the method's own stopping test was met (a local criterion: for non-convex
+#:   methods this is not proof of the right z)
+#: - ``exact``: a noiseless inversion whose answer reproduces the observation exactly
+#: - ``within_noise``: a noisy inversion whose residual is within the noise bound it was given
+#: - ``budget``: the iteration budget ran out before the stopping test was met
+#: - ``diverged``: the iterates or the loss became inf / NaN (e.g. a step size too large)
+#: - ``dead``: stuck where every unit of some layer is dead (G is locally constant: zero
+#:   gradient, but not a solution)
+#: - ``not_unique``: the data do not determine z (e.g. fewer active rows than unknowns, P2 Thm 3)
+#: - ``infeasible``: a solver proved that no z fits within the bound
+#: - ``solver_failure``: a numerical solver failed
 STATUSES = (
     "converged",
     "exact",
@@ -51,6 +52,7 @@ STATUSES = (
     "infeasible",
     "solver_failure",
 )
+#: The statuses that count as a success (``InversionResult.ok``).
 SUCCESS = ("converged", "exact", "within_noise")
 
 

@@ -76,12 +76,14 @@ def support_certificate(G: Generator, z: torch.Tensor, mask=None) -> torch.Tenso
 class HybridResult(InversionResult):
     """:class:`lib.core.result.InversionResult` of :func:`hybrid`, plus per signal:
 
-    choice: where the returned z comes from: 'layered' (the layered estimate itself), 'polished'
-        (gradient descent started at it) or 'gd' (gradient descent from a random start, run
-        because the rule rejected the first two, and fitting the data better).
-    accepted: (B,) bool, the rule accepted the layered or polished estimate (no random start).
-    residual: (B,) relative residual of the returned z; certified: (B,) support certificate.
-    seconds_parts: wall time of the layered stage, the polish and the random-start GD.
+    - ``choice``: where the returned z comes from: 'layered' (the layered estimate itself),
+      'polished' (gradient descent started at it) or 'gd' (gradient descent from a random start,
+      run because the rule rejected the first two, and fitting the data better).
+    - ``accepted``: (B,) bool, the rule accepted the layered or polished estimate (no random
+      start).
+    - ``residual``: (B,) relative residual of the returned z; ``certified``: (B,) support
+      certificate.
+    - ``seconds_parts``: wall time of the layered stage, the polish and the random-start GD.
     """
 
     choice: list[str] = field(default_factory=list)
@@ -128,8 +130,8 @@ def hybrid(
         fit_tol: accept a polished estimate whose relative residual is at most this (on noisy
             data: about twice the relative noise level).
         lrs, steps, grad_tol: P1's gradient-descent rule
-        (:func:`lib.methods.gradient.gd_step_search`),
-            used for the polish (started at z_L) and for the random start.
+            (:func:`lib.methods.gradient.gd_step_search`), used for the polish (started at z_L)
+            and for the random start.
         max_iter, tol, rho, lam: Latent-Pursuit's iteration cap, tolerance, ADMM penalty and
             last-layer lambda (P1; on noisy data lam = 2 l eps, P1 Alg. 2's rule).
     ``iterations`` counts the gradient steps of both gradient runs (not the pursuit's). The

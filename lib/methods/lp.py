@@ -17,7 +17,7 @@ forms: P2's algorithms as printed (:func:`alg1_reference`, :func:`alg3_reference
 :func:`invert_reference`: one LP per grid point, short, slow) and the inversion the book runs
 (:class:`LayerwiseLP`, :func:`invert_lp`), whose speed machinery (dual forms, warm starts,
 basis reuse, the bracketing search, the batched interior point) lives in
-:mod:`lib.methods._lp_engine` and is tested to return the references' answers. Every whole-network
+``lib.methods._lp_engine`` and is tested to return the references' answers. Every whole-network
 result is an
 :class:`LPResult` (a :class:`lib.core.result.InversionResult`) with a status per signal.
 """
@@ -180,7 +180,7 @@ def alg1_reference(
     nonneg: bool = False,
     obs: np.ndarray | None = None,
 ) -> LayerSolve:
-    """P2 Algorithm 1 (l_inf LP) for one layer x = ReLU(W z + b) + e, as printed:
+    """P2 Algorithm 1 (l_inf LP) for one layer x = ReLU(W z + b) + e, as printed::
 
         eps <- eps0
         repeat: solve  min delta  s.t. |w_j z + b_j - x_j| <= delta  if x_j > eps,
@@ -216,7 +216,7 @@ def alg2_reference(
     nonneg: bool = False,
     obs: np.ndarray | None = None,
 ) -> LayerSolve:
-    """P2 Algorithm 2 (l_1 LP) for one layer x = ReLU(W z + b) + e, as printed:
+    """P2 Algorithm 2 (l_1 LP) for one layer x = ReLU(W z + b) + e, as printed::
 
         for t = 1, 2, ...:
             z_t, e_t <- argmin sum_j e_j  s.t.  |w_j z + b_j - x_j| <= e_j  if x_j > eps,
@@ -228,7 +228,7 @@ def alg2_reference(
     Reading: a grid point whose rows {j : x_j > eps} are those of the previous one poses the
     same LP, so z_t = z_{t-1} and the test would stop at once, at the first threshold, whatever
     the data; such grid points are skipped (the comparison is between distinct LPs). This is
-    the engine's rule with ``patience=1`` (:class:`lib.methods._lp_engine.LayerLP`). z >= 0 with
+    the engine's rule with ``patience=1`` (``lib.methods._lp_engine.LayerLP``). z >= 0 with
     ``nonneg``; unobserved rows (``obs`` False) constrain nothing.
     """
     k = W.shape[1]
@@ -496,7 +496,7 @@ class LayerwiseLP:
         backend: 'highs' (highspy, warm-started; signal by signal), 'cvxpy' (DPP Parameters,
             HiGHS) or 'ipm' ('linf' on ReLU nets: all signals' LPs of a layer solved together
             by a batched interior-point method on G's device with an exact vertex check, see
-            :meth:`LayerLP.solve_batch`; the fastest when inverting many signals).
+            ``LayerLP.solve_batch``; the fastest when inverting many signals).
         eps0, alpha, max_steps: the epsilon schedule eps_t = eps0 alpha^t (P2: alpha = 1.2).
         patience: stopping rule of Alg. 2 ('l1' only), see :class:`LayerLP` (1 = P2's rule).
         form: 'primal', 'dual' or None (each layer's default), see :class:`LayerLP`.

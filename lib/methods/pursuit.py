@@ -761,14 +761,18 @@ def linearized_admm(
     variant (Eq. 16-18).
 
     Middle layer (Eq. 9): min_{x >= 0} 1/2 ||x_{i+1}^S - W^S x - b^S||^2 + lam 1^T x subject to
-    W^{S^c} x + b^{S^c} <= 0, S = support(x_{i+1}). Linearized ADMM with a = W^{S^c} x + b^{S^c}:
+    W^{S^c} x + b^{S^c} <= 0, S = support(x_{i+1}). Linearized ADMM with a = W^{S^c} x + b^{S^c}::
+
       1. x <- ReLU[x - (W^S^T (W^S x + b^S - x^S) + rho W^{S^c T}(W^{S^c} x + b^{S^c} - a - u)
                        + lam) / (alpha + beta)]
       2. a <- -ReLU[u - (W^{S^c} x + b^{S^c})]
       3. u <- u + a - (W^{S^c} x + b^{S^c})
+
     with alpha + beta = lambda_max(W^S^T W^S + rho W^{S^c T} W^{S^c}) per signal (Eq. 12, equality).
-    First layer (gamma >= 0, Eq. 18): z is free and step 1 becomes
+    First layer (gamma >= 0, Eq. 18): z is free and step 1 becomes::
+
       z <- ((alpha + beta) z - W^S^T(...) - rho W^{S^c T}(...)) / (alpha + beta + gamma).
+
     Stops per signal when the relative change of x and the constraint violation
     ||max(W^{S^c} x + b^{S^c}, 0)|| / ||x_{i+1}|| are both <= tol.
 

@@ -31,7 +31,7 @@ class RecoveryResult(InversionResult):
     observed pixels, which for an injective network means z = z*), 'diverged' when the kept run
     became non-finite (z is then its last finite iterate), else 'budget'.
 
-    Extra attributes:
+    Attributes:
         loss: (B,) J(z) = 1/2 ||A (G(z) - y)||^2 at z.
         rel_residual: (B,) ||A (G(z) - y)|| / ||A y||.
         first_z: (B, n_0) end points of the first run (before any restart).

@@ -9,7 +9,7 @@ One call shape for all of them, the methods' own::
 matrices), ``y`` (B, n) or (n,) observations, ``mask`` True = observed ((n,) or (B, n)), the
 options the method's own keywords (its docstring). ``fn`` is the method itself, or, where one
 function serves several entries (P2's three LPs, gradient descent with Adam), that function with
-the entry's choice fixed (:func:`functools.partial`).
+the entry's choice fixed (``functools.partial``).
 
 ``Method.rule(G)`` (:mod:`lib.methods.rules`) is None where the method runs on G, else the reason,
 from the papers' own conditions; the benchmark (:mod:`lib.book.bench`) and the hybrid

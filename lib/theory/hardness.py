@@ -216,8 +216,10 @@ def preimage_milp(
     """Decide exactly whether some z with lo <= z <= hi has G(z) = x (a ReLU net, identity output).
 
     Mixed-integer formulation (big-M with interval bounds): for a hidden unit with pre-activation
-    a in [l, u] and output h = ReLU(a), introduce a binary d with
+    a in [l, u] and output h = ReLU(a), introduce a binary d with::
+
         h >= a,  h >= 0,  h <= a - l (1 - d),  h <= u d,
+
     which forces h = max(a, 0) exactly. With ``binary=True`` the latent is restricted to {lo, hi}
     (P2 Theorem 1's z in {+-1}^k). Solved by HiGHS (scipy.optimize.milp), feasibility only.
     """

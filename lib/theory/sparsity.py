@@ -462,7 +462,7 @@ class BatchCertificate:
             ('W_L[M,S_L]', 'W_i[S_i+1,S_i]', 'W_0[S_1]'), with 'cols' the column counts.
 
     ``len(cert)`` is B and ``cert[b]`` a plain-text summary of signal b, so the object can sit in
-    :attr:`lib.core.result.InversionResult.certificate`.
+    ``InversionResult.certificate``.
     """
 
     dims: list[int]
