@@ -123,7 +123,8 @@ def thm2_network(cnf: CNF) -> Generator:
     """P2 Theorem 2 (proof in App. B.1): a 4-layer ReLU net G: R^k -> R^2 with
     G(z) = [0, k] solvable iff the formula is satisfiable.
 
-    Layers (all hidden activations ReLU, linear output), with v = clip(z, -1, 1):
+    Layers (all hidden activations ReLU, linear output), with v = clip(z, -1, 1)::
+
       1. a = ReLU([z + 1; z - 1])                    (2k units)
       2. p = ReLU(v), q = ReLU(-v), where v = a_+ - a_- - 1 = clip(z, -1, 1)   (2k units)
       3. u_i = ReLU(c_i^T (p - q) - 2) for the m clauses, u_{m+1} = ReLU(sum p),
