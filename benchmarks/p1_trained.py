@@ -133,8 +133,8 @@ def main() -> None:
         momentum=0.9,
         decay=0.5,
         decay_every=max(1, a.gd_steps // 5),
-        steps=a.gd_steps,
-        grad_tol=1e-9,
+        max_iter=a.gd_steps,
+        tol=1e-9,
         seed=2022,
     )
     res["gd_momentum"] = summary(z, gd.z, time.perf_counter() - t0)

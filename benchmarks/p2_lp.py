@@ -106,7 +106,7 @@ def main(argv=None) -> None:
     )
     B = args.signals
     t0 = time.perf_counter()
-    r = gradient_descent(G, y[:B], lr=1.0, steps=1000, grad_tol=1e-9, seed=args.seed + 3)
+    r = gradient_descent(G, y[:B], lr=1.0, max_iter=1000, tol=1e-9, seed=args.seed + 3)
     per = (time.perf_counter() - t0) / B
     err = float(relative_error(z[:B], r.z).median())
     lo, hi = PAPER["gd"]

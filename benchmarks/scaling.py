@@ -109,7 +109,7 @@ def run_gd(n1: int, B: int, steps: int = GD_STEPS) -> dict:
     G = p1_net(n1)
     y = G(G.sample_latent(B, seed=1))
     t0 = time.perf_counter()
-    gradient_descent(G, y, lr=0.1, steps=steps, grad_tol=0.0, seed=2)
+    gradient_descent(G, y, lr=0.1, max_iter=steps, tol=0.0, seed=2)
     secs = time.perf_counter() - t0
     per_step = 6 * sum(G.dims[i] * G.dims[i + 1] for i in range(len(G.dims) - 1))
     return _point(secs, B, float(steps), float(steps * per_step), None)

@@ -361,7 +361,7 @@ z = G.sample_latent(cfg["signals"], seed=seed + 1)
 y = G(z)
 steps = cfg["gd_steps"]
 rule = gd_step_search(
-    G, y, lrs=P1_STEP_SIZES, steps=steps, grad_tol=1e-9, seed=seed + 2
+    G, y, lrs=P1_STEP_SIZES, max_iter=steps, tol=1e-9, seed=seed + 2
 )
 
 # %% tags=["hide-input"]
@@ -370,7 +370,7 @@ z0 = torch.randn(
 ).to(G.device)
 alone = {
     lr: gradient_descent(
-        G, y, z0=z0, lr=lr, steps=cfg["gd_steps"], grad_tol=1e-9
+        G, y, z0=z0, lr=lr, max_iter=cfg["gd_steps"], tol=1e-9
     ).converged
     for lr in P1_STEP_SIZES
 }

@@ -131,7 +131,7 @@ all_masks = torch.cat(
 )
 y3 = y.float().repeat(len(masks), 1)
 steps = cfg["gd_steps"]
-gd_kw = dict(steps=steps, decay=cfg["gd_decay"], decay_every=max(1, steps // 5), grad_tol=1e-9)
+gd_kw = dict(max_iter=steps, decay=cfg["gd_decay"], decay_every=max(1, steps // 5), tol=1e-9)
 gd = gradient_descent(
     G32,
     y3,
@@ -464,10 +464,10 @@ gd_long, t_gd = timed(
         optimizer="momentum",
         lr=cfg["gd_lr"],
         momentum=cfg["gd_momentum"],
-        steps=long_steps,
+        max_iter=long_steps,
         decay=cfg["gd_decay"],
         decay_every=long_steps // 5,
-        grad_tol=0.0,  # all of P1's 10,000 steps
+        tol=0.0,  # all of P1's 10,000 steps
     )
 )
 lp_paper, t_lp_paper = timed(lambda: latent_pursuit(G, y_hard, rho=cfg["rho"], polish=False))

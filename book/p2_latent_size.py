@@ -110,7 +110,7 @@ for act in acts:
             r = LayerwiseLP(G, m, eps0=1e-10, backend="ipm" if fast else "highs").invert(y[:R_lp])
             record(m, ok(r.z))
             lp_vs_eq += list(zip(ok(r.z).tolist(), eq_ok[:R_lp].tolist(), strict=True))
-        g = gradient_descent(G, y, lr=S["gd_lr"], steps=S["gd_steps"], grad_tol=S["gd_tol"],
+        g = gradient_descent(G, y, lr=S["gd_lr"], max_iter=S["gd_steps"], tol=S["gd_tol"],
                              seed=S["seed"] + k)
         record("gd", ok(g.z))
 
@@ -246,15 +246,15 @@ for k in S["gd_alt_k"]:
     def succ(zz, z=z):
         return int((relative_error(z, zz) <= S["success"]).sum()), len(z)
 
-    base = gradient_descent(G, y, lr=1.0, steps=S["gd_steps"], grad_tol=S["gd_tol"],
+    base = gradient_descent(G, y, lr=1.0, max_iter=S["gd_steps"], tol=S["gd_tol"],
                             seed=S["seed"] + k)
-    long = gradient_descent(G, y, lr=1.0, steps=S["gd_alt_steps"], grad_tol=S["gd_tol"],
+    long = gradient_descent(G, y, lr=1.0, max_iter=S["gd_alt_steps"], tol=S["gd_tol"],
                             seed=S["seed"] + k)
-    small = gradient_descent(G, y, lr=0.5, steps=S["gd_alt_steps"], grad_tol=S["gd_tol"],
+    small = gradient_descent(G, y, lr=0.5, max_iter=S["gd_alt_steps"], tol=S["gd_tol"],
                              seed=S["seed"] + k)
     best_z, best_loss = None, None
     for rs in range(3):
-        g = gradient_descent(G, y, lr=1.0, steps=S["gd_steps"], grad_tol=S["gd_tol"],
+        g = gradient_descent(G, y, lr=1.0, max_iter=S["gd_steps"], tol=S["gd_tol"],
                              seed=S["seed"] + 77 * (rs + 1) + k)
         loss = latent_loss(G, g.z, y)
         if best_z is None:

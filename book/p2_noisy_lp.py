@@ -183,7 +183,7 @@ for nt in noises:
             if m == "l1" and nt == "gaussian":
                 l1_ratio += (d.sum(1) / e[:B].abs().sum(1)).tolist()
         g = gradient_descent(
-            G, y, lr=S["gd_lr"], steps=S["gd_steps"], grad_tol=S["gd_tol"], seed=S["seed"] + li
+            G, y, lr=S["gd_lr"], max_iter=S["gd_steps"], tol=S["gd_tol"], seed=S["seed"] + li
         )
         err["gd", nt][li] = relative_error(z, g.z).numpy()
 failures = {m: sum(c for st, c in statuses[m].items() if st in FAILURES) for m in methods}

@@ -111,7 +111,7 @@ for k in ks:
     ts, es, ns = [], [], []
     for s in range(R):
         t0 = time.perf_counter()
-        g = gradient_descent(G, y[s : s + 1], lr=1.0, steps=1000, grad_tol=1e-9, seed=s)
+        g = gradient_descent(G, y[s : s + 1], lr=1.0, max_iter=1000, tol=1e-9, seed=s)
         ts.append(time.perf_counter() - t0)
         es.append(float(relative_error(z[s : s + 1], g.z)[0]))
         ns.append(int(g.steps[0]))

@@ -314,15 +314,15 @@ def invert_all(G, inverters, y, z_true):
         for m in inverters
     }
     g = gradient_descent(
-        G, y, lr=S["gd_lr"], steps=S["gd_steps"], grad_tol=S["gd_tol"], seed=S["seed"] + 1
+        G, y, lr=S["gd_lr"], max_iter=S["gd_steps"], tol=S["gd_tol"], seed=S["seed"] + 1
     )
     a = gradient_descent(
         G,
         y,
         lr=S["adam_lr"],
-        steps=S["adam_steps"],
+        max_iter=S["adam_steps"],
         optimizer="adam",
-        grad_tol=S["gd_tol"],
+        tol=S["gd_tol"],
         seed=S["seed"] + 1,
     )
     out["gd"], out["adam"] = relative_error(z_true, g.z).cpu(), relative_error(z_true, a.z).cpu()
@@ -462,7 +462,7 @@ for name, G in NETS.items():
         y3 = add_noise(x3, "gaussian", sd, seed=seed)
         r_lp = INV[name]["linf"].invert(y3)
         z_gd = gradient_descent(
-            G, y3, lr=S["gd_lr"], steps=S["gd_steps"], grad_tol=S["gd_tol"], seed=S["seed"] + 302
+            G, y3, lr=S["gd_lr"], max_iter=S["gd_steps"], tol=S["gd_tol"], seed=S["seed"] + 302
         ).z
         f[reading] = {"y": y3, "lp": r_lp, "x_lp": G(r_lp.z.nan_to_num()), "x_gd": G(z_gd)}
     f["x_l1"] = G(INV[name]["l1"].invert(f["variance 0.3"]["y"]).z.nan_to_num())
@@ -556,7 +556,7 @@ for name, G in NETS.items():
             d["y"][s].cpu().numpy(),
             eps0=S["eps0"] * S["alpha"] ** t0,
             alpha=S["alpha"],
-            max_steps=2,
+            max_iter=2,
             nonneg=True,
         )
         same.append(ref.z is not None and t0 + ref.steps == int(r.steps[s, out]))
@@ -634,15 +634,15 @@ for name, G in NETS.items():
     linf = INV[name]["linf"]
     for mname, mask in masks.items():
         mask = mask.to(G.device)
-        r = projected_gd(G, xp, mask=mask, inverter=linf, steps=S["pgd_steps"])
+        r = projected_gd(G, xp, mask=mask, inverter=linf, max_iter=S["pgd_steps"])
         direct = linf.invert(xp, mask=mask)
         g = gradient_descent(
             G,
             xp,
             mask=mask,
             lr=S["gd_lr"],
-            steps=S["gd_steps"],
-            grad_tol=S["gd_tol"],
+            max_iter=S["gd_steps"],
+            tol=S["gd_tol"],
             seed=S["seed"] + 402,
         )
         a = gradient_descent(
@@ -650,9 +650,9 @@ for name, G in NETS.items():
             xp,
             mask=mask,
             lr=S["adam_lr"],
-            steps=S["adam_steps"],
+            max_iter=S["adam_steps"],
             optimizer="adam",
-            grad_tol=S["gd_tol"],
+            tol=S["gd_tol"],
             seed=S["seed"] + 402,
         )
         pgd[name, mname] = {
@@ -664,7 +664,7 @@ for name, G in NETS.items():
         }
     # with every pixel observed, PGD's first projection is the plain LP inversion
     every = torch.ones(784, dtype=torch.bool, device=G.device)
-    e_pgd = relative_error(xp, projected_gd(G, xp, mask=every, inverter=linf, steps=1).x)
+    e_pgd = relative_error(xp, projected_gd(G, xp, mask=every, inverter=linf, max_iter=1).x)
     e_lp = relative_error(xp, G(linf.invert(xp).z.nan_to_num()))
     full_ok[name] = bool(((e_pgd <= S["pgd_success"]) == (e_lp <= S["pgd_success"])).all())
 
@@ -767,7 +767,7 @@ for m, inv in one_by_one.items():
 inverters["linf"].invert(yt[:1])
 secs["linf, batch of 50"] = inverters["linf"].invert(yt[:50]).seconds / 50
 t0 = time.perf_counter()
-gradient_descent(G, yt[:1], lr=S["gd_lr"], steps=S["gd_steps"], grad_tol=S["gd_tol"], seed=1)
+gradient_descent(G, yt[:1], lr=S["gd_lr"], max_iter=S["gd_steps"], tol=S["gd_tol"], seed=1)
 secs["gd"] = time.perf_counter() - t0
 PAPER_S = {"linf": "0.5", "l1": "1.1", "relax": "0.6", "gd": "72"}
 show_table(

@@ -72,7 +72,7 @@ from lib.theory import landscapes
 
 S = settings("p3_partial_recovery")
 T, rates, seed = S["trials"], S["rates"], S["seed"]
-rec = dict(optimizer=S["optimizer"], lr=S["lr"], steps=S["steps"])
+rec = dict(optimizer=S["optimizer"], lr=S["lr"], max_iter=S["steps"])
 print(f"{T} random networks (each with its own latent z* ~ N(0, I)) per point")
 print(f"{S['optimizer']}, learning rate {S['lr']}, {S['steps']} steps")
 print(f"recovered when ||z - z*|| / ||z*|| < {S['success_tol']:g}")

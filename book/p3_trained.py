@@ -65,7 +65,7 @@ from lib.theory import landscapes
 S = settings("p3_trained")
 T, seed = S["trials"], S["seed"]
 DTYPE = getattr(torch, S["dtype"])
-rec = dict(optimizer=S["optimizer"], lr=S["lr"], steps=S["steps"], stop_tol=S["stop_tol"])
+rec = dict(optimizer=S["optimizer"], lr=S["lr"], max_iter=S["steps"], stop_fit_tol=S["stop_fit_tol"])
 
 
 # %% [markdown]
@@ -115,9 +115,9 @@ print(f"folded vs the torch module (float64, 20 digits): max |diff| < 1e-12: {fo
 # (`lib.core.observation.make_masks`). A trial counts as **recovered** when the relative latent error
 # $\|\hat z - z^\star\| / \|z^\star\|$ is below $10^{-3}$, as in {ref}`p3-partial-recovery`.
 # Every mask and trial runs in one batch. Where P3 runs all 500 iterations, a trial here stops
-# once its data fit $J$ is below $10^{-12}$ of $\frac12\|Ay\|^2$ (a relative residual of
-# $10^{-6}$, ten thousand times below the data-fit test of {prf:ref}`p3-alg-recovery`): only
-# trials that have already converged stop early, which saves their steps (`stop_tol` of
+# once its relative residual $\|A(G(z) - y)\| / \|Ay\|$ is below $10^{-6}$ (a hundred times
+# below the data-fit test of {prf:ref}`p3-alg-recovery`): only trials that have already
+# converged stop early, which saves their steps (`stop_fit_tol` of
 # `lib.methods.recovery.recover`).
 
 # %%
@@ -145,7 +145,7 @@ err = ((res.z - z_all).norm(dim=1) / z_all.norm(dim=1)).cpu().reshape(K, T)
 with torch.no_grad():
     img_err = ((G_all(res.z) - x_all).norm(dim=1) / x_all.norm(dim=1)).cpu().reshape(K, T)
 ok = err < S["success_tol"]
-fits = (res.rel_residual.cpu() <= 1e-4).reshape(K, T)  # status 'converged': observations fitted
+fits = (res.rel_residual.cpu() <= 1e-4).reshape(K, T)  # status 'fitted': observations fitted
 rescued = (res.rescued.cpu().reshape(K, T) & ok).sum(1)
 m_obs = masks.sum(1).reshape(K, T)[:, 0].cpu()
 
@@ -186,7 +186,7 @@ plotting.show_table(
 # The columns: the mask and its number of observed pixels (of 1024); the trials recovered
 # ($\|\hat z - z^\star\| < 10^{-3} \|z^\star\|$) with the 95 % Wilson interval of the rate;
 # the trials whose end point fits the observed pixels (relative residual below $10^{-4}$,
-# the result's status `converged`); the recoveries that needed the negation restart; the median
+# the result's status `fitted`); the recoveries that needed the negation restart; the median
 # relative error of the completed image $G(\hat z)$ against $G(z^\star)$, all pixels.
 
 # %% [markdown]
@@ -407,7 +407,7 @@ idx = probe.to(DEVICE)
 Gp = G_all.select(idx)
 yp, mp = (x_all * masks)[idx], masks[idx]
 longer = recovery.recover(
-    Gp, yp, mask=mp, z0=res.z[idx], optimizer="adam", lr=S["lr"], steps=S["probe_steps"]
+    Gp, yp, mask=mp, z0=res.z[idx], optimizer="adam", lr=S["lr"], max_iter=S["probe_steps"]
 )
 starts = [
     recovery.recover(Gp, yp, mask=mp, seed=seed + 200 + s, **rec) for s in range(S["probe_starts"])

@@ -41,12 +41,12 @@ NETS = _nets()
 OPTIONS = {
     "layered_bp": dict(max_iter=50),
     "latent_pursuit": dict(max_iter=50),
-    "pgd": dict(steps=2),
-    "gd": dict(steps=20, lrs=(0.1,)),
-    "adam": dict(steps=20),
-    "gd_restarts": dict(steps=20, lrs=(0.1,), restarts=2),
-    "p3_recover": dict(steps=20),
-    "hybrid": dict(steps=20, max_iter=50),
+    "pgd": dict(max_iter=2),
+    "gd": dict(max_iter=20, lrs=(0.1,)),
+    "adam": dict(max_iter=20),
+    "gd_restarts": dict(max_iter=20, lrs=(0.1,), restarts=2),
+    "p3_recover": dict(max_iter=20),
+    "hybrid": dict(max_iter=20, pursuit_max_iter=50),
 }
 
 

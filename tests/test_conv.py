@@ -124,8 +124,8 @@ def test_to_generator_and_gradient_descent_agree():
     assert torch.allclose(Gd(z), G(z), atol=1e-14)
     assert Gd.dims == G.dims
     y = G(z)
-    r1 = gradient_descent(G, y, optimizer="adam", lr=0.05, steps=50, seed=1)
-    r2 = gradient_descent(Gd, y, optimizer="adam", lr=0.05, steps=50, seed=1)
+    r1 = gradient_descent(G, y, optimizer="adam", lr=0.05, max_iter=50, seed=1)
+    r2 = gradient_descent(Gd, y, optimizer="adam", lr=0.05, max_iter=50, seed=1)
     assert torch.allclose(r1.z, r2.z, atol=1e-10)
     with pytest.raises(ValueError, match="hidden"):
         conv.ConvGenerator.random(
@@ -176,13 +176,13 @@ def test_recover_exact_and_negation_restart():
     )
     z = G.sample_latent(8, seed=10)
     y = G(z)
-    res = recovery.recover(G, y, lr=0.05, steps=1500, seed=11)
+    res = recovery.recover(G, y, lr=0.05, max_iter=1500, seed=11)
     err = ((res.z - z).norm(dim=1) / z.norm(dim=1)).max().item()
     assert err < 1e-4
     # starting exactly at -z*: if GD stalls there, the negation restart starts again from z*
-    res2 = recovery.recover(G, y, z0=-z, lr=0.05, steps=1500)
+    res2 = recovery.recover(G, y, z0=-z, lr=0.05, max_iter=1500)
     assert ((res2.z - z).norm(dim=1) / z.norm(dim=1)).max().item() < 1e-4
-    res3 = recovery.recover(G, y, z0=-z, lr=0.05, steps=1500, negation_restart=False)
+    res3 = recovery.recover(G, y, z0=-z, lr=0.05, max_iter=1500, negation_restart=False)
     assert (res3.restarted == 0).all()
     assert (res2.loss <= res3.loss + 1e-12).all()
 
@@ -269,7 +269,7 @@ def test_recovery_sweep_shapes_and_masks():
     )
     z = G.sample_latent(3, seed=14)
     sw = experiments.recovery_sweep(
-        G, z, kinds=["random", "top"], rates=(0.05, 1.0), seed=15, steps=400, lr=0.1
+        G, z, kinds=["random", "top"], rates=(0.05, 1.0), seed=15, max_iter=400, lr=0.1
     )
     assert sw.success.shape == (3, 2, 2) and sw.prob.shape == (2, 2)
     # the full output (r = 1) of an expansive network is always recovered
@@ -388,24 +388,24 @@ def test_recovery_result_is_an_inversion_result():
     )
     z = G.sample_latent(6, seed=10)
     mask = measurements.make_masks("random", G.out_shape, 0.5, B=6, seed=1)
-    res = recovery.recover(G, G(z) * mask, mask=mask, lr=0.05, steps=1500, seed=11)
+    res = recovery.recover(G, G(z) * mask, mask=mask, lr=0.05, max_iter=1500, seed=11)
     assert isinstance(res, InversionResult) and res.method.startswith("P3 recovery")
     assert len(res.status) == 6 and res.iterations.dtype == torch.long
     assert [x.shape for x in res.layers] == [(6, G.dims[1])]
-    # status: converged exactly where the relative residual is below sqrt(loss_tol) = 1e-4
-    conv_ = torch.tensor([s == "converged" for s in res.status])
+    # status: fitted exactly where the relative residual is below fit_tol = 1e-4
+    conv_ = torch.tensor([s == "fitted" for s in res.status])
     assert torch.equal(conv_, (res.rel_residual <= 1e-4).cpu())
     assert torch.equal(res.ok, conv_)
     err = (res.z - z).norm(dim=1) / z.norm(dim=1)
     assert (err[conv_] < 1e-3).all()
     # a tiny budget ends in 'budget', with the steps of both runs counted
-    short = recovery.recover(G, G(z) * mask, mask=mask, lr=0.05, steps=3, seed=11)
+    short = recovery.recover(G, G(z) * mask, mask=mask, lr=0.05, max_iter=3, seed=11)
     assert set(short.status) == {"budget"} and (short.iterations == 6).all()
 
 
 def test_recover_reports_divergence():
     """Plain gradient descent with an absurd step size: the loss becomes inf; both runs
-    diverge and the signal says so (not 'budget', not 'converged')."""
+    diverge and the signal says so (not 'budget', not 'fitted')."""
     G = conv.ConvGenerator.random(
         [2, 8, 1],
         in_size=(1, 1),
@@ -416,7 +416,7 @@ def test_recover_reports_divergence():
         output="identity",
     )
     z = G.sample_latent(2, seed=1)
-    res = recovery.recover(G, G(z), optimizer="gd", lr=1e200, steps=20, seed=2)
+    res = recovery.recover(G, G(z), optimizer="gd", lr=1e200, max_iter=20, seed=2)
     assert res.status == ["diverged", "diverged"]
     assert torch.isfinite(res.z).all()
 
@@ -426,9 +426,9 @@ def test_recover_reports_divergence():
     [
         (dict(lr=-0.1), "lr="),
         (dict(lr=float("nan")), "lr="),
-        (dict(steps=-1), "steps="),
-        (dict(steps=2.5), "steps="),
-        (dict(loss_tol=0.0), "loss_tol="),
+        (dict(max_iter=-1), "max_iter="),
+        (dict(max_iter=2.5), "max_iter="),
+        (dict(fit_tol=0.0), "fit_tol="),
         (dict(mask=torch.ones(5, dtype=torch.bool)), "mask"),
         (dict(mask=torch.full((9,), 0.5)), "mask"),
         (dict(y_inf=True), "y contains inf"),
@@ -453,8 +453,8 @@ def test_recover_ignores_hidden_entries_of_y():
     mask = measurements.make_masks("top", G.out_shape, 0.5, B=3, seed=0)
     y = G(z)
     y_garbage = torch.where(mask, y, torch.full_like(y, 123.0))
-    a = recovery.recover(G, y * mask, mask=mask, steps=200, seed=5)
-    b = recovery.recover(G, y_garbage, mask=mask, steps=200, seed=5)
+    a = recovery.recover(G, y * mask, mask=mask, max_iter=200, seed=5)
+    b = recovery.recover(G, y_garbage, mask=mask, max_iter=200, seed=5)
     assert torch.equal(a.z, b.z) and a.status == b.status
 
 

@@ -23,16 +23,16 @@ def test_hybrid_succeeds_where_each_parent_fails():
     z = G.sample_latent(16, seed=102)
     y = G(z)
     lp = snr_db(z, latent_pursuit(G, y, max_iter=300, tol=1e-8).z) >= 60
-    gd = snr_db(z, gd_step_search(G, y, lrs=(0.1,), steps=300, seed=1).z) >= 60
-    h = hybrid(G, y, lrs=(0.1,), steps=300, max_iter=300, seed=1)
+    gd = snr_db(z, gd_step_search(G, y, lrs=(0.1,), max_iter=300, seed=1).z) >= 60
+    h = hybrid(G, y, lrs=(0.1,), max_iter=300, pursuit_max_iter=300, seed=1)
     ok = snr_db(z, h.z) >= 60
     assert not lp.any() and not gd.all()
     assert ok.sum() > gd.sum()
     assert (ok & ~lp & ~gd).sum() >= 3
     # the status reflects the data fit; a success fits y
-    assert all(s in ("within_noise", "budget") for s in h.status)
+    assert all(s in ("fitted", "budget") for s in h.status)
     assert bool((h.residual[ok] < 1e-3).all())
-    assert all(s == "within_noise" for s, r in zip(h.status, h.residual, strict=True) if r <= 1e-6)
+    assert all(s == "fitted" for s, r in zip(h.status, h.residual, strict=True) if r <= 1e-6)
     assert set(h.choice) <= {"layered", "polished", "gd"}
 
 
@@ -40,7 +40,7 @@ def test_hybrid_keeps_an_exact_layered_answer():
     # 2 n_0 < n_1 < n: Latent-Pursuit is exact and certified; the rule accepts it, no random start
     G = Generator.random([6, 20, 40], seed=3, std="fan_in", output="tanh")
     z = G.sample_latent(8, seed=4)
-    h = hybrid(G, G(z), steps=200, max_iter=300)
+    h = hybrid(G, G(z), max_iter=200, pursuit_max_iter=300)
     ok = snr_db(z, h.z) >= 60
     assert bool(ok[h.certified].all()) and h.certified.sum() >= 6
     assert bool(h.accepted[h.certified].all())

@@ -46,10 +46,13 @@ METHODS = {
     "invert_lp relax": (relu_net, lambda G, y, **kw: lp.invert_lp(G, y, algorithm="relax", **kw)),
     "gradient_descent": (
         tanh_net,
-        lambda G, y, **kw: gradient.gradient_descent(G, y, steps=3, **kw),
+        lambda G, y, **kw: gradient.gradient_descent(G, y, max_iter=3, **kw),
     ),
-    "gd_step_search": (tanh_net, lambda G, y, **kw: gradient.gd_step_search(G, y, steps=3, **kw)),
-    "recover": (relu_net, lambda G, y, **kw: recovery.recover(G, y, steps=3, **kw)),
+    "gd_step_search": (
+        tanh_net,
+        lambda G, y, **kw: gradient.gd_step_search(G, y, max_iter=3, **kw),
+    ),
+    "recover": (relu_net, lambda G, y, **kw: recovery.recover(G, y, max_iter=3, **kw)),
 }
 
 
@@ -151,8 +154,8 @@ def test_latent_pursuit_parameters(kw, match):
     [
         (dict(lr=-1.0), r"\blr\b"),
         (dict(lr=float("nan")), r"\blr\b"),
-        (dict(steps=-1), r"\bsteps\b"),
-        (dict(grad_tol=-1.0), r"grad_tol"),
+        (dict(max_iter=-1), r"\bmax_iter\b"),
+        (dict(tol=-1.0), r"\btol\b"),
         (dict(optimizer="sgd"), r"optimizer"),
         (dict(momentum=1.5, optimizer="momentum"), r"momentum"),
     ],
@@ -177,7 +180,7 @@ def test_step_search_parameters(kw, match):
     [
         (dict(eps0=0.0), r"eps0"),
         (dict(alpha=1.0), r"alpha"),
-        (dict(max_steps=0), r"max_steps"),
+        (dict(max_iter=0), r"max_iter"),
         (dict(patience=0), r"patience"),
     ],
 )
@@ -194,7 +197,9 @@ def test_lp_methods_name_the_activation_they_need():
         lp.invert_lp(G, _y(G), algorithm="linf")
 
 
-@pytest.mark.parametrize("kw, match", [(dict(lr=0.0), r"\blr\b"), (dict(steps=-2), r"\bsteps\b")])
+@pytest.mark.parametrize(
+    "kw, match", [(dict(lr=0.0), r"\blr\b"), (dict(max_iter=-2), r"\bmax_iter\b")]
+)
 def test_recover_parameters(kw, match):
     G = relu_net()
     with pytest.raises(ValueError, match=match):

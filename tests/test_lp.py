@@ -396,7 +396,7 @@ def test_failures_are_reported_not_silent():
     z = G.sample_latent(2, seed=1)
     gen = torch.Generator().manual_seed(0)
     y = G(z) + 0.05 * torch.rand(2, 40, generator=gen, dtype=torch.float64)
-    res = lp.invert_lp(G, y, algorithm="linf", eps0=1e-9, max_steps=3)
+    res = lp.invert_lp(G, y, algorithm="linf", eps0=1e-9, max_iter=3)
     assert res.status == ["budget"] * 2
     assert all(s.startswith("layer 1: max_steps") for s in res.failure)
     assert torch.isnan(res.z).all() and not res.ok.any()
@@ -507,8 +507,8 @@ def test_patience_reaches_the_l1_layers():
         (dict(eps0=float("nan")), "eps0"),
         (dict(alpha=1.0), "alpha"),
         (dict(alpha=0.5), "alpha"),
-        (dict(max_steps=0), "max_steps"),
-        (dict(max_steps=2.5), "max_steps"),
+        (dict(max_iter=0), "max_iter"),
+        (dict(max_iter=2.5), "max_iter"),
         (dict(patience=0), "patience"),
         (dict(patience=3), "patience"),  # linf: patience is a rule of Alg. 2 only
         (dict(backend="gurobi"), "backend"),
@@ -613,11 +613,11 @@ def test_projected_gd_with_the_lp_projection_inpaints_a_realizable_image():
     x = G(z)
     mask = torch.rand(200, generator=torch.Generator().manual_seed(1)) > 0.2
     y = torch.where(mask, x, torch.full_like(x, 7.0))  # hidden entries: garbage
-    r = lp.projected_gd(G, y, mask=mask, steps=30)
+    r = lp.projected_gd(G, y, mask=mask, max_iter=30)
     err = relative_error(x, r.x)
     assert err.max() < 1e-4 and r.method == "pgd_linf"  # linear convergence: ~3e-6 here
     assert set(r.status) <= {"converged", "budget"} and (r.iterations >= 1).all()
-    full = lp.projected_gd(G, x, steps=30)  # no mask: every pixel observed
+    full = lp.projected_gd(G, x, max_iter=30)  # no mask: every pixel observed
     assert relative_error(x, full.x).max() < 1e-8
     with pytest.raises(ValueError, match="eta"):
         lp.projected_gd(G, y, mask=mask, eta=0)

@@ -225,17 +225,19 @@ def options(m: str, p: Problem) -> dict:
         backend = "ipm" if m == "linf" and p.dense.hidden == "relu" else "highs"
         return dict(backend=backend, alpha=c["lp_alpha"], eps0=c["lp_eps0"])
     if m == "gd":
-        return dict(lrs=lrs, steps=c["gd_steps"], seed=seed)
+        return dict(lrs=lrs, max_iter=c["gd_steps"], seed=seed)
     if m == "adam":
-        return dict(lr=p.gen["adam_lr"], steps=c["gd_steps"], seed=seed)
+        return dict(lr=p.gen["adam_lr"], max_iter=c["gd_steps"], seed=seed)
     if m == "gd_restarts":
         return dict(
-            lrs=lrs, steps=c["gd_steps"], restarts=c["restarts"], fit_tol=fit_tol, seed=seed
+            lrs=lrs, max_iter=c["gd_steps"], restarts=c["restarts"], fit_tol=fit_tol, seed=seed
         )
     if m == "hybrid":
         lam = lam_l() if p.dense.hidden == "relu" and p.dense.output != "relu" else 0.0
-        return dict(pursuit, fit_tol=fit_tol, lrs=lrs, steps=c["gd_steps"], rho=c["lp_rho"],
-                    lam=lam, seed=seed)  # fmt: skip
+        return dict(
+            pursuit_max_iter=c["max_iter"], pursuit_tol=c["tol"], fit_tol=fit_tol, lrs=lrs,
+            max_iter=c["gd_steps"], rho=c["lp_rho"], lam=lam, seed=seed,
+        )  # fmt: skip
     return {}
 
 

@@ -33,6 +33,9 @@ import torch
 #: - ``converged``: the method's own stopping test was met (a local criterion: for non-convex
 #:   methods this is not proof of the right z)
 #: - ``exact``: a noiseless inversion whose answer reproduces the observation exactly
+#: - ``fitted``: the estimate fits the observed entries within the method's ``fit_tol`` (relative
+#:   residual ||M (G(z) - y)|| / ||M y||): evidence, for a non-convex method not proof, of the
+#:   right z
 #: - ``within_noise``: a noisy inversion whose residual is within the noise bound it was given
 #: - ``budget``: the iteration budget ran out before the stopping test was met
 #: - ``diverged``: the iterates or the loss became inf / NaN (e.g. a step size too large)
@@ -44,6 +47,7 @@ import torch
 STATUSES = (
     "converged",
     "exact",
+    "fitted",
     "within_noise",
     "budget",
     "diverged",
@@ -53,7 +57,7 @@ STATUSES = (
     "solver_failure",
 )
 #: The statuses that count as a success (``InversionResult.ok``).
-SUCCESS = ("converged", "exact", "within_noise")
+SUCCESS = ("converged", "exact", "fitted", "within_noise")
 
 
 @dataclass

@@ -234,7 +234,7 @@ class BatchLinfLP:
             dlam = torch.addcmul(g, d, Gdv)
             return dz, dd, ds, dlam
 
-        def max_steps(ds, dlam):
+        def max_iter(ds, dlam):
             """Longest steps (at most 1) keeping s >= 0 and lam >= 0; rows not present have
             ds = dlam = 0 and never limit them."""
             # the step to the nearest bound is 1 / max_i(-dx_i / x_i) (rows with dx_i < 0);
@@ -245,12 +245,12 @@ class BatchLinfLP:
 
         sl = s * lam * mask
         dz, dd, ds, dlam = direction(sl)
-        ap, ad = max_steps(ds, dlam)
+        ap, ad = max_iter(ds, dlam)
         s_aff = torch.addcmul(s, ap[:, None], ds)
         mu_aff = s_aff.mul_(torch.addcmul(lam, ad[:, None], dlam)).sum(1) / cnt
         sigma = (mu_aff / mu).clamp(0, 1) ** 3
         dz, dd, ds, dlam = direction(torch.addcmul(sl, ds, dlam).sub_((sigma * mu)[:, None] * mask))
-        ap, ad = max_steps(ds, dlam)
+        ap, ad = max_iter(ds, dlam)
         ap, ad = torch.where(stuck, 0.0, 0.99 * ap), torch.where(stuck, 0.0, 0.99 * ad)
         return dz, dd, ds, dlam, ap, ad, stuck
 

@@ -39,7 +39,8 @@ class GDResult(InversionResult):
 
     ``iterations`` counts the gradient steps each signal took; ``layers`` are the hidden layers
     of G(z_hat) (gradient descent estimates only z). Per signal ``status`` is 'converged'
-    (||grad f|| <= grad_tol or f <= loss_tol, and a live network), 'budget' (steps ran out),
+    (||grad f|| <= ``tol`` and a live network), 'fitted' (stopped early because the relative
+    residual reached ``stop_fit_tol``), 'budget' (``max_iter`` steps ran out),
     'diverged' (the loss or z became inf/NaN: z is the last finite iterate) or 'dead' (a hidden
     layer of G(z_hat) has no active unit: G is locally constant, the gradient vanishes, yet z is
     not determined).
@@ -66,19 +67,25 @@ def hidden_layers(G, z: torch.Tensor) -> list[torch.Tensor]:
     return [x.reshape(x.shape[0], -1) for x in G.layers(z)[:-1]]
 
 
-def _status(G, z, stopped, diverged, mask) -> tuple[list[torch.Tensor], list[str]]:
-    """Per-signal status of a gradient run (see :class:`GDResult`) and the layers of G(z); a
-    signal observing fewer entries than n_0 is 'not_unique' instead of 'converged'."""
+def _status(G, z, stopped, diverged, mask, fitted=None) -> tuple[list[torch.Tensor], list[str]]:
+    """Per-signal status of a gradient run (see :class:`GDResult`) and the layers of G(z):
+    'converged' where ``stopped``, 'fitted' where the stop was the data fit (``fitted``); a
+    signal observing fewer entries than n_0 is 'not_unique' instead."""
     with torch.no_grad():
         layers = hidden_layers(G, z)
     dead = torch.zeros(z.shape[0], dtype=torch.bool, device=z.device)
     if G.hidden == "relu":
         for x in layers:
             dead |= ~(x > 0).any(dim=1)
-    conv = stopped
+    if fitted is None:
+        fitted = torch.zeros_like(stopped)
     words = []
-    for d, dd, c in zip(diverged.tolist(), dead.tolist(), conv.tolist(), strict=True):
-        words.append("diverged" if d else "dead" if dd else "converged" if c else "budget")
+    for d, dd, c, f in zip(
+        diverged.tolist(), dead.tolist(), stopped.tolist(), fitted.tolist(), strict=True
+    ):
+        words.append(
+            "diverged" if d else "dead" if dd else "fitted" if f else "converged" if c else "budget"
+        )
     return layers, demote_undetermined(words, undetermined(G, mask, z.shape[0]))
 
 
@@ -150,14 +157,14 @@ def gradient_descent(
     z0: torch.Tensor | None = None,
     seed: int = 0,
     lr: float | torch.Tensor = 1.0,
-    steps: int = 1000,
+    max_iter: int = 1000,
     optimizer: str = "gd",
     momentum: float = 0.9,
     decay: float = 1.0,
     decay_every: int = 1000,
     betas: tuple[float, float] = (0.9, 0.999),
-    grad_tol: float = 1e-9,
-    loss_tol: float | torch.Tensor = 0.0,
+    tol: float = 1e-9,
+    stop_fit_tol: float = 0.0,
 ) -> GDResult:
     """Minimise f(z) = 1/2 ||M (G(z) - y)||^2 over z, batched over the rows of y.
 
@@ -165,19 +172,20 @@ def gradient_descent(
         G: the generator; y: (B, n) observations; mask: 1 = observed pixel, (n,) or (B, n).
         z0: initial latents (B, n_0); default z0 ~ N(0, I) drawn from ``seed``.
         lr: step size, a number or a (B,) tensor of per-signal step sizes.
-        steps: iteration budget.
+        max_iter: the budget, in gradient steps per signal.
         optimizer: 'gd' (z -= lr g), 'momentum' (heavy ball, v = momentum v + g; z -= lr v; P1's
             trained-net baseline) or 'adam' (P3 Sec. 4.3).
         decay, decay_every: multiply lr by ``decay`` every ``decay_every`` steps (P1's decaying
             step).
-        grad_tol: a signal stops once ||grad f||_2 <= grad_tol (P1 uses 1e-9, P2 1e-9).
-        loss_tol: a signal also stops once f(z) <= loss_tol, a number or one per signal (B,)
-            (default 0: never; :func:`lib.methods.recovery.recover` sets it far below its success
-            test).
+        tol: a signal stops once ||grad f||_2 <= tol (P1 uses 1e-9, P2 1e-9).
+        stop_fit_tol: a signal also stops once its relative residual
+            ||M (G(z) - y)|| / ||M y|| is at most this (default 0: never;
+            :func:`lib.methods.recovery.recover` sets it far below its success test).
     A stopped signal is frozen; once fewer than :data:`COMPACT_AT` of them run, only the
     running ones are computed.
     """
     y, mask = check_observation(G, y, mask)
+    stop_fit_tol = check_positive("stop_fit_tol", stop_fit_tol, allow_zero=True)
     return _descend(
         G,
         y,
@@ -185,30 +193,37 @@ def gradient_descent(
         z0,
         seed,
         lr,
-        steps,
+        max_iter,
         optimizer,
         momentum,
         decay,
         decay_every,
         betas,
-        grad_tol,
-        loss_tol,
+        tol,
+        _fit_loss(y, mask, stop_fit_tol),
     )
 
 
-def _check_options(steps, optimizer, momentum, decay, decay_every, betas, grad_tol):
+def _fit_loss(y: torch.Tensor, mask, fit_tol: float) -> torch.Tensor:
+    """(B,) the loss f = 1/2 ||M (G(z) - y)||^2 at which the relative residual
+    ||M (G(z) - y)|| / ||M y|| equals ``fit_tol``: 1/2 fit_tol^2 ||M y||^2."""
+    My = y if mask is None else y * mask.to(y.dtype)
+    return 0.5 * fit_tol**2 * (My * My).sum(1)
+
+
+def _check_options(max_iter, optimizer, momentum, decay, decay_every, betas, tol):
     """The options of :func:`gradient_descent`, checked (ValueError naming the argument)."""
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer={optimizer!r}: choose one of {OPTIMIZERS}")
-    steps = check_count("steps", steps)
+    max_iter = check_count("max_iter", max_iter)
     decay_every = check_count("decay_every", decay_every, minimum=1)
-    grad_tol = check_positive("grad_tol", grad_tol, allow_zero=True)
+    tol = check_positive("tol", tol, allow_zero=True)
     decay = check_positive("decay", decay)
     if not 0 <= momentum < 1:
         raise ValueError(f"momentum={momentum!r}: expected a number in [0, 1)")
     if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
         raise ValueError(f"betas={betas!r}: expected two numbers in [0, 1)")
-    return steps, decay_every, grad_tol, decay
+    return max_iter, decay_every, tol, decay
 
 
 def _per_signal(name: str, v, G, B: int, *, allow_zero: bool) -> torch.Tensor:
@@ -244,19 +259,20 @@ def _descend(
     z0,
     seed,
     lr,
-    steps,
+    max_iter,
     optimizer,
     momentum,
     decay,
     decay_every,
     betas,
-    grad_tol,
+    tol,
     loss_tol=0.0,
 ) -> GDResult:
     """:func:`gradient_descent` on an observation already checked (y, mask as
-    :func:`lib.core.observation.check_observation` returns them)."""
-    steps, decay_every, grad_tol, decay = _check_options(
-        steps, optimizer, momentum, decay, decay_every, betas, grad_tol
+    :func:`lib.core.observation.check_observation` returns them); ``loss_tol``: the early stop
+    as a loss, a number or one per signal (:func:`_fit_loss`)."""
+    max_iter, decay_every, tol, decay = _check_options(
+        max_iter, optimizer, momentum, decay, decay_every, betas, tol
     )
     B = y.shape[0]
     z = _start(G, B, z0, seed)
@@ -284,8 +300,8 @@ def _descend(
     loss, g = grad_of(z)
     gnorm = torch.linalg.vector_norm(g, dim=1)
     rows = None  # the signals still computed (None: all); updated every SYNC_EVERY steps
-    for t in range(1, steps + 1):
-        active &= (gnorm > grad_tol) & (loss > loss_tol_b)
+    for t in range(1, max_iter + 1):
+        active &= (gnorm > tol) & (loss > loss_tol_b)
         if t % SYNC_EVERY == 1:
             n_active = int(active.sum())
             if n_active == 0:
@@ -319,8 +335,9 @@ def _descend(
         g = torch.where(keep, g, g_new)
         n_steps += active.long()
         gnorm = torch.linalg.vector_norm(g, dim=1)
-    stopped = (gnorm <= grad_tol) | (loss <= loss_tol_b)
-    layers, status = _status(G, z.detach(), stopped, diverged, mask)
+    converged = gnorm <= tol
+    stopped = converged | (loss <= loss_tol_b)
+    layers, status = _status(G, z.detach(), stopped, diverged, mask, fitted=stopped & ~converged)
     return GDResult(
         z.detach(),
         layers,
@@ -349,17 +366,17 @@ def gd_step_search(
     G: Generator,
     y: torch.Tensor,
     *,
-    lrs: tuple[float, ...] = P1_STEP_SIZES,
-    steps: int = 10_000,
-    grad_tol: float = 1e-9,
     mask: torch.Tensor | None = None,
+    lrs: tuple[float, ...] = P1_STEP_SIZES,
+    max_iter: int = 10_000,
+    tol: float = 1e-9,
     seed: int = 0,
     z0: torch.Tensor | None = None,
     optimizer: str = "gd",
     **kwargs,
 ) -> StepSearchResult:
     """P1 Sec. 6.1's gradient-descent rule: per signal, the *smallest* step size of ``lrs`` whose
-    run of ``steps`` steps reaches ||grad f|| < ``grad_tol``.
+    run of ``max_iter`` steps reaches ||grad f|| <= ``tol``.
 
     The step sizes are tried in increasing order, each only on the signals that no smaller step
     size brought to the tolerance (the same start for every try: ``z0``, or z0 ~ N(0, I) from
@@ -370,10 +387,10 @@ def gd_step_search(
     keyword arguments go to :func:`gradient_descent`.
     """
     y, mask = check_observation(G, y, mask)
-    return _step_search(G, y, mask, lrs, steps, grad_tol, seed, z0, optimizer, **kwargs)
+    return _step_search(G, y, mask, lrs, max_iter, tol, seed, z0, optimizer, **kwargs)
 
 
-def _step_search(G, y, mask, lrs, steps, grad_tol, seed, z0, optimizer="gd", **kwargs):
+def _step_search(G, y, mask, lrs, max_iter, tol, seed, z0, optimizer="gd", **kwargs):
     """:func:`gd_step_search` on an observation already checked."""
     if not lrs:
         raise ValueError("lrs: give at least one step size")
@@ -391,7 +408,7 @@ def _step_search(G, y, mask, lrs, steps, grad_tol, seed, z0, optimizer="gd", **k
         m = mask if mask is None or mask.ndim == 1 else mask[idx]
         # a batched ConvGenerator holds one network per row: take the same rows of it
         Gt = G.select(idx) if getattr(G, "batched", False) else G
-        r = _descend(Gt, y[idx], m, z0[idx], seed, lr, steps, optimizer, grad_tol=grad_tol, **opts)
+        r = _descend(Gt, y[idx], m, z0[idx], seed, lr, max_iter, optimizer, tol=tol, **opts)
         r_div = torch.tensor([w == "diverged" for w in r.status], dtype=torch.bool)
         if best is None:
             best = r
@@ -434,10 +451,10 @@ def gd_restarts(
     *,
     mask: torch.Tensor | None = None,
     lrs: tuple[float, ...] = P1_STEP_SIZES,
-    steps: int = 10_000,
+    max_iter: int = 10_000,
     restarts: int = 1,
     fit_tol: float = 1e-6,
-    grad_tol: float = 1e-9,
+    tol: float = 1e-9,
     seed: int = 0,
 ) -> StepSearchResult:
     """GD with P1's step rule (:func:`gd_step_search`) from ``restarts`` random starts and, after
@@ -472,7 +489,7 @@ def gd_restarts(
                 best.loss[b], best.grad_norm[b] = r.loss[j], r.grad_norm[j]
                 best.converged[b], best.lr[b] = r.converged[j], r.lr[j]
 
-    run = dict(steps=steps, grad_tol=grad_tol)
+    run = dict(max_iter=max_iter, tol=tol)
     for k in range(restarts):
         if len(todo) == 0:
             break

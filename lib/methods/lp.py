@@ -176,7 +176,7 @@ def alg1_reference(
     *,
     eps0: float = 1e-10,
     alpha: float = 1.2,
-    max_steps: int = 400,
+    max_iter: int = 400,
     nonneg: bool = False,
     obs: np.ndarray | None = None,
 ) -> LayerSolve:
@@ -193,7 +193,7 @@ def alg1_reference(
     """
     k = W.shape[1]
     obs = np.ones(len(x), bool) if obs is None else np.asarray(obs, bool)
-    for t in range(max_steps + 1):
+    for t in range(max_iter + 1):
         eps = eps0 * alpha**t
         on = (x > eps) & obs
         A = np.vstack([np.c_[W[obs], -np.ones(obs.sum())], np.c_[-W[on], -np.ones(on.sum())]])
@@ -202,7 +202,7 @@ def alg1_reference(
         r = _linprog(np.r_[np.zeros(k), 1.0], A, rhs, bounds)
         if r.status == 0:
             return LayerSolve(r.x[:k], "optimal", eps, float(r.x[k]), t, t + 1, -1)
-    return LayerSolve(None, "max_steps", eps, np.nan, max_steps, max_steps + 1, -1)
+    return LayerSolve(None, "max_steps", eps, np.nan, max_iter, max_iter + 1, -1)
 
 
 def alg2_reference(
@@ -212,7 +212,7 @@ def alg2_reference(
     *,
     eps0: float = 1e-10,
     alpha: float = 1.2,
-    max_steps: int = 400,
+    max_iter: int = 400,
     nonneg: bool = False,
     obs: np.ndarray | None = None,
 ) -> LayerSolve:
@@ -236,7 +236,7 @@ def alg2_reference(
     m = int(obs.sum())
     Wo, bo, xo = W[obs], b[obs], x[obs]
     prev, on_prev, solves = None, None, 0
-    for t in range(max_steps + 1):
+    for t in range(max_iter + 1):
         eps = eps0 * alpha**t
         on = xo > eps
         if on_prev is not None and np.array_equal(on, on_prev):
@@ -257,7 +257,7 @@ def alg2_reference(
             return LayerSolve(prev[0], "optimal", prev[2], prev[3], prev[4], solves, -1)
         prev = (z, res, eps, float(r.x[k:].sum()), t)
     if prev is None:
-        return LayerSolve(None, "max_steps", eps, np.nan, max_steps, solves, -1)
+        return LayerSolve(None, "max_steps", eps, np.nan, max_iter, solves, -1)
     return LayerSolve(prev[0], "optimal", prev[2], prev[3], prev[4], solves, -1)
 
 
@@ -268,7 +268,7 @@ def alg3_reference(
     *,
     eps0: float = 1e-10,
     alpha: float = 1.2,
-    max_steps: int = 400,
+    max_iter: int = 400,
     nonneg: bool = False,
     obs: np.ndarray | None = None,
 ) -> LayerSolve:
@@ -286,7 +286,7 @@ def alg3_reference(
     c = -(W[obs].T @ np.maximum(x[obs], 0.0))
     bounds = [(0 if nonneg else None, None)] * k
     prev = None
-    for t in range(max_steps + 1):
+    for t in range(max_iter + 1):
         eps = eps0 * alpha**t
         r = _linprog(c, W[obs], x[obs] + eps - b[obs], bounds)
         if r.status != 0:
@@ -297,7 +297,7 @@ def alg3_reference(
         if prev is not None and t >= 2 and res >= prev[1]:
             return LayerSolve(prev[0], "optimal", prev[2], -float(c @ prev[0]), t - 1, t + 1, -1)
         prev = (r.x, res, eps)
-    return LayerSolve(None, "max_steps", eps, np.nan, max_steps, max_steps + 1, -1)
+    return LayerSolve(None, "max_steps", eps, np.nan, max_iter, max_iter + 1, -1)
 
 
 def invert_reference(
@@ -354,7 +354,7 @@ class LPResult(InversionResult):
     ``status`` per signal (:data:`lib.core.result.STATUSES`), decided in this order:
 
     * 'infeasible' / 'budget' / 'solver_failure': some layer's LP was infeasible, ran past
-      ``max_steps`` thresholds, or the solver failed (z is NaN; ``failure`` says which layer);
+      ``max_iter`` thresholds, or the solver failed (z is NaN; ``failure`` says which layer);
     * 'not_unique': every LP was solved but at some layer the active constraints have rank
       < k: the rows W_S (observed rows with x_j > eps, P2's condition, Lemma 1 / Thm 3) and, for
       a hidden layer, the bounds x_i >= 0 the solution sits on (``rank_active``). The layer's
@@ -473,12 +473,12 @@ def _fit(Ws, bs, slope, z, Y, obs) -> np.ndarray:
     return r / (1 + np.abs(np.where(obs, Y, 0.0)).max(1))
 
 
-def _check_schedule(eps0, alpha, max_steps) -> tuple[float, float, int]:
+def _check_schedule(eps0, alpha, max_iter) -> tuple[float, float, int]:
     eps0 = check_positive("eps0", eps0)
     alpha = check_positive("alpha", alpha)
     if not alpha > 1:
         raise ValueError(f"alpha={alpha!r}: the threshold's growth factor must be > 1 (P2: 1.2)")
-    return eps0, alpha, check_count("max_steps", max_steps, minimum=1)
+    return eps0, alpha, check_count("max_iter", max_iter, minimum=1)
 
 
 class LayerwiseLP:
@@ -497,7 +497,8 @@ class LayerwiseLP:
             HiGHS) or 'ipm' ('linf' on ReLU nets: all signals' LPs of a layer solved together
             by a batched interior-point method on G's device with an exact vertex check, see
             ``LayerLP.solve_batch``; the fastest when inverting many signals).
-        eps0, alpha, max_steps: the epsilon schedule eps_t = eps0 alpha^t (P2: alpha = 1.2).
+        eps0, alpha, max_iter: the epsilon schedule eps_t = eps0 alpha^t (P2: alpha = 1.2),
+            at most ``max_iter`` increases of eps per layer.
         patience: stopping rule of Alg. 2 ('l1' only), see :class:`LayerLP` (1 = P2's rule).
         form: 'primal', 'dual' or None (each layer's default), see :class:`LayerLP`.
     """
@@ -510,7 +511,7 @@ class LayerwiseLP:
         backend: str = "highs",
         eps0: float = 1e-10,
         alpha: float = 1.2,
-        max_steps: int = 400,
+        max_iter: int = 400,
         patience: int = 1,
         form: str | None = None,
     ) -> None:
@@ -531,7 +532,7 @@ class LayerwiseLP:
             raise ValueError(f"form={form!r}: 'primal', 'dual' or None")
         if form == "dual" and backend != "highs":
             raise ValueError(f"form='dual' needs backend='highs', got backend={backend!r}")
-        self.eps0, self.alpha, self.max_steps = _check_schedule(eps0, alpha, max_steps)
+        self.eps0, self.alpha, self.max_iter = _check_schedule(eps0, alpha, max_iter)
         self.G, self.method, self.backend = G, method, backend
         self.patience = patience
         self.layers = [
@@ -568,7 +569,7 @@ class LayerwiseLP:
         cnt = {k: np.zeros((B, L1), int) for k in ("steps", "solves", "iterations")}
         xs = [np.full((B, d), np.nan) for d in G.dims[:-1]]  # z, x_1, ..., x_L
         failure = [""] * B
-        kw = dict(eps0=self.eps0, alpha=self.alpha, max_steps=self.max_steps)
+        kw = dict(eps0=self.eps0, alpha=self.alpha, max_iter=self.max_iter)
 
         def record(s: int, i: int, r: LayerSolve) -> bool:
             out["eps"][s, i], out["objective"][s, i] = r.eps, r.objective
@@ -665,7 +666,7 @@ def invert_lp(
     backend: str = "highs",
     eps0: float = 1e-10,
     alpha: float = 1.2,
-    max_steps: int = 400,
+    max_iter: int = 400,
     patience: int = 1,
 ) -> LPResult:
     """One call: build :class:`LayerwiseLP` for G and invert y layer by layer with P2's
@@ -680,7 +681,7 @@ def invert_lp(
         backend=backend,
         eps0=eps0,
         alpha=alpha,
-        max_steps=max_steps,
+        max_iter=max_iter,
         patience=patience,
     )
     return inv.invert(y, mask)
@@ -692,7 +693,7 @@ def invert_layerwise(
     y: torch.Tensor,
     *,
     mask: torch.Tensor | np.ndarray | None = None,
-    tol: float = 1e-9,
+    support_tol: float = 1e-9,
 ) -> LPResult:
     """Exact layer-wise inversion of a realizable network by linear equations (P2 Thm 3, Eq. 5).
 
@@ -714,14 +715,14 @@ def invert_layerwise(
     Args:
         G: ReLU-at-every-layer or LeakyReLU-at-every-layer generator; y: (B, n) = G(z).
         mask: observed output pixels, bool (n,) or (B, n); only the output layer is masked.
-        tol: support threshold for ReLU layers, relative to ||x||_inf of the layer (an
+        support_tol: support threshold for ReLU layers, relative to ||x||_inf of the layer (an
             estimated layer carries rounding errors ~1e-15 where the true layer is 0).
     """
     G = as_matrices(G)
     _check_generator(G, "equations", "invert_layerwise")
-    tol = check_positive("tol", tol, allow_zero=True)
+    support_tol = check_positive("support_tol", support_tol, allow_zero=True)
     y, mask = check_observation(G, y, mask)
-    return _equations(G, y, mask, tol)
+    return _equations(G, y, mask, support_tol)
 
 
 def _equations(G: Generator, y: torch.Tensor, mask, tol: float = 1e-9) -> LPResult:
@@ -806,7 +807,7 @@ def projected_gd(
     mask: torch.Tensor | None = None,
     inverter: LayerwiseLP | None = None,
     eta: float = 1.0,
-    steps: int = 10,
+    max_iter: int = 10,
     tol: float = 1e-6,
 ) -> PGDResult:
     """Recover x = G(z) from the observed pixels y = A x (+ noise), A the selection of the
@@ -825,14 +826,15 @@ def projected_gd(
         (None: every pixel observed); inverter: a :class:`LayerwiseLP` of G
         (default: ``LayerwiseLP(G, "linf", backend="ipm")``, on a LeakyReLU net
         ``backend="highs"``); eta: step size > 0;
-        steps: PGD iterations; tol: stop once no image changes by more than tol (l_inf).
+        max_iter: the budget, in PGD iterations; tol: stop once no image changes by more than tol
+        (l_inf).
     """
     G = require_dense(as_matrices(G), "projected_gd")
     y, mask = check_observation(G, y, mask)
     if mask is None:
         mask = torch.ones(G.dims[-1], dtype=torch.bool, device=y.device)
     eta = check_positive("eta", eta)
-    steps = check_count("steps", steps, minimum=1)
+    max_iter = check_count("max_iter", max_iter, minimum=1)
     tol = check_positive("tol", tol, allow_zero=True)
     if inverter is None:  # the batched interior point inverts ReLU nets; HiGHS the others
         inverter = LayerwiseLP(G, "linf", backend="ipm" if G.hidden == "relu" else "highs")
@@ -847,7 +849,7 @@ def projected_gd(
     active = torch.ones(B, dtype=torch.bool, device=G.device)
     lp_status = ["solver_failure"] * B
     t0 = time.perf_counter()
-    for _ in range(steps):
+    for _ in range(max_iter):
         idx = active.nonzero()[:, 0]
         if len(idx) == 0:
             break

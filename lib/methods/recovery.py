@@ -5,6 +5,7 @@ dense or convolutional generator; its sweep runner is
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import torch
@@ -14,10 +15,9 @@ from lib.core.convnet import ConvGenerator
 from lib.core.generator import (
     Generator,
 )
-from lib.core.metrics import wilson_interval  # noqa: F401  (re-exported: chapters import it from here)
 from lib.core.observation import check_observation, undetermined
 from lib.core.result import InversionResult, demote_undetermined
-from lib.methods.gradient import _descend
+from lib.methods.gradient import _descend, _fit_loss
 
 
 @dataclass
@@ -26,8 +26,8 @@ class RecoveryResult(InversionResult):
     :class:`lib.core.result.InversionResult`.
 
     ``iterations`` counts the gradient steps of both runs per signal; ``layers`` are the hidden
-    layers of G(z_hat). Per signal ``status`` is 'converged' when the relative residual
-    ||A (G(z) - y)|| / ||A y|| is at most sqrt(``loss_tol``) (see :func:`recover`: it fits the
+    layers of G(z_hat). Per signal ``status`` is 'fitted' when the relative residual
+    ||A (G(z) - y)|| / ||A y|| is at most ``fit_tol`` (see :func:`recover`: it fits the
     observed pixels, which for an injective network means z = z*), 'diverged' when the kept run
     became non-finite (z is then its last finite iterate), else 'budget'.
 
@@ -37,7 +37,7 @@ class RecoveryResult(InversionResult):
         first_z: (B, n_0) end points of the first run (before any restart).
         first_loss: (B,) J after the first run.
         restarted: (B,) bool, the row was restarted from -z_1 (its first run ended with a relative
-            residual above sqrt(``loss_tol``)).
+            residual above ``fit_tol``).
         rescued: (B,) bool, the restart brought the residual below that threshold where the
             first run had not.
     """
@@ -70,70 +70,66 @@ def recover(
     mask: torch.Tensor | None = None,
     optimizer: str = "adam",
     lr: float = 0.05,
-    steps: int = 1000,
+    max_iter: int = 1000,
     seed: int = 0,
     z0: torch.Tensor | None = None,
     negation_restart: bool = True,
-    loss_tol: float = 1e-8,
-    grad_tol: float = 1e-10,
-    stop_tol: float = 0.0,
+    fit_tol: float = 1e-4,
+    tol: float = 1e-10,
+    stop_fit_tol: float = 0.0,
 ) -> RecoveryResult:
     """Recover z from y = A G(z*) by gradient descent on J(z) = 1/2 ||A (G(z) - y)||^2 (P3 Eq. 3),
     batched over rows (and over networks when G is a batched :class:`ConvGenerator`).
 
     P3 Thm. 1 guarantees a descent direction everywhere except near z* and near -rho z*: gradient
     descent can stall only there. The negation restart (the authors' code, and Hand & Voroninski's
-    algorithm) handles the second case: a row whose first run ends with
-    J > ``loss_tol`` * 1/2 ||A y||^2 (relative residual above sqrt(``loss_tol``)) is run again
-    from the negation of its end point, and the better end point (lower J) is kept.
+    algorithm) handles the second case: a row whose first run ends with a relative residual
+    ||A (G(z) - y)|| / ||A y|| above ``fit_tol`` is run again from the negation of its end point,
+    and the better end point (lower J) is kept.
 
     Args:
         G: a :class:`ConvGenerator` (e.g. the trained P3 generator,
             :meth:`lib.mnist.models.P3Generator.conv_generator`) or a dense Generator.
         y: (B, n) or (n,) observations (entries outside the mask are ignored).
         mask: True = observed pixel, (n,) or (B, n) (:func:`lib.core.observation.check_mask`).
-        optimizer, lr, steps, grad_tol: of :func:`lib.methods.gradient.gradient_descent` (P3 Sec.
-        4.3:
-            'adam', lr 0.1, ~500 steps), for each of the two runs.
+        optimizer, lr, max_iter, tol: of :func:`lib.methods.gradient.gradient_descent` (P3 Sec.
+            4.3: 'adam', lr 0.1, ~500 steps), for each of the two runs.
         seed: seeds z0 ~ N(0, I) when ``z0`` is None.
-        loss_tol: the success threshold on J relative to 1/2 ||A y||^2 (see above).
-        stop_tol: a row stops early once J <= ``stop_tol`` * 1/2 ||A y||^2; 0 (the default)
-            runs every row for all ``steps``, as P3 does. 1e-12 (a relative residual of 1e-6,
-            far below the success threshold) saves the steps of rows that have converged.
+        fit_tol: the success threshold on the relative residual (see above): a row ends
+            'fitted' at or below it.
+        stop_fit_tol: a row stops early once its relative residual is at most this; 0 (the
+            default) runs every row for all ``max_iter`` steps, as P3 does. 1e-6 (far below the
+            success threshold) saves the steps of rows that have converged.
 
     Runs :func:`lib.methods.gradient.gradient_descent` (on the observation checked here) for both
     passes.
     """
-    import time
-
     t0 = time.perf_counter()
     lr = check_positive("lr", lr)
-    steps = check_count("steps", steps)
-    loss_tol = check_positive("loss_tol", loss_tol)
-    grad_tol = check_positive("grad_tol", grad_tol, allow_zero=True)
+    max_iter = check_count("max_iter", max_iter)
+    fit_tol = check_positive("fit_tol", fit_tol)
+    tol = check_positive("tol", tol, allow_zero=True)
     y, mask = check_observation(G, y, mask)
     if mask is not None:
         y = y * mask.to(y.dtype)  # hidden entries play no part (they may hold anything finite)
-    stop_tol = check_positive("stop_tol", stop_tol, allow_zero=True)
-    half_y2 = 0.5 * (y * y).sum(1)
-    kw = dict(lr=lr, steps=steps, optimizer=optimizer, grad_tol=grad_tol, momentum=0.9)
+    stop_fit_tol = check_positive("stop_fit_tol", stop_fit_tol, allow_zero=True)
+    stop_loss = _fit_loss(y, None, stop_fit_tol)
+    kw = dict(lr=lr, max_iter=max_iter, optimizer=optimizer, tol=tol, momentum=0.9)
     kw |= dict(decay=1.0, decay_every=1000, betas=(0.9, 0.999))
-    res = _descend(G, y, mask, z0, seed, loss_tol=stop_tol * half_y2, **kw)
+    res = _descend(G, y, mask, z0, seed, loss_tol=stop_loss, **kw)
     z, loss = res.z.clone(), res.loss.clone()
     first = res.loss.clone()
     iters = res.steps.detach().cpu().clone()
     diverged = torch.tensor([s == "diverged" for s in res.status], dtype=torch.bool)
     restarted = torch.zeros_like(first, dtype=torch.bool)
-    thresh = loss_tol * half_y2.to(first.device)
+    thresh = _fit_loss(y, None, fit_tol).to(first.device)
     if negation_restart:
         restarted = first > thresh
         idx = restarted.nonzero().flatten()
         if len(idx):
             m = mask if mask is None or mask.ndim == 1 else mask[idx]
             Gs = G.select(idx) if isinstance(G, ConvGenerator) else G
-            res2 = _descend(
-                Gs, y[idx], m, -res.z[idx], seed, loss_tol=stop_tol * half_y2[idx], **kw
-            )
+            res2 = _descend(Gs, y[idx], m, -res.z[idx], seed, loss_tol=stop_loss[idx], **kw)
             idx_c = idx.cpu()
             iters[idx_c] += res2.steps.detach().cpu()
             better = res2.loss < loss[idx]
@@ -145,7 +141,7 @@ def recover(
     ok = (loss <= thresh).cpu()
     rescued = restarted.cpu() & ok
     status = [
-        "converged" if o else "diverged" if d or not math.isfinite(v) else "budget"
+        "fitted" if o else "diverged" if d or not math.isfinite(v) else "budget"
         for o, d, v in zip(ok.tolist(), diverged.tolist(), loss.tolist(), strict=True)
     ]
     status = demote_undetermined(status, undetermined(G, mask, len(status)))

@@ -849,7 +849,7 @@ def search_collision(
     B = z.shape[0]
     y = G(z).repeat_interleave(starts, dim=0)
     zr = z.repeat_interleave(starts, dim=0)
-    r = gradient_descent(G, y, lr=lr, steps=steps, optimizer=optimizer, grad_tol=1e-12, seed=seed)
+    r = gradient_descent(G, y, lr=lr, max_iter=steps, optimizer=optimizer, tol=1e-12, seed=seed)
     res = torch.linalg.vector_norm(G(r.z) - y, dim=1) / torch.linalg.vector_norm(y, dim=1)
     dist = torch.linalg.vector_norm(r.z - zr, dim=1) / torch.linalg.vector_norm(zr, dim=1)
     zero = (res <= res_tol).reshape(B, starts)
