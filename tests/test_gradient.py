@@ -149,3 +149,21 @@ def test_the_hand_written_gradient_is_autograds(hidden, output):
                 f, g = _loss_and_grad(G, z, y, m)
                 torch.testing.assert_close(f, f_ref.detach(), rtol=tol, atol=tol)
                 torch.testing.assert_close(g, g_ref, rtol=tol, atol=tol)
+
+
+def test_every_preset_is_a_set_of_options_of_its_function():
+    """PRESETS name what each paper prescribes; each is accepted by the function it belongs to
+    (run here with a short budget) and is what the paper states."""
+    from lib.methods.gradient import PRESETS, gd_step_search, gradient_descent
+    from lib.methods.recovery import recover
+
+    G = Generator.random([4, 20, 30], seed=1, std="fan_in", output="tanh")
+    y = G(G.sample_latent(3, seed=2))
+    fns = {"p1_random": gd_step_search, "p1_trained": gradient_descent,
+           "p2_random": gradient_descent, "p2_mnist": gradient_descent, "p3": recover}  # fmt: skip
+    assert set(fns) == set(PRESETS)
+    for name, fn in fns.items():
+        r = fn(G, y, **(PRESETS[name] | {"max_iter": 5}))
+        assert r.z.shape == (3, 4) and len(r.status) == 3, name
+    assert PRESETS["p1_random"]["lrs"] == (1e-1, 1e0, 1e1, 1e2, 1e3, 1e4)
+    assert PRESETS["p3"]["optimizer"] == "adam" and PRESETS["p3"]["lr"] == 0.1

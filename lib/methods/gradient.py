@@ -7,6 +7,12 @@ gradient descent with a searched step size and a momentum variant, P2 plain grad
 learning rate 1 (random nets) or 1e-3 (MNIST), P3 gradient descent and Adam under a sub-sampling
 mask.
 
+One engine: :func:`gradient_descent` (plain, momentum or Adam, a decaying step, a start point,
+stopping on the gradient or on the fit), P1's step-size rule over it (:func:`gd_step_search`),
+one restart rule (:func:`restart`: random restarts and P3's negation restart, used by
+:func:`gd_restarts` and :func:`lib.methods.recovery.recover`), and each paper's prescription as a
+named preset (:data:`PRESETS`).
+
 All signals of a batch are optimised together but independently: the loss is a sum over signals,
 so its gradient row b is the gradient of signal b's own loss. Every signal stops on its own
 gradient-norm tolerance (its rows are frozen from then on), so no signal runs longer than it needs.
@@ -21,7 +27,7 @@ import torch
 
 from lib.core.checks import check_count, check_positive
 from lib.core.generator import Generator, activation
-from lib.core.observation import check_observation, relative_residual, undetermined
+from lib.core.observation import check_observation, undetermined
 from lib.core.result import InversionResult, demote_undetermined
 
 OPTIMIZERS = ("gd", "momentum", "adam")
@@ -458,53 +464,103 @@ def gd_restarts(
     seed: int = 0,
 ) -> StepSearchResult:
     """GD with P1's step rule (:func:`gd_step_search`) from ``restarts`` random starts and, after
-    the first, from the negation of its end point (P3's restart, after Hand and Voroninski);
-    per signal the lowest relative residual ||M (G(z) - y)|| / ||M y|| is kept. A later run is
-    made only for the signals whose residual is still above ``fit_tol``. ``status``: the kept
-    run's own word; ``iterations``: the gradient steps of every run.
+    the first, from the negation of its end point (P3's restart, after Hand and Voroninski), by
+    the engine's restart rule (:func:`restart`): a later run is made only for the signals whose
+    relative residual ||M (G(z) - y)|| / ||M y|| is still above ``fit_tol``, and per signal the
+    run with the lowest loss is kept. ``status``: the kept run's own word; ``iterations``: the
+    gradient steps of every run.
     """
     y, mask = check_observation(G, y, mask)
     restarts = check_count("restarts", restarts, minimum=1)
     fit_tol = check_positive("fit_tol", fit_tol)
     t0 = time.perf_counter()
-    B = y.shape[0]
-    best = None
-    res = torch.full((B,), float("inf"), dtype=y.dtype)
-    todo = torch.arange(B)
-
-    def rows(m, idx):
-        return m if m is None or m.ndim == 1 else m[idx.to(m.device)]
-
-    def take(idx, r):
-        nonlocal best
-        rr = relative_residual(G, r.z, y[idx.to(y.device)], rows(mask, idx)).cpu()
-        if best is None:  # the first run covers every signal
-            best, res[:] = r, rr
-            best.status = list(r.status)
-            return
-        for j, b in enumerate(idx.tolist()):
-            best.iterations[b] += int(r.iterations[j])
-            if rr[j] < res[b]:
-                best.z[b], res[b], best.status[b] = r.z[j], rr[j], r.status[j]
-                best.loss[b], best.grad_norm[b] = r.loss[j], r.grad_norm[j]
-                best.converged[b], best.lr[b] = r.converged[j], r.lr[j]
-
     run = dict(max_iter=max_iter, tol=tol)
-    for k in range(restarts):
-        if len(todo) == 0:
-            break
-        idx = todo.to(y.device)
-        m = rows(mask, todo)
-        take(todo, _step_search(G, y[idx], m, lrs, seed=seed + 101 * k, z0=None, **run))
-        todo = torch.arange(B)[res > fit_tol]
-        if len(todo) and k == 0:  # negation restart from -z of the first run
-            idx = todo.to(y.device)
-            z0 = -best.z[idx]
-            take(todo, _step_search(G, y[idx], rows(mask, todo), (min(lrs),), seed=0, z0=z0, **run))
-            todo = torch.arange(B)[res > fit_tol]
+    first = _step_search(G, y, mask, lrs, seed=seed, z0=None, **run)
+
+    def again(idx, z0, k):
+        if z0 is not None:  # the negation restart, with the smallest step size
+            return _step_search(G, y[idx], _rows(mask, idx), (min(lrs),), seed=0, z0=z0, **run)
+        return _step_search(
+            G, y[idx], _rows(mask, idx), lrs, seed=seed + 101 * (k - 1), z0=None, **run
+        )
+
+    starts = ("negation",) + ("random",) * (restarts - 1)
+    best, _ = restart(G, y, mask, first, again, starts, fit_tol)
     with torch.no_grad():
         best.layers = hidden_layers(G, best.z)
     best.seconds = time.perf_counter() - t0
     best.method = "gradient descent, P1 step rule, random and negation restarts"
-    best.status = demote_undetermined(best.status, undetermined(G, mask, B))
+    best.status = demote_undetermined(best.status, undetermined(G, mask, y.shape[0]))
     return best
+
+
+def _rows(mask, idx: torch.Tensor):
+    """The mask of rows ``idx`` (a shared (n,) mask is the same for all rows)."""
+    return mask if mask is None or mask.ndim == 1 else mask[idx.to(mask.device)]
+
+
+#: the per-signal fields a restart copies from the run it keeps
+_ROW_FIELDS = ("z", "loss", "grad_norm", "converged", "lr")
+
+
+def restart(G, y, mask, first: GDResult, again, starts, fit_tol: float):
+    """The engine's restart rule, shared by :func:`gd_restarts` and
+    :func:`lib.methods.recovery.recover`.
+
+    ``first`` is a run on every signal; ``starts`` the later runs in order, each "negation" (from
+    minus the first run's end point: P3 Thm 1's second stationary point sits near -rho z*, Hand
+    and Voroninski's restart) or "random"; ``again(idx, z0, k)`` makes the k-th later run on the
+    signals ``idx`` (CPU indices) from ``z0`` (None: a fresh random start). Each later run covers
+    only the signals whose loss is still above the fit ``fit_tol`` (relative residual, see
+    :func:`_fit_loss`); per signal the run with the lowest loss is kept (its z, loss, status and
+    the other per-signal fields), and ``iterations`` add up over every run.
+
+    Returns ``first`` updated in place, and the (B,) bool of the signals given a second run.
+    """
+    B = y.shape[0]
+    thresh = _fit_loss(y, mask, fit_tol).cpu()
+    z_first = first.z.clone()
+    first.status = list(first.status)
+    restarted = torch.zeros(B, dtype=torch.bool)
+    for k, kind in enumerate(starts, 1):
+        todo = (first.loss.cpu() > thresh).nonzero().flatten()
+        if len(todo) == 0:
+            break
+        if k == 1:
+            restarted[todo] = True
+        z0 = -z_first[todo.to(z_first.device)] if kind == "negation" else None
+        r = again(todo.to(y.device), z0, k)
+        first.iterations[todo] += r.iterations.cpu()
+        better = (r.loss.cpu() < first.loss.cpu()[todo]).nonzero().flatten()
+        rows = todo[better]
+        for name in _ROW_FIELDS:
+            dst, src = getattr(first, name, None), getattr(r, name, None)
+            if dst is not None and src is not None:
+                dst[rows.to(dst.device)] = src[better.to(src.device)].to(dst.dtype)
+        for j, b in zip(better.tolist(), rows.tolist(), strict=True):
+            first.status[b] = r.status[j]
+    return first, restarted
+
+
+#: What each paper prescribes for its gradient baseline, as options of this module's functions
+#: (the chapters take them at the papers' scale from :mod:`lib.book.experiments`, which states
+#: where the book's scale is smaller):
+#:
+#: - ``p1_random``: P1 Sec. 6.1 on random nets, :func:`gd_step_search`: the smallest step size of
+#:   {1e-1, ..., 1e4} that reaches ||grad f|| <= 1e-9 within 10,000 steps;
+#: - ``p1_trained``: P1 Sec. 6.2 on the trained net, :func:`gradient_descent`: momentum 0.9,
+#:   step 0.1 halved every 2,000 of 10,000 steps ("gradually decays");
+#: - ``p2_random`` / ``p2_mnist``: P2 Sec. 5, :func:`gradient_descent`: step 1 (random nets) or
+#:   1e-3 (MNIST), until ||grad f|| <= 1e-9 or the budget (1,000 / 10,000 steps);
+#: - ``p3``: P3 Sec. 4.3, :func:`lib.methods.recovery.recover`: Adam, step 0.1, 500 steps, with the
+#:   negation restart.
+PRESETS: dict[str, dict] = {
+    "p1_random": dict(lrs=P1_STEP_SIZES, max_iter=10_000, tol=1e-9),
+    "p1_trained": dict(
+        optimizer="momentum", momentum=0.9, lr=0.1, decay=0.5, decay_every=2_000,
+        max_iter=10_000, tol=1e-9,
+    ),
+    "p2_random": dict(lr=1.0, max_iter=1_000, tol=1e-9),
+    "p2_mnist": dict(lr=1e-3, max_iter=10_000, tol=1e-9),
+    "p3": dict(optimizer="adam", lr=0.1, max_iter=500, negation_restart=True),
+}  # fmt: skip

@@ -17,7 +17,7 @@ from lib.core.generator import (
 )
 from lib.core.observation import check_observation, undetermined
 from lib.core.result import InversionResult, demote_undetermined
-from lib.methods.gradient import _descend, _fit_loss
+from lib.methods.gradient import _descend, _fit_loss, _rows, restart
 
 
 @dataclass
@@ -117,32 +117,21 @@ def recover(
     kw = dict(lr=lr, max_iter=max_iter, optimizer=optimizer, tol=tol, momentum=0.9)
     kw |= dict(decay=1.0, decay_every=1000, betas=(0.9, 0.999))
     res = _descend(G, y, mask, z0, seed, loss_tol=stop_loss, **kw)
-    z, loss = res.z.clone(), res.loss.clone()
-    first = res.loss.clone()
-    iters = res.steps.detach().cpu().clone()
-    diverged = torch.tensor([s == "diverged" for s in res.status], dtype=torch.bool)
-    restarted = torch.zeros_like(first, dtype=torch.bool)
-    thresh = _fit_loss(y, None, fit_tol).to(first.device)
-    if negation_restart:
-        restarted = first > thresh
-        idx = restarted.nonzero().flatten()
-        if len(idx):
-            m = mask if mask is None or mask.ndim == 1 else mask[idx]
-            Gs = G.select(idx) if isinstance(G, ConvGenerator) else G
-            res2 = _descend(Gs, y[idx], m, -res.z[idx], seed, loss_tol=stop_loss[idx], **kw)
-            idx_c = idx.cpu()
-            iters[idx_c] += res2.steps.detach().cpu()
-            better = res2.loss < loss[idx]
-            z[idx[better]] = res2.z[better]
-            loss[idx[better]] = res2.loss[better]
-            div2 = torch.tensor([s == "diverged" for s in res2.status], dtype=torch.bool)
-            b_c = better.cpu()
-            diverged[idx_c[b_c]] = div2[b_c]
-    ok = (loss <= thresh).cpu()
-    rescued = restarted.cpu() & ok
+    first_z, first = res.z.clone(), res.loss.clone()
+
+    def again(idx, z0, k):  # the negation restart (the engine's rule, lib.methods.gradient.restart)
+        Gs = G.select(idx) if isinstance(G, ConvGenerator) else G
+        return _descend(Gs, y[idx], _rows(mask, idx), z0, seed, loss_tol=stop_loss[idx], **kw)
+
+    starts = ("negation",) if negation_restart else ()
+    res, restarted = restart(G, y, None, res, again, starts, fit_tol)
+    z, loss, iters = res.z, res.loss, res.iterations
+    ok = (loss <= _fit_loss(y, None, fit_tol).to(loss.device)).cpu()
+    rescued = restarted & ok
+    diverged = [w == "diverged" for w in res.status]
     status = [
         "fitted" if o else "diverged" if d or not math.isfinite(v) else "budget"
-        for o, d, v in zip(ok.tolist(), diverged.tolist(), loss.tolist(), strict=True)
+        for o, d, v in zip(ok.tolist(), diverged, loss.tolist(), strict=True)
     ]
     status = demote_undetermined(status, undetermined(G, mask, len(status)))
     rel = (2 * loss).sqrt() / (y * y).sum(1).sqrt().clamp_min(torch.finfo(y.dtype).tiny)
@@ -157,7 +146,7 @@ def recover(
         else f"P3 recovery ({optimizer})",
         loss=loss,
         rel_residual=rel,
-        first_z=res.z,
+        first_z=first_z,
         first_loss=first,
         restarted=restarted,
         rescued=rescued.to(restarted.device),
