@@ -191,10 +191,6 @@ def html_table(
     )
 
 
-def _md_escape(s: str) -> str:
-    return s.replace("|", "\\|")
-
-
 # ----------------------------------------------------------------------------- targets
 def load_targets() -> dict[str, dict]:
     """{ID: {"paper": ..., "what": ..., "claim": ...}} from data/targets.json."""
