@@ -6,7 +6,7 @@ reference: the exact lambda_max; the engine: 1.05 times a power-iteration estima
 stopping test, so each stops near the stage's minimiser, not at the same iterate. With the
 stopping tolerance tol = 1e-12 (relative change) and the slowest stage contracting by about
 1 - 1e-3 per iteration (thousands of iterations), each lies within ~1e-12 / 1e-3 = 1e-9 of the
-minimiser: we ask max |z_ref - z_engine| <= 1e-8 (|z| ~ 1-3; measured up to 9e-10, and it
+minimiser: we ask max |z_ref - z_engine| <= 1e-8 (|z| ~ 1-3; measured up to 3e-10, and it
 shrinks 100-fold with tol from 1e-10 to 1e-12: the gap is the stopping tolerance, not a
 difference in the algorithm). The supports, read from the layers, must be identical.
 """
@@ -76,7 +76,10 @@ def test_latent_pursuit_engine_returns_algorithm_5_as_printed(name):
 def test_float32_engine_returns_the_float64_reference_answer():
     """A float32 generator: the engine (polished, float32, default tolerance 100 eps) against the
     reference run in float64 on the same weights. Agreement to float32 accuracy: relative
-    1e-4 (measured 1e-5; the layers' conditioning amplifies eps = 1.2e-7)."""
+    1e-5 (measured 3e-7: float32's eps = 1.2e-7 times the layers' conditioning). (The paper's
+    iterations alone in float32, engine or reference, stop at the default tolerance 100 eps
+    with spurious small entries above the support threshold, so their supports are wrong on
+    this network: the float32 answer is the polished engine's.)"""
     G = Generator.random(
         [5, 20, 60, 150], seed=11, std="fan_in", bias=True, output="tanh", dtype=torch.float32
     )
@@ -87,7 +90,7 @@ def test_float32_engine_returns_the_float64_reference_answer():
         z, xs = alg5_reference(G64, y[s].double(), tol=TOL)
         for x, S in zip(xs, r.supports, strict=True):
             assert torch.equal(x > 0, S[s])
-        assert float((z - r.z[s].double()).norm() / z.norm()) <= 1e-4
+        assert float((z - r.z[s].double()).norm() / z.norm()) <= 1e-5
 
 
 def test_stages_match_their_references_where_constraints_bind():
