@@ -992,3 +992,159 @@ def best_of_lams(
         best_fit = torch.minimum(fit, best_fit)
     assert best is not None
     return best
+
+
+# ---------------------------------------------------------------- P1's algorithms as printed
+# Short references beside the engine above (as lib.lp's alg1_reference .. alg3_reference are
+# for P2): one signal at a time, P1's notation, one line per printed line, no polish, no batch
+# dropping, exact eigenvalues for the step sizes. tests/test_pursuit_reference.py checks that
+# the engine returns their answers. (P1's numbering: lib.lp.alg3_reference is P2's Algorithm 3.)
+def alg3_reference(
+    W: torch.Tensor,
+    b: torch.Tensor,
+    y: torch.Tensor,
+    phi: str,
+    *,
+    lam: float = 0.0,
+    M: torch.Tensor | None = None,
+    slope: float = 0.0,
+    K: int = 100_000,
+    tol: float | None = None,
+) -> torch.Tensor:
+    """P1 Algorithm 3 (Latent Pursuit: Last Layer Inversion) for one signal, as printed.
+
+    Solves P1 Eq. 8, x_L = argmin_{x >= 0} 1/2 ||M (y - phi(W_L x + b_L))||^2 + lam_L 1^T x
+    (the bias b_L and the pixel mask M, 1 = observed, are the book's additions):
+
+        u(0) <- 0, x(0) <- 0, t(0) <- 1;  for k = 0, 1, ..., K:
+        1. g <- W_L^T phi'(W_L x(k)) [phi(W_L x(k)) - y]
+        2. u(k+1) <- ReLU(x(k) - mu (g + lam_L 1))
+        3. t(k+1) <- (1 + sqrt(1 + 4 t(k)^2)) / 2
+        4. x(k+1) <- u(k+1) + (t(k) - 1) / t(k+1) (u(k+1) - u(k))
+
+    mu = 1 / lambda_max(W_L^T M W_L), in (0, 2/l) since phi' <= 1. The printed loop has no
+    stopping rule; here it stops when ||u(k+1) - u(k)|| <= tol ||u(k+1)|| (``tol``:
+    :func:`default_tol`) and returns u(k+1), the >= 0 iterate x(k+1) tends to (the two differ
+    by the last, tolerance-sized, momentum step).
+    """
+    tol = default_tol(W.dtype, tol)
+    M = torch.ones_like(y) if M is None else M.to(y.dtype)
+    mu = 1 / torch.linalg.eigvalsh(W.T @ (M[:, None] * W))[-1]
+    u, x, t = W.new_zeros(W.shape[1]), W.new_zeros(W.shape[1]), 1.0
+    for _ in range(K + 1):
+        a = W @ x + b
+        g = W.T @ (M * _phi_prime(phi, a, slope) * (activation(phi, a, slope) - y))  # 1.
+        u_next = torch.relu(x - mu * (g + lam))  # 2.
+        t_next = (1 + math.sqrt(1 + 4 * t**2)) / 2  # 3.
+        x = u_next + (t - 1) / t_next * (u_next - u)  # 4.
+        done = torch.linalg.vector_norm(u_next - u) <= tol * torch.linalg.vector_norm(u_next)
+        u, t = u_next, t_next
+        if done:
+            break
+    return u
+
+
+def alg4_reference(
+    W: torch.Tensor,
+    b: torch.Tensor,
+    x_next: torch.Tensor,
+    *,
+    lam: float = 0.0,
+    rho: float = 1e-2,
+    gamma: float | None = None,
+    K: int = 100_000,
+    tol: float | None = None,
+) -> torch.Tensor:
+    """P1 Algorithm 4 (Latent Pursuit: Midlayer Inverse Problem) for one signal, as printed;
+    with ``gamma`` given, its first-layer variant (P1 Eq. 16-18).
+
+    Solves P1 Eq. 9, x_i = argmin_{x >= 0} 1/2 ||x_{i+1}^S - W^S x||^2 + lam_i 1^T x s.t.
+    W^{S^c} x <= 0, S = support(x_{i+1}), by the linearized ADMM of Eq. 13-15 (with the bias,
+    W x reads W x + b):
+
+        x(0) <- 0, a(0), u(0) <- 0, alpha + beta = lambda_max(W^S^T W^S + rho W^{S^c T} W^{S^c})
+        (Eq. 12 with equality);  for k = 0, 1, ...:
+        1. x(k+1) <- ReLU[x(k) - 1/(alpha+beta) W^S^T (W^S x(k) - x_{i+1}^S)
+                              - rho/(alpha+beta) W^{S^c T} (W^{S^c} x(k) - a(k) - u(k))
+                              - lam_i/(alpha+beta)]
+        2. a(k+1) <- -ReLU[u(k) - W^{S^c} x(k+1)]
+        3. u(k+1) <- u(k) + a(k+1) - W^{S^c} x(k+1)
+
+    First layer (x = z, W = W_0, ``gamma`` >= 0): step 1 is Eq. 18,
+        z(k+1) <- ((alpha+beta) z(k) - W^S^T (W^S z(k) - x_1^S)
+                   - rho W^{S^c T} (W^{S^c} z(k) - a(k) - u(k))) / (alpha + beta + gamma).
+    The printed loop has no stopping rule; here it stops when ||x(k+1) - x(k)|| <= tol
+    ||x(k+1)|| and the violation ||ReLU(W^{S^c} x(k+1))|| <= tol ||x_{i+1}|| (the engine's test).
+    """
+    tol = default_tol(W.dtype, tol)
+    S = x_next > 0
+    WS, WSc, bSc = W[S], W[~S], b[~S]
+    xS = x_next[S] - b[S]  # x_{i+1}^S = W^S x + b^S: the bias moves to the target
+    ab = torch.linalg.eigvalsh(WS.T @ WS + rho * WSc.T @ WSc)[-1]  # alpha + beta (Eq. 12)
+    x, a, u = W.new_zeros(W.shape[1]), W.new_zeros(len(bSc)), W.new_zeros(len(bSc))
+    for _ in range(K + 1):
+        data = WS.T @ (WS @ x - xS)
+        pen = rho * WSc.T @ (WSc @ x + bSc - a - u)
+        if gamma is None:
+            x_new = torch.relu(x - data / ab - pen / ab - lam / ab)  # 1. (Eq. 13)
+        else:
+            x_new = (ab * x - data - pen) / (ab + gamma)  # 1. for z (Eq. 18)
+        a = -torch.relu(u - (WSc @ x_new + bSc))  # 2. (Eq. 14)
+        u = u + a - (WSc @ x_new + bSc)  # 3. (Eq. 15)
+        step = torch.linalg.vector_norm(x_new - x)
+        x = x_new
+        viol = torch.linalg.vector_norm(torch.relu(WSc @ x + bSc))
+        if step <= tol * torch.linalg.vector_norm(x) and viol <= tol * torch.linalg.vector_norm(
+            x_next
+        ):
+            break
+    return x
+
+
+def alg5_reference(
+    G: Generator,
+    y: torch.Tensor,
+    *,
+    M: torch.Tensor | None = None,
+    lam: Sequence[float] | float = 0.0,
+    rho: float = 1e-2,
+    gamma: float = 0.0,
+    debias_z: bool = False,
+    K: int = 100_000,
+    tol: float | None = None,
+    support_tol: float | None = None,
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """P1 Algorithm 5 (The Latent-Pursuit Algorithm) for one signal y (n,), as printed:
+
+        Initialization: set lam_i >= 0 and rho > 0.
+        First step: estimate x_L, i.e. solve Eq. 8 using Algorithm 3.
+        General step: for any layer i = L-1, ..., 1, estimate x_i using Algorithm 4.
+        Final step: estimate z using Algorithm 4 with the x-step of Eq. 17 (18).
+        Debiasing (optional): z <- argmin_z 1/2 ||y - phi(prod_{i=L}^{0} W_i^{S_{i+1}} z)||^2.
+
+    (arXiv Algorithm 5 prints "using Algorithm 8" in its first step: a typo for Algorithm 3.)
+    The support of an estimate is {j : x_j > support_tol max x} (a numerical zero,
+    :func:`default_support_tol`); entries below it are set to 0 before the next layer reads
+    its support. The debiasing is the Oracle on the estimated supports (:func:`debias`).
+    Returns z (n_0,) and the layer estimates [x_1, ..., x_L].
+    """
+    L = G.L
+    lams = check_per_layer("lam", lam, L)
+    support_tol = default_support_tol(G.dtype, support_tol)
+    opts = dict(K=K, tol=tol)
+
+    def supported(x):  # x with its numerical zeros set to 0
+        return torch.where(x > support_tol * x.max(), x, torch.zeros_like(x))
+
+    xs: list[torch.Tensor] = [None] * L  # type: ignore[list-item]
+    x_L = alg3_reference(G.weights[L], G.bias(L), y, G.output, lam=lams[L - 1], M=M,
+                         slope=G.slope, **opts)  # fmt: skip
+    xs[L - 1] = supported(x_L)  # first step
+    for i in range(L - 1, 0, -1):  # general step
+        x_i = alg4_reference(G.weights[i], G.bias(i), xs[i], lam=lams[i - 1], rho=rho, **opts)
+        xs[i - 1] = supported(x_i)
+    z = alg4_reference(G.weights[0], G.bias(0), xs[0], rho=rho, gamma=gamma, **opts)  # final
+    if debias_z:
+        S = [(x > 0)[None] for x in xs]
+        z = debias(G, y[None], S, mask=None if M is None else M[None].bool())[0][0]
+    return z, xs
