@@ -364,7 +364,7 @@ print(f"wall time for {n} signals (1 thread): reference {t_ref:.2f} s, polished 
 # ## The algorithms as printed
 #
 # The engine above is built for speed: batches, a restart rule, the polish, a power-iteration
-# step size. Beside it, `lib.pursuit` keeps a short reference of each algorithm that follows
+# step size. Beside it, `lib.methods.pursuit` keeps a short reference of each algorithm that follows
 # P1's pseudo-code line by line, for one signal at a time, with none of these additions. The
 # mapping:
 #
@@ -389,7 +389,7 @@ print(f"wall time for {n} signals (1 thread): reference {t_ref:.2f} s, polished 
 # %% tags=["hide-input"]
 import inspect
 
-from lib.pursuit import alg4_reference, alg5_reference
+from lib.methods.pursuit import alg4_reference, alg5_reference
 
 
 def code_of(f):

@@ -1,4 +1,4 @@
-"""P1 Algorithms 3-5 as printed (lib.pursuit.alg3_reference, alg4_reference, alg5_reference)
+"""P1 Algorithms 3-5 as printed (lib.methods.pursuit.alg3_reference, alg4_reference, alg5_reference)
 against the batched engine (last_layer_fista, linearized_admm, latent_pursuit).
 
 Tolerance. The reference and the engine run the same iterations with different step sizes (the
@@ -14,8 +14,8 @@ difference in the algorithm). The supports, read from the layers, must be identi
 import pytest
 import torch
 
-from lib.generator import Generator
-from lib.pursuit import (
+from lib.core.generator import Generator
+from lib.methods.pursuit import (
     alg3_reference,
     alg4_reference,
     alg5_reference,

@@ -995,10 +995,11 @@ def best_of_lams(
 
 
 # ---------------------------------------------------------------- P1's algorithms as printed
-# Short references beside the engine above (as lib.lp's alg1_reference .. alg3_reference are
+# Short references beside the engine above (as lib.methods.lp's alg1_reference .. alg3_reference are
 # for P2): one signal at a time, P1's notation, one line per printed line, no polish, no batch
 # dropping, exact eigenvalues for the step sizes. tests/test_pursuit_reference.py checks that
-# the engine returns their answers. (P1's numbering: lib.lp.alg3_reference is P2's Algorithm 3.)
+# the engine returns their answers. (P1's numbering: lib.methods.lp.alg3_reference is P2's
+# Algorithm 3.)
 def alg3_reference(
     W: torch.Tensor,
     b: torch.Tensor,
