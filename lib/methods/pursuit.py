@@ -11,15 +11,20 @@ device: everything runs where the generator's weights are.
 
 Every method returns a :class:`PursuitResult` (a :class:`lib.core.result.InversionResult`).
 
-Speed without changing the answer (Latent-Pursuit's stages, ``polish=True``): the iterations
+Speed (Latent-Pursuit's stages, ``polish=True``): the iterations
 test their stopping rule on the device and synchronise with the host only every
 :data:`CHECK_EVERY` iterations; finished signals leave the batch; and at iteration 0, 50, 100,
 200, ... each stage tries a *polish* (OSQP's solution polishing, Stellato et al. 2020): the
 stage's problem solved exactly on the current support by least squares, accepted for a signal
 only when it passes the stage's own optimality test (primal feasibility and the fixed-point
-residual of the projected-gradient step, both below ``tol``). An accepted polish is the stage's
-minimiser to ``tol``; a rejected one changes nothing. ``polish=False`` runs the paper's
-iterations alone (the reference).
+residual of the projected-gradient step, both below ``tol``). An accepted polish is a minimiser
+of the stage to ``tol``; a rejected one changes nothing. Where a stage has one minimiser this is
+the paper's answer, faster. Where it has several (a middle layer with fewer active rows than
+unknowns, s_{i+1} < n_i), the polish returns the least-squares one and the paper's iterations
+may end at another, equally feasible and optimal (``tests/test_pursuit_reference.py`` keeps
+such a case): the answer then depends on the path, and the certificate
+(:func:`lib.theory.sparsity.certify`) says that the layer is not determined. ``polish=False``
+runs the paper's iterations alone (the reference).
 
 Notation: W_i (n_{i+1} x n_i), x_i in R^{n_i}, S_i = support(x_i), W^S the rows of W in S,
 W[S, S'] rows S and columns S'.
