@@ -276,7 +276,7 @@ def _descend(
 ) -> GDResult:
     """:func:`gradient_descent` on an observation already checked (y, mask as
     :func:`lib.core.observation.check_observation` returns them); ``loss_tol``: the early stop
-    as a loss, a number or one per signal (:func:`_fit_loss`)."""
+    as a loss, a number or one per signal (``_fit_loss``)."""
     max_iter, decay_every, tol, decay = _check_options(
         max_iter, optimizer, momentum, decay, decay_every, betas, tol
     )
@@ -512,7 +512,7 @@ def restart(G, y, mask, first: GDResult, again, starts, fit_tol: float):
     and Voroninski's restart) or "random"; ``again(idx, z0, k)`` makes the k-th later run on the
     signals ``idx`` (CPU indices) from ``z0`` (None: a fresh random start). Each later run covers
     only the signals whose loss is still above the fit ``fit_tol`` (relative residual, see
-    :func:`_fit_loss`); per signal the run with the lowest loss is kept (its z, loss, status and
+    ``_fit_loss``); per signal the run with the lowest loss is kept (its z, loss, status and
     the other per-signal fields), and ``iterations`` add up over every run.
 
     Returns ``first`` updated in place, and the (B,) bool of the signals given a second run.

@@ -1066,7 +1066,7 @@ def alg4_reference(
 
     Solves P1 Eq. 9, x_i = argmin_{x >= 0} 1/2 ||x_{i+1}^S - W^S x||^2 + lam_i 1^T x s.t.
     W^{S^c} x <= 0, S = support(x_{i+1}), by the linearized ADMM of Eq. 13-15 (with the bias,
-    W x reads W x + b):
+    W x reads W x + b)::
 
         x(0) <- 0, a(0), u(0) <- 0, alpha + beta = lambda_max(W^S^T W^S + rho W^{S^c T} W^{S^c})
         (Eq. 12 with equality);  for k = 0, 1, ...:
@@ -1076,9 +1076,11 @@ def alg4_reference(
         2. a(k+1) <- -ReLU[u(k) - W^{S^c} x(k+1)]
         3. u(k+1) <- u(k) + a(k+1) - W^{S^c} x(k+1)
 
-    First layer (x = z, W = W_0, ``gamma`` >= 0): step 1 is Eq. 18,
+    First layer (x = z, W = W_0, ``gamma`` >= 0): step 1 is Eq. 18::
+
         z(k+1) <- ((alpha+beta) z(k) - W^S^T (W^S z(k) - x_1^S)
                    - rho W^{S^c T} (W^{S^c} z(k) - a(k) - u(k))) / (alpha + beta + gamma).
+
     The printed loop has no stopping rule; here it stops when ||x(k+1) - x(k)|| <= tol
     ||x(k+1)|| and the violation ||ReLU(W^{S^c} x(k+1))|| <= tol ||x_{i+1}|| (the engine's test).
     """
