@@ -412,7 +412,7 @@ def test_failures_are_reported_not_silent():
 
 def test_bad_input_is_rejected():
     relu, _ = _nets()
-    with pytest.raises(ValueError, match="method"):
+    with pytest.raises(ValueError, match="algorithm"):
         lp.invert_lp(relu, relu(relu.sample_latent(1, seed=0)), algorithm="l2")
     with pytest.raises(ValueError, match="y must have shape"):
         lp.invert_lp(relu, torch.zeros(1, 7))

@@ -492,7 +492,7 @@ class LayerwiseLP:
 
     Args:
         G: a generator with ReLU at every layer (P2 Sec. 2) or LeakyReLU at every layer.
-        method: 'linf' (Alg. 1 / Remark 1), 'l1' (Alg. 2 / Remark 2), 'relax' (Alg. 3 / Eq. 9).
+        algorithm: 'linf' (Alg. 1 / Remark 1), 'l1' (Alg. 2 / Remark 2), 'relax' (Alg. 3 / Eq. 9).
         backend: 'highs' (highspy, warm-started; signal by signal), 'cvxpy' (DPP Parameters,
             HiGHS) or 'ipm' ('linf' on ReLU nets: all signals' LPs of a layer solved together
             by a batched interior-point method on G's device with an exact vertex check, see
@@ -506,7 +506,7 @@ class LayerwiseLP:
     def __init__(
         self,
         G: Generator,
-        method: str = "linf",
+        algorithm: str = "linf",
         *,
         backend: str = "highs",
         eps0: float = 1e-10,
@@ -515,19 +515,20 @@ class LayerwiseLP:
         patience: int = 1,
         form: str | None = None,
     ) -> None:
-        if method not in LP_METHODS:
-            raise ValueError(f"method={method!r}: choose one of {LP_METHODS}")
-        self.slope = _check_generator(G, method, f"LayerwiseLP(method={method!r})")
+        if algorithm not in LP_METHODS:
+            raise ValueError(f"algorithm={algorithm!r}: choose one of {LP_METHODS}")
+        method = algorithm  # P2's algorithm; the result's method names it
+        self.slope = _check_generator(G, method, f"LayerwiseLP(algorithm={method!r})")
         if backend not in BACKENDS + ("ipm",):
             raise ValueError(f"backend={backend!r}: choose one of {BACKENDS + ('ipm',)}")
         if backend == "ipm" and (method != "linf" or self.slope != 0):
             raise ValueError(
                 f"backend='ipm' solves the l_inf LP of a ReLU network only (Alg. 1); "
-                f"got method={method!r} on a {G.hidden} network: use backend='highs'"
+                f"got algorithm={method!r} on a {G.hidden} network: use backend='highs'"
             )
         patience = check_count("patience", patience, minimum=1)
         if patience != 1 and method != "l1":
-            raise ValueError(f"patience={patience}: a stopping rule of method='l1' (Alg. 2) only")
+            raise ValueError(f"patience={patience}: a stopping rule of algorithm='l1' only")
         if form not in (None, "primal", "dual"):
             raise ValueError(f"form={form!r}: 'primal', 'dual' or None")
         if form == "dual" and backend != "highs":
