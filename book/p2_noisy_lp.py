@@ -122,7 +122,7 @@ S = experiments.settings("p2_noisy_lp")
 # two-sided constraints on $c\, w_j^\top z$, those near zero the constraint
 # $(x_j - \delta)/c \le w_j^\top z \le x_j + \delta$.
 #
-# **Implementation.** `LayerwiseLP(G, method)` builds each layer's LP once and re-solves it
+# **Implementation.** `LayerwiseLP(G, algorithm)` builds each layer's LP once and re-solves it
 # for every signal and threshold; `LayerwiseLP(G, "linf", backend="ipm")` solves Algorithm 1
 # for a whole batch of signals at once. Both return exactly what the paper's loops return
 # (tested against a plain implementation of Algorithm 1); how, and how fast, is in
