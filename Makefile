@@ -84,15 +84,15 @@ notebook: $(STAMP)
 	  $(NB:.py=.ipynb) && echo "executed $(NB:.py=.ipynb) in $$(( $$(date +%s) - start )) s"
 	$(BIN)/python -c "import nbformat as n, sys; p = sys.argv[1]; nb = n.read(p, 4); \
 	  [c.metadata.pop('execution', None) for c in nb.cells]; n.write(nb, p)" $(NB:.py=.ipynb)
-	$(if $(filter no,$(SCORECARD)),,$(BIN)/python -m lib.scorecard)
+	$(if $(filter no,$(SCORECARD)),,$(BIN)/python -m lib.book.scorecard)
 
 notebooks: $(STAMP)
 	printf '%s\n' $(NOTEBOOKS:.ipynb=.py) | xargs -P $(JOBS) -I{} $(MAKE) --no-print-directory \
 	  notebook NB={} SCORECARD=no
-	$(BIN)/python -m lib.scorecard
+	$(BIN)/python -m lib.book.scorecard
 
 scorecard: $(STAMP)
-	$(BIN)/python -m lib.scorecard
+	$(BIN)/python -m lib.book.scorecard
 
 clean:
 	rm -rf _build

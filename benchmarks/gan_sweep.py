@@ -1,9 +1,10 @@
 """Sweep of GAN training settings for the fully connected MNIST generators (P1, P2).
 
-Not a test. Each setting trains with ``lib.train.train_gan`` for a fixed wall-clock budget, one
-process and one torch thread per setting, and every ``--every`` epochs scores 1,000 samples with
-the committed digit classifier (``lib.train.quality_score``). The settings of ``lib.train.DEFAULTS``
-for P1 and P2 were chosen from this sweep (stored run: ``benchmarks/gan_sweep.json``)::
+Not a test. Each setting trains with ``lib.mnist.train.train_gan`` for a fixed wall-clock budget,
+one process and one torch thread per setting, and every ``--every`` epochs scores 1,000 samples with
+the committed digit classifier (``lib.mnist.train.quality_score``). The settings of
+``lib.mnist.train.DEFAULTS`` for P1 and P2 were chosen from this sweep (stored run:
+``benchmarks/gan_sweep.json``)::
 
     python benchmarks/gan_sweep.py settings.json out.json [--budget 500] [--every 25]
 
@@ -24,8 +25,8 @@ import torch
 
 def run(job: tuple[dict, float, int]) -> dict:
     """Train one setting for ``budget`` seconds; return its quality curve."""
-    from lib import data as mdata
-    from lib import train as T
+    from lib.mnist import data as mdata
+    from lib.mnist import train as T
 
     cfg, budget, every = job
     cfg = dict(cfg)

@@ -19,14 +19,15 @@ import time
 
 import torch
 
-from lib import experiments
-from lib.conv import ConvGenerator, recover
-from lib.experiments import random_sweep_point
-from lib.generator import Generator
-from lib.gradient import gd_step_search, gradient_descent
-from lib.lp import LayerwiseLP
-from lib.measurements import random_mask
-from lib.pursuit import latent_pursuit
+from lib.book import experiments
+from lib.book.experiments import random_sweep_point
+from lib.core.convnet import ConvGenerator
+from lib.core.generator import Generator
+from lib.core.observation import random_mask
+from lib.methods.gradient import gd_step_search, gradient_descent
+from lib.methods.lp import LayerwiseLP
+from lib.methods.pursuit import latent_pursuit
+from lib.methods.recovery import recover
 
 DEV2 = os.environ.get("DEV2", "cuda")
 
@@ -55,8 +56,8 @@ def main() -> None:
         G = Generator.random([20, 100, 500], seed=0, std="fan_out", output="relu", device=dev)
         z = G.sample_latent(64, seed=1)
         M = random_mask(500, 0.7, B=64, seed=5, device=dev)
-        r = gradient_descent(G, G(z), lr=1.0, steps=1000, seed=3)
-        rm = gradient_descent(G, G(z), mask=M, lr=1.0, steps=1000, seed=3)
+        r = gradient_descent(G, G(z), lr=1.0, max_iter=1000, seed=3)
+        rm = gradient_descent(G, G(z), mask=M, lr=1.0, max_iter=1000, seed=3)
         lpr = LayerwiseLP(G, "linf", backend="ipm").invert(G(z)[:16])
         print(
             f"P2 20-100-500 on {dev}: GD median rel. error {rel(r.z, z):.3e} {r.counts()}; "
@@ -67,7 +68,7 @@ def main() -> None:
         G = Generator.random([20, 200, 625], seed=4, std=0.1, output="tanh", device=dev)
         z = G.sample_latent(32, seed=1)
         M = random_mask(625, 0.55, B=32, seed=6, device=dev)
-        s = gd_step_search(G, G(z), lrs=(1e-1, 1e0, 1e1), steps=2000, seed=2)
+        s = gd_step_search(G, G(z), lrs=(1e-1, 1e0, 1e1), max_iter=2000, seed=2)
         lp_ = latent_pursuit(G, G(z), mask=M)
         print(
             f"P1 200-wide tanh net on {dev}: step search median rel. error {rel(s.z, z):.3e} "
@@ -77,8 +78,8 @@ def main() -> None:
         C = ConvGenerator.random([4, 8, 1], in_size=(2, 2), kernel=5, stride=3, seed=0, device=dev)
         z = C.sample_latent(32, seed=1)
         M = random_mask(C.dims[-1], 0.5, B=32, seed=7, device=dev)
-        r = recover(C, C(z), steps=500, seed=2)
-        rm = recover(C, C(z), mask=M, steps=500, seed=2)
+        r = recover(C, C(z), max_iter=500, seed=2)
+        rm = recover(C, C(z), mask=M, max_iter=500, seed=2)
         print(
             f"P3 conv recovery on {dev}: median relative error {rel(r.z, z):.3e}; "
             f"masked (r = 0.5) {rel(rm.z, z):.3e}"

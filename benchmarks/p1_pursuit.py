@@ -27,10 +27,10 @@ from pathlib import Path
 
 import torch
 
-from lib.generator import Generator
-from lib.gradient import gradient_descent
-from lib.metrics import snr_db
-from lib.pursuit import latent_pursuit
+from lib.core.generator import Generator
+from lib.core.metrics import snr_db
+from lib.methods.gradient import gradient_descent
+from lib.methods.pursuit import latent_pursuit
 
 
 def main() -> None:
@@ -54,7 +54,7 @@ def main() -> None:
     lp = latent_pursuit(G, y, rho=1e-2, gamma=0.0, lam=0.0, max_iter=a.max_iter, tol=1e-8)
     t_lp = time.perf_counter() - t0
     t0 = time.perf_counter()
-    gd = gradient_descent(G, y, lr=0.1, steps=a.gd_steps, grad_tol=1e-9, seed=2022)
+    gd = gradient_descent(G, y, lr=0.1, max_iter=a.gd_steps, tol=1e-9, seed=2022)
     t_gd = time.perf_counter() - t0
     steps_run = int(gd.steps.max())
     res = {

@@ -32,11 +32,11 @@ from pathlib import Path
 
 import torch
 
-from lib.gradient import gradient_descent
-from lib.metrics import snr_db
-from lib.models import generator_from_torch
-from lib.pursuit import latent_pursuit, oracle
-from lib.train import load
+from lib.core.metrics import snr_db
+from lib.methods.gradient import gradient_descent
+from lib.methods.pursuit import latent_pursuit, oracle
+from lib.mnist.models import generator_from_torch
+from lib.mnist.train import load
 
 SUCCESS_DB = 40.0
 
@@ -106,7 +106,7 @@ def main() -> None:
     G32 = G.to(dtype=torch.float32)
     res["latent_pursuit_float32"] = run_lp(G32, y.float())
     t0 = time.perf_counter()
-    r = oracle(G, y, fw.supports)
+    r = oracle(G, y, supports=fw.supports)
     res["oracle"] = summary(z, r.z, time.perf_counter() - t0)
     if a.pursuit_only:
         stored = json.loads(Path(a.out).read_text()) if a.out else {}
@@ -133,8 +133,8 @@ def main() -> None:
         momentum=0.9,
         decay=0.5,
         decay_every=max(1, a.gd_steps // 5),
-        steps=a.gd_steps,
-        grad_tol=1e-9,
+        max_iter=a.gd_steps,
+        tol=1e-9,
         seed=2022,
     )
     res["gd_momentum"] = summary(z, gd.z, time.perf_counter() - t0)

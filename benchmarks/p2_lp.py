@@ -9,8 +9,8 @@ Each method's problems are built once (``LayerwiseLP``) and re-used for every si
 time is reported separately. Backends: HiGHS through highspy (warm-started, the default; one
 signal after the other), cvxpy with DPP Parameters (canonicalised once, HiGHS underneath), and
 ``ipm`` for the l_inf LP: Alg. 1 for a whole batch of signals at once (a batched interior point
-in torch with an exact vertex check, see lib.ipm), whose time per signal is the batch's time
-divided by its size. With HiGHS the ReLU l_inf and l_1 LPs are solved through their duals by
+in torch with an exact vertex check, see lib.methods._ipm), whose time per signal is the batch's
+time divided by its size. With HiGHS the ReLU l_inf and l_1 LPs are solved through their duals by
 default; the ``highs/primal`` rows solve the primal LPs instead, for comparison. ``l1 p=10`` is
 Alg. 2 with the patience the book uses. Paper (P2 Table 1, CPU seconds per inversion,
 k = 10..110): l_inf LP 0.63-1.03, l_1 LP 1.05-1.39, LP relaxation 0.53-0.76, GD 1.59-2.09.
@@ -24,10 +24,10 @@ import time
 import numpy as np
 import torch
 
-from lib.generator import Generator
-from lib.gradient import gradient_descent
-from lib.lp import LP_METHODS, LayerwiseLP
-from lib.metrics import relative_error
+from lib.core.generator import Generator
+from lib.core.metrics import relative_error
+from lib.methods.gradient import gradient_descent
+from lib.methods.lp import LP_METHODS, LayerwiseLP
 
 PAPER = {"linf": (0.63, 1.03), "l1": (1.05, 1.39), "relax": (0.53, 0.76), "gd": (1.59, 2.09)}
 
@@ -106,7 +106,7 @@ def main(argv=None) -> None:
     )
     B = args.signals
     t0 = time.perf_counter()
-    r = gradient_descent(G, y[:B], lr=1.0, steps=1000, grad_tol=1e-9, seed=args.seed + 3)
+    r = gradient_descent(G, y[:B], lr=1.0, max_iter=1000, tol=1e-9, seed=args.seed + 3)
     per = (time.perf_counter() - t0) / B
     err = float(relative_error(z[:B], r.z).median())
     lo, hi = PAPER["gd"]

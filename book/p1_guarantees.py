@@ -40,7 +40,7 @@
 # ```
 #
 # (P1 Algorithm 1 is the end-to-end version: one least-squares fit of $z$ through the product of
-# the supported matrices. Both are `lib.pursuit.layered_oracle` and `lib.pursuit.oracle`.)
+# the supported matrices. Both are `lib.methods.pursuit.layered_oracle` and `lib.methods.pursuit.oracle`.)
 #
 # ```{prf:theorem} P1 Theorem 3 (the Oracle; ICLR Theorem 4)
 # :label: p1-guar-thm3
@@ -86,17 +86,17 @@ if "google.colab" in sys.modules:
     url = "git+https://github.com/inverting-generative-models/inversion-book"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
-import lib
+from lib.book import setup_notebook
 
-DEVICE = lib.setup_notebook("p1_guarantees")
+DEVICE = setup_notebook("p1_guarantees")
 
 # %%
 import torch
 
-from lib.experiments import settings
-from lib.generator import Generator
-from lib.plotting import show_table
-from lib.pursuit import layered_oracle, oracle
+from lib.book.experiments import settings
+from lib.book.plotting import show_table
+from lib.core.generator import Generator
+from lib.methods.pursuit import layered_oracle, oracle
 
 cfg = settings("p1_guarantees")
 dims = list(cfg["dims"])
@@ -144,7 +144,7 @@ for k in range(3):
         G.device
     )
     sup = [s.expand(T, -1) for s in fw.supports]
-    runs.append((z, fw, layered_oracle(G, y, sup), oracle(G, y, sup)))
+    runs.append((z, fw, layered_oracle(G, y, supports=sup), oracle(G, y, supports=sup)))
 
 # %% tags=["hide-input"]
 rows, inside = [], True
@@ -225,8 +225,8 @@ print(
 # the sphere $\|e\|_2 = \varepsilon$ and $\lambda_1 = 2\varepsilon$ as the algorithm prescribes.
 
 # %%
-from lib.pursuit import layered_basis_pursuit
-from lib.sparsity import mutual_coherence
+from lib.methods.pursuit import layered_basis_pursuit
+from lib.theory.sparsity import mutual_coherence
 
 n0b, n1b, nb = cfg["lbp_dims"]
 g = torch.Generator().manual_seed(cfg["seed"] + 1)
@@ -361,8 +361,8 @@ show_table(
 # are quoted below as stored, not re-computed on this page.
 
 # %% tags=["hide-input"]
-from lib.data import paper_scale_report
-from lib.plotting import wrap
+from lib.book.plotting import wrap
+from lib.book.stored import paper_scale_report
 
 print(wrap(paper_scale_report("p1_guarantees")))
 
@@ -370,7 +370,7 @@ print(wrap(paper_scale_report("p1_guarantees")))
 # ## Claims
 
 # %% tags=["hide-input"]
-from lib.scorecard import Claims
+from lib.book.scorecard import Claims
 
 claims = Claims("p1_guarantees")
 claims.add(

@@ -90,14 +90,14 @@ if "google.colab" in sys.modules:
     url = "git+https://github.com/inverting-generative-models/inversion-book"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
-import lib
+from lib.book import setup_notebook
 
-DEVICE = lib.setup_notebook("p1_invertibility")
+DEVICE = setup_notebook("p1_invertibility")
 
 # %% [markdown]
 # ## The definitions on a small matrix
 #
-# Exact values come from enumerating subsets (`lib.sparsity.spark`, `sub_spark`, `sub_rank`,
+# Exact values come from enumerating subsets (`lib.theory.sparsity.spark`, `sub_spark`, `sub_rank`,
 # `mu_s`; the tests check them against an independent brute force). They are only feasible for
 # small matrices: for large ones the library offers proven bounds (`spark_bounds`:
 # $1 + 1/\mu(W) \le \mathrm{spark}(W) \le \mathrm{rank}(W) + 1$) and sampled estimates that are
@@ -110,9 +110,9 @@ import math
 import numpy as np
 import torch
 
-from lib.experiments import settings
-from lib.plotting import show_table
-from lib.sparsity import (
+from lib.book.experiments import settings
+from lib.book.plotting import show_table
+from lib.theory.sparsity import (
     mu_s,
     mu_s_estimate,
     mutual_coherence,
@@ -178,15 +178,15 @@ show_table(
 # %% [markdown]
 # ## Theorem 1 certifies a small network
 #
-# `lib.sparsity.uniqueness_certificate(G, z)` evaluates every condition for one latent, exactly
+# `lib.theory.sparsity.uniqueness_certificate(G, z)` evaluates every condition for one latent, exactly
 # when the enumeration is small. It also lists the *support-specific* conditions that the
 # proof actually uses for this signal (rank of $W_0^{S_1}$, spark of $W_i^{S_{i+1}}$), and the
 # two random-weight conditions. Here a random net with $[n_0, n_1, n] = [2, 6, 8]$:
 
 # %%
-from lib.generator import Generator
-from lib.pursuit import latent_pursuit
-from lib.sparsity import uniqueness_certificate
+from lib.core.generator import Generator
+from lib.methods.pursuit import latent_pursuit
+from lib.theory.sparsity import uniqueness_certificate
 
 n0, n1, n = cfg["small_dims"]
 G = Generator.random([n0, n1, n], seed=cfg["seed"], std="fan_in", output="tanh")
@@ -246,11 +246,11 @@ print(f"\nG(1, 0) == G(1, 0.5) exactly: {same}")
 #
 # The conditions are *sufficient*: they can only claim uniqueness where no test finds a
 # collision. The tests are `same_layer_collision`, `unique_by_ranks`, `search_collision` and
-# `plant_collision` of `lib.sparsity`.
+# `plant_collision` of `lib.theory.sparsity`.
 
 # %%
-from lib.metrics import wilson_interval
-from lib.sparsity import (
+from lib.core.metrics import wilson_interval
+from lib.theory.sparsity import (
     plant_collision,
     same_layer_collision,
     search_collision,
@@ -364,7 +364,7 @@ for r in rows:
 # :label: ex-p1-inv-1
 #
 # A $3 \times 5$ Gaussian matrix: what are its spark and its sub-spark for $s = 2$? Check with
-# `lib.sparsity.spark` and `sub_spark`.
+# `lib.theory.sparsity.spark` and `sub_spark`.
 # ```
 #
 # ```{solution} ex-p1-inv-1
@@ -411,8 +411,8 @@ for r in rows:
 # are quoted below as stored, not re-computed on this page.
 
 # %% tags=["hide-input"]
-from lib.data import paper_scale_report
-from lib.plotting import wrap
+from lib.book.plotting import wrap
+from lib.book.stored import paper_scale_report
 
 print(wrap(paper_scale_report("p1_invertibility")))
 
@@ -420,7 +420,7 @@ print(wrap(paper_scale_report("p1_invertibility")))
 # ## Claims
 
 # %% tags=["hide-input"]
-from lib.scorecard import Claims
+from lib.book.scorecard import Claims
 
 small_col = all(bool(r["wit"][r["s1"] < n0_r].all()) for r in rows)
 cond_clean = all(not bool((r["wit"] & (r["cor1"] | r["thm2"])).any()) for r in rows)

@@ -54,16 +54,16 @@
 # :label: p1-sweep-methods
 #
 # - **GD**: gradient descent on $\tfrac12\|G(z) - y\|^2$ from a random $z$
-#   (`lib.gradient.gd_step_search`). *Paper scale:* per signal, the smallest step size of
+#   (`lib.methods.gradient.gd_step_search`). *Paper scale:* per signal, the smallest step size of
 #   $\{10^{-1}, 1, 10, \dots, 10^4\}$ whose run of 10,000 steps reaches
 #   $\|\nabla\| < 10^{-9}$. *Book scale:* the step size $10^{-1}$ only, 800 steps, the same
 #   tolerance (a signal that does not reach it keeps its last iterate).
-# - **Layered Basis-Pursuit** ({prf:ref}`P1 Algorithm 2 <p1-guar-alg2>`, `lib.pursuit.layered_basis_pursuit`): a
+# - **Layered Basis-Pursuit** ({prf:ref}`P1 Algorithm 2 <p1-guar-alg2>`, `lib.methods.pursuit.layered_basis_pursuit`): a
 #   lasso on $\tanh^{-1}(y) = W_1 x_1$, then least squares for $z$ on the estimated support,
 #   then debiasing; per signal the best $\lambda_1$ (smallest $\|G(\hat z) - y\|$) of
 #   $\{10^{-5}, 7\cdot10^{-6}, 3\cdot 10^{-6}, 10^{-6}, 0\}$ (paper scale) or
 #   $\{10^{-5}, 0\}$ (book scale).
-# - **Latent-Pursuit** (P1 Algorithm 5, `lib.pursuit.latent_pursuit`): FISTA on
+# - **Latent-Pursuit** (P1 Algorithm 5, `lib.methods.pursuit.latent_pursuit`): FISTA on
 #   $\min_{x_1 \ge 0} \tfrac12 \|y - \tanh(W_1 x_1)\|^2$ (Algorithm 3), linearized ADMM for $z$
 #   with the ReLU inequality constraints (Algorithm 4 with Eq. 18, $\rho = 10^{-2}$,
 #   $\gamma = 0$, $\lambda_1 = 0$), then debiasing.
@@ -92,9 +92,9 @@ if "google.colab" in sys.modules:
     url = "git+https://github.com/inverting-generative-models/inversion-book"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
-import lib
+from lib.book import setup_notebook
 
-DEVICE = lib.setup_notebook("p1_random_sweep")
+DEVICE = setup_notebook("p1_random_sweep")
 
 # %% tags=["hide-input"]
 
@@ -103,9 +103,9 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from lib.experiments import random_sweep_point, settings
-from lib.metrics import wilson_interval as wilson
-from lib.plotting import METHOD_COLORS, legend_below, quantile_ribbon, show_table, subplots
+from lib.book.experiments import random_sweep_point, settings
+from lib.book.plotting import METHOD_COLORS, legend_below, quantile_ribbon, show_table, subplots
+from lib.core.metrics import wilson_interval as wilson
 
 cfg = settings("p1_random_sweep")
 
@@ -349,13 +349,8 @@ show_table(
 # gradient at the returned $\hat z$ is recomputed by automatic differentiation.
 
 # %%
-from lib.generator import Generator
-from lib.gradient import (
-    P1_STEP_SIZES,
-    gd_step_search,
-    gradient_descent,
-    latent_loss,
-)
+from lib.core.generator import Generator
+from lib.methods.gradient import P1_STEP_SIZES, gd_step_search, gradient_descent, latent_loss
 
 n0, n1 = 100, 600
 seed = cfg["seed"] + 1000 * n0 + n1  # the sweep's network at this point
@@ -366,7 +361,7 @@ z = G.sample_latent(cfg["signals"], seed=seed + 1)
 y = G(z)
 steps = cfg["gd_steps"]
 rule = gd_step_search(
-    G, y, lrs=P1_STEP_SIZES, steps=steps, grad_tol=1e-9, seed=seed + 2
+    G, y, lrs=P1_STEP_SIZES, max_iter=steps, tol=1e-9, seed=seed + 2
 )
 
 # %% tags=["hide-input"]
@@ -375,7 +370,7 @@ z0 = torch.randn(
 ).to(G.device)
 alone = {
     lr: gradient_descent(
-        G, y, z0=z0, lr=lr, steps=cfg["gd_steps"], grad_tol=1e-9
+        G, y, z0=z0, lr=lr, max_iter=cfg["gd_steps"], tol=1e-9
     ).converged
     for lr in P1_STEP_SIZES
 }
@@ -478,7 +473,7 @@ print(f"recomputed |grad| < 1e-8 at every converged z_hat: {grad_ok}")
 # ## Claims
 
 # %% tags=["hide-input"]
-from lib.scorecard import Claims
+from lib.book.scorecard import Claims
 
 reg1 = [r for r in rows if r["s1"] < r["n0"]]
 reg2 = [r for r in rows if r["s1"] > 1.1 * r["n0"] and r["n1"] <= n]

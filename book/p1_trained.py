@@ -37,9 +37,9 @@ if "google.colab" in sys.modules:
     url = "git+https://github.com/inverting-generative-models/inversion-book"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
-import lib
+from lib.book import setup_notebook
 
-DEVICE = lib.setup_notebook("p1_trained")
+DEVICE = setup_notebook("p1_trained")
 
 # %% tags=["hide-input"]
 import time
@@ -49,12 +49,12 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from lib import experiments
-from lib.bench import wilson
-from lib.data import stored_run
-from lib.metrics import snr_db
-from lib.plotting import METHOD_COLORS, image_grid, legend_below, show_table, subplots
-from lib.scorecard import Claims
+from lib.book import experiments
+from lib.book.bench import wilson
+from lib.book.plotting import METHOD_COLORS, image_grid, legend_below, show_table, subplots
+from lib.book.scorecard import Claims
+from lib.book.stored import stored_run
+from lib.core.metrics import snr_db
 
 cfg = experiments.settings("p1_trained")
 
@@ -66,9 +66,9 @@ cfg = experiments.settings("p1_trained")
 # drawn per image (Fig. 8), and the top 13 of the 28 rows hidden (Fig. 11).
 
 # %%
-from lib.measurements import band_mask, random_mask
-from lib.models import generator_from_torch
-from lib.train import load
+from lib.core.observation import band_mask, random_mask
+from lib.mnist.models import generator_from_torch
+from lib.mnist.train import load
 
 module, meta = load("p1")
 G = generator_from_torch(module).to(device=DEVICE)  # batch-norm folded, float64
@@ -94,12 +94,12 @@ print(f"cardinalities: s_1 = {s1.mean():.1f} (n_1 = 128), s_2 = {s2.mean():.1f} 
 # %% [markdown]
 # ## The methods
 #
-# - **Oracle** (P1 Algorithm 1, `lib.pursuit.oracle`): the true supports given, $z$ by least
+# - **Oracle** (P1 Algorithm 1, `lib.methods.pursuit.oracle`): the true supports given, $z$ by least
 #   squares through the supported network (the best any support-based method can do).
-# - **Latent-Pursuit** ({prf:ref}`p1-lp-alg5`, `lib.pursuit.latent_pursuit`): $\rho = 10^{-2}$
+# - **Latent-Pursuit** ({prf:ref}`p1-lp-alg5`, `lib.methods.pursuit.latent_pursuit`): $\rho = 10^{-2}$
 #   for every layer, $\lambda = \gamma = 0$, debiasing, the library's polished engine
 #   (returns the paper's iterations' answer, see {doc}`p1_latent_pursuit`), float64.
-# - **Gradient descent** as P1 runs it (`lib.gradient.gradient_descent`): momentum 0.9, step
+# - **Gradient descent** as P1 runs it (`lib.methods.gradient.gradient_descent`): momentum 0.9, step
 #   $10^{-1}$ halved every fifth of the run ("gradually decays"), 10,000 steps at `paper` scale,
 #   from $z_0 \sim \mathcal N(0, I)$, on the observed pixels only. At `book` scale the run has
 #   1,000 steps at book scale; {ref}`p1-trained-time` runs P1's full 10,000 steps on
@@ -110,15 +110,15 @@ print(f"cardinalities: s_1 = {s1.mean():.1f} (n_1 = 128), s_2 = {s2.mean():.1f} 
 # the pursuit methods in float64. The whole experiment is one cell:
 
 # %%
-from lib.gradient import gradient_descent
-from lib.pursuit import latent_pursuit, oracle
-from lib.sparsity import certify
+from lib.methods.gradient import gradient_descent
+from lib.methods.pursuit import latent_pursuit, oracle
+from lib.theory.sparsity import certify
 
 t_start = time.perf_counter()
 results = {}
 for name, mask in masks.items():
     results[name] = {
-        "oracle": oracle(G, y, fw.supports, mask=mask),
+        "oracle": oracle(G, y, supports=fw.supports, mask=mask),
         "latent_pursuit": latent_pursuit(G, y, mask=mask, rho=cfg["rho"]),
     }
 # the gradient methods: all three conditions in one batch (one mask row per signal)
@@ -131,7 +131,7 @@ all_masks = torch.cat(
 )
 y3 = y.float().repeat(len(masks), 1)
 steps = cfg["gd_steps"]
-gd_kw = dict(steps=steps, decay=cfg["gd_decay"], decay_every=max(1, steps // 5), grad_tol=1e-9)
+gd_kw = dict(max_iter=steps, decay=cfg["gd_decay"], decay_every=max(1, steps // 5), tol=1e-9)
 gd = gradient_descent(
     G32,
     y3,
@@ -154,7 +154,7 @@ for k, name in enumerate(masks):
 cert_true = {name: certify(G, z, mask=m) for name, m in masks.items()}
 for name, m in masks.items():
     for r in results[name].values():
-        r.certify(G, mask=m)
+        r.certificate = certify(G, r.z, mask=m)
     for meth in ("gd", "adam"):
         results[name][meth + "_certificate"] = certify(G, zhat[name][meth], mask=m)
 t_total = time.perf_counter() - t_start
@@ -305,7 +305,7 @@ for c, key in zip(masks, ("clean", "random", "top"), strict=True):
 # $J = \phi'(a)\, W_2 D_2 W_1 D_1 W_0$ on the true supports)?
 
 # %%
-from lib.pursuit import effective_linear_map
+from lib.methods.pursuit import effective_linear_map
 
 c = "clean"
 fail = ~ok[c]["gd"]
@@ -362,7 +362,7 @@ if k_f:
 # ## The certificate beside every inversion
 #
 # Every result above carries P1's uniqueness certificate of its estimate
-# (`result.certify(G, mask=...)`, {doc}`p1_invertibility`), and the certificate of the true
+# (`certify(G, z, mask=...)`, {doc}`p1_invertibility`), and the certificate of the true
 # latent is computed once per observation. For each condition it reports whether P1's
 # conditions hold for the true $z$: Theorem 1 (its global sub-spark / sub-rank parts are not
 # computable at these sizes, only bounded, so it is mostly 'undetermined'), the conditions the
@@ -464,10 +464,10 @@ gd_long, t_gd = timed(
         optimizer="momentum",
         lr=cfg["gd_lr"],
         momentum=cfg["gd_momentum"],
-        steps=long_steps,
+        max_iter=long_steps,
         decay=cfg["gd_decay"],
         decay_every=long_steps // 5,
-        grad_tol=0.0,  # all of P1's 10,000 steps
+        tol=0.0,  # all of P1's 10,000 steps
     )
 )
 lp_paper, t_lp_paper = timed(lambda: latent_pursuit(G, y_hard, rho=cfg["rho"], polish=False))

@@ -43,9 +43,9 @@ if "google.colab" in sys.modules:
     url = "git+https://github.com/inverting-generative-models/inversion-book"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
-import lib
+from lib.book import setup_notebook
 
-DEVICE = lib.setup_notebook("p2_expansive")
+DEVICE = setup_notebook("p2_expansive")
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -54,14 +54,14 @@ import torch
 from myst_nb import glue
 from scipy.stats import binom
 
-from lib import experiments
-from lib.generator import Generator
-from lib.lp import invert_layerwise, invert_lp, lemma1_bound
-from lib.metrics import relative_error
-from lib.metrics import wilson_interval as wilson
-from lib.plotting import legend_below, show_table, subplots
-from lib.result import SUCCESS
-from lib.scorecard import Claims
+from lib.book import experiments
+from lib.book.plotting import legend_below, show_table, subplots
+from lib.book.scorecard import Claims
+from lib.core.generator import Generator
+from lib.core.metrics import relative_error
+from lib.core.metrics import wilson_interval as wilson
+from lib.core.result import SUCCESS
+from lib.methods.lp import invert_layerwise, invert_lp, lemma1_bound
 
 S = experiments.settings("p2_expansive")
 
@@ -110,7 +110,7 @@ S = experiments.settings("p2_expansive")
 # $e^{-\Omega(n_i)}$; since the sizes grow geometrically, the sum is $e^{-\Omega(k)}$.
 # ```
 #
-# `lib.lp.invert_layerwise` is this proof as code: for each layer, backwards, it takes the rows
+# `lib.methods.lp.invert_layerwise` is this proof as code: for each layer, backwards, it takes the rows
 # where the (estimated) layer is positive and solves them by least squares; it reports a
 # rank-deficient system as a failure (status and NaN) instead of returning one point of a
 # non-trivial preimage.
@@ -256,7 +256,7 @@ for net in range(n_nets):
     # the l_inf LP on one exactly invertible signal of each of 3 networks
     if net < 3:
         i = int(torch.nonzero(ok)[0])
-        lp_res = invert_lp(G, G(z[i : i + 1]), "linf", eps0=1e-12)
+        lp_res = invert_lp(G, G(z[i : i + 1]), algorithm="linf", eps0=1e-12)
         lp_errs.append(float(relative_error(z[i : i + 1], lp_res.z)[0]))
 exact = torch.cat(exact)
 
@@ -395,8 +395,8 @@ show_table(
 # are quoted below as stored, not re-computed on this page.
 
 # %% tags=["hide-input"]
-from lib.data import paper_scale_report
-from lib.plotting import wrap
+from lib.book.plotting import wrap
+from lib.book.stored import paper_scale_report
 
 print(wrap(paper_scale_report("p2_expansive")))
 

@@ -41,9 +41,9 @@ if "google.colab" in sys.modules:
     url = "git+https://github.com/inverting-generative-models/inversion-book"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
-import lib
+from lib.book import setup_notebook
 
-DEVICE = lib.setup_notebook("p2_latent_size")
+DEVICE = setup_notebook("p2_latent_size")
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -52,11 +52,11 @@ import torch
 from myst_nb import glue
 from scipy.stats import binom
 
-from lib import experiments
-from lib.generator import Generator
-from lib.metrics import wilson_interval
-from lib.plotting import METHOD_COLORS, legend_below, show_table, subplots, wrap
-from lib.scorecard import Claims
+from lib.book import experiments
+from lib.book.plotting import METHOD_COLORS, legend_below, show_table, subplots, wrap
+from lib.book.scorecard import Claims
+from lib.core.generator import Generator
+from lib.core.metrics import wilson_interval
 
 S = experiments.settings("p2_latent_size")
 
@@ -78,7 +78,7 @@ S = experiments.settings("p2_latent_size")
 # and the layer-wise linear equations of Theorem 3, which compute the same preimage, on the
 # same 8 runs per $k$ as gradient descent.
 #
-# Each pair of activation and $k$ is an independent point: `lib.experiments.latent_size_point`
+# Each pair of activation and $k$ is an independent point: `lib.book.experiments.latent_size_point`
 # draws its network and latents from their seeds and runs every method on them, and
 # `latent_size_sweep` runs the grid, one point after the other or, given an `executor=` (a local
 # process pool, or a Dask or Ray cluster's), side by side with the same results.

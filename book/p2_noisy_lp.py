@@ -29,7 +29,7 @@
 # error they make. This chapter implements the three (targets **P2-linf**, **P2-l1**,
 # **P2-relax**), reproduces P2's Figure 1(a)(b) and Figure 5 on the random $20$-$100$-$500$
 # network (**P2-fig1ab**, **P2-fig5**) and measures the constants of the error bounds
-# (**P2-thm45**). How `lib.lp` makes these LPs fast is told in the appendix {ref}`notes-p2-lp`.
+# (**P2-thm45**). How `lib.methods.lp` makes these LPs fast is told in the appendix {ref}`notes-p2-lp`.
 #
 # ```{admonition} Hidden layers are ReLU outputs
 # :class: note
@@ -52,23 +52,23 @@ if "google.colab" in sys.modules:
     url = "git+https://github.com/inverting-generative-models/inversion-book"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
-import lib
+from lib.book import setup_notebook
 
-DEVICE = lib.setup_notebook("p2_noisy_lp")
+DEVICE = setup_notebook("p2_noisy_lp")
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 from myst_nb import glue
 
-from lib import experiments
-from lib.generator import Generator
-from lib.gradient import gradient_descent
-from lib.lp import FAILURES, LayerwiseLP, c_1_bounds, c_inf
-from lib.measurements import add_noise
-from lib.metrics import relative_error
-from lib.plotting import METHOD_COLORS, legend_below, subplots
-from lib.scorecard import Claims
+from lib.book import experiments
+from lib.book.plotting import METHOD_COLORS, legend_below, subplots
+from lib.book.scorecard import Claims
+from lib.core.generator import Generator
+from lib.core.metrics import relative_error
+from lib.core.observation import add_noise
+from lib.methods.gradient import gradient_descent
+from lib.methods.lp import FAILURES, LayerwiseLP, c_1_bounds, c_inf
 
 S = experiments.settings("p2_noisy_lp")
 
@@ -122,7 +122,7 @@ S = experiments.settings("p2_noisy_lp")
 # two-sided constraints on $c\, w_j^\top z$, those near zero the constraint
 # $(x_j - \delta)/c \le w_j^\top z \le x_j + \delta$.
 #
-# **Implementation.** `LayerwiseLP(G, method)` builds each layer's LP once and re-solves it
+# **Implementation.** `LayerwiseLP(G, algorithm)` builds each layer's LP once and re-solves it
 # for every signal and threshold; `LayerwiseLP(G, "linf", backend="ipm")` solves Algorithm 1
 # for a whole batch of signals at once. Both return exactly what the paper's loops return
 # (tested against a plain implementation of Algorithm 1); how, and how fast, is in
@@ -183,7 +183,7 @@ for nt in noises:
             if m == "l1" and nt == "gaussian":
                 l1_ratio += (d.sum(1) / e[:B].abs().sum(1)).tolist()
         g = gradient_descent(
-            G, y, lr=S["gd_lr"], steps=S["gd_steps"], grad_tol=S["gd_tol"], seed=S["seed"] + li
+            G, y, lr=S["gd_lr"], max_iter=S["gd_steps"], tol=S["gd_tol"], seed=S["seed"] + li
         )
         err["gd", nt][li] = relative_error(z, g.z).numpy()
 failures = {m: sum(c for st, c in statuses[m].items() if st in FAILURES) for m in methods}
@@ -313,8 +313,8 @@ for k in (*methods, "gd"):
 # $\|z - z^*\|_\infty \le 2\epsilon / c_\infty$; the layer's error is the next layer's noise.
 #
 # The constants can be computed. $c_\infty(W_I) = \min_{\|a\|_\infty = 1}\|W_I a\|_\infty$ is
-# the smallest of $k$ LPs (fix $a_i = 1$, `lib.lp.c_inf`); $c_1$ has no such formula and we
-# bracket it (`lib.lp.c_1_bounds`: $\sigma_{\min}(W_I)/\sqrt{k} \le c_1 \le$ the best of a few
+# the smallest of $k$ LPs (fix $a_i = 1$, `lib.methods.lp.c_inf`); $c_1$ has no such formula and we
+# bracket it (`lib.methods.lp.c_1_bounds`: $\sigma_{\min}(W_I)/\sqrt{k} \le c_1 \le$ the best of a few
 # test directions). Below, $I$ is the true support of one signal in each layer. The *empirical*
 # constants are those that make the theorem's bound tight on our runs: the largest $c$ with
 # $(2/c)^2 \|e\| \ge \|z - z^*\|$ for every run ($d = 2$ layers).

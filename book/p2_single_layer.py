@@ -41,9 +41,9 @@ if "google.colab" in sys.modules:
     url = "git+https://github.com/inverting-generative-models/inversion-book"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
-import lib
+from lib.book import setup_notebook
 
-DEVICE = lib.setup_notebook("p2_single_layer")
+DEVICE = setup_notebook("p2_single_layer")
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -51,12 +51,13 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from lib import experiments, hardness
-from lib.generator import Generator
-from lib.lp import invert_layer_lp
-from lib.metrics import relative_error
-from lib.plotting import legend_below, show_table, subplots
-from lib.scorecard import Claims
+from lib.book import experiments
+from lib.book.plotting import legend_below, show_table, subplots
+from lib.book.scorecard import Claims
+from lib.core.generator import Generator
+from lib.core.metrics import relative_error
+from lib.methods.lp import invert_layer_lp
+from lib.theory import hardness
 
 S = experiments.settings("p2_single_layer")
 
@@ -85,7 +86,7 @@ S = experiments.settings("p2_single_layer")
 # contains $z^*$. It is the single point $z^*$ exactly when the active rows $W_S$,
 # $S = \{i : x_i > 0\}$, have rank $k$; otherwise it has dimension $k - \operatorname{rank} W_S$
 # and the layer is not invertible at this $x$, whatever algorithm one uses.
-# `lib.lp.invert_layer_lp` builds the LP once per weight matrix (cvxpy parameters) and solves it
+# `lib.methods.lp.invert_layer_lp` builds the LP once per weight matrix (cvxpy parameters) and solves it
 # with HiGHS; it reports the rank of $W_S$ and the solver status for every signal.
 #
 # To see the three possible shapes, take $k = 2$ and five rows whose normals point in five evenly
@@ -394,7 +395,7 @@ show_table(
 # **Reading of the paper.** P2's text connects the clause units and the two sums to "$z_i$" and
 # asks for $x = [0, n]$. The argument only works with the *clipped* $v_i$ (with the raw $z$,
 # $\sum_j |z_j| = k$ does not force $z_j = \pm 1$), and its $n$ is the number of variables $k$.
-# `lib.hardness.thm2_network` implements this reading; the checks below confirm it.
+# `lib.theory.hardness.thm2_network` implements this reading; the checks below confirm it.
 # ```
 #
 # The first two layers really clip:
@@ -421,7 +422,7 @@ print("layer sizes [k, 2k, 2k, m+2, 2]:", G2.dims)
 # - **Theorem 1**: the network evaluated on all $2^k$ binary inputs must equal the number of
 #   violated clauses for every input (so a binary preimage of $0$ exists iff satisfiable);
 # - **Theorem 2**: whether a *real* preimage of $[0, k]$ exists is decided exactly by a
-#   mixed-integer program (`lib.hardness.preimage_milp`, every ReLU encoded with a binary
+#   mixed-integer program (`lib.theory.hardness.preimage_milp`, every ReLU encoded with a binary
 #   variable, HiGHS). We search $z \in [-2, 2]^k$, which loses nothing: $G$ depends on $z$ only
 #   through $\mathrm{clip}(z, -1, 1)$. Every witness the solver returns is checked by a forward
 #   pass, and its signs must satisfy the formula. In addition every satisfying assignment
@@ -498,8 +499,8 @@ print(
 # are quoted below as stored, not re-computed on this page.
 
 # %% tags=["hide-input"]
-from lib.data import paper_scale_report
-from lib.plotting import wrap
+from lib.book.plotting import wrap
+from lib.book.stored import paper_scale_report
 
 print(wrap(paper_scale_report("p2_single_layer")))
 

@@ -42,9 +42,9 @@ if "google.colab" in sys.modules:
     url = "git+https://github.com/inverting-generative-models/inversion-book"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
-import lib
+from lib.book import setup_notebook
 
-DEVICE = lib.setup_notebook("p2_timing")
+DEVICE = setup_notebook("p2_timing")
 
 # %% tags=["hide-input"]
 import time
@@ -53,16 +53,16 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from lib import experiments
-from lib.generator import Generator
-from lib.gradient import gradient_descent
-from lib.lp import LP_METHODS, LayerwiseLP
-from lib.metrics import relative_error
-from lib.plotting import show_table
-from lib.scorecard import Claims
+from lib.book import experiments
+from lib.book.plotting import show_table
+from lib.book.scorecard import Claims
+from lib.core.generator import Generator
+from lib.core.metrics import relative_error
+from lib.methods.gradient import gradient_descent
+from lib.methods.lp import LP_METHODS, LayerwiseLP
 
 S = experiments.settings("p2_timing")
-THREADS = torch.get_num_threads()  # one (lib.setup_notebook); stated with the batched timings
+THREADS = torch.get_num_threads()  # one (setup_notebook); stated with the batched timings
 
 PAPER = {  # P2 Table 1, CPU seconds per inversion, k = 10, 30, 50, 70, 90, 110
     "linf": (0.63, 0.73, 0.83, 0.90, 0.95, 1.03),
@@ -111,7 +111,7 @@ for k in ks:
     ts, es, ns = [], [], []
     for s in range(R):
         t0 = time.perf_counter()
-        g = gradient_descent(G, y[s : s + 1], lr=1.0, steps=1000, grad_tol=1e-9, seed=s)
+        g = gradient_descent(G, y[s : s + 1], lr=1.0, max_iter=1000, tol=1e-9, seed=s)
         ts.append(time.perf_counter() - t0)
         es.append(float(relative_error(z[s : s + 1], g.z)[0]))
         ns.append(int(g.steps[0]))
@@ -210,7 +210,7 @@ print("gd     steps per inversion : " + " ".join(f"{n:5.0f}" for n in gd_steps))
 # though, inverts many signals through one network, and
 # `LayerwiseLP(G, "linf", backend="ipm")` solves the LPs of all of them together: every signal
 # runs its own bracketing search, and each round's LPs are solved by one batched interior-point
-# method whose answers are turned into exact, checked vertices (`lib.ipm`; described in the
+# method whose answers are turned into exact, checked vertices (`lib.methods._ipm`; described in the
 # noisy-inversion chapter). Below, 20 signals (noise $U(-10^{-2}, 10^{-2})$) one by one with
 # HiGHS, and two batches of 20 further signals with the batched solver. Every search starts
 # where its answer is expected (from the signal's most negative entry, a sample of its noise,

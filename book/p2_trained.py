@@ -42,9 +42,9 @@ if "google.colab" in sys.modules:
     url = "git+https://github.com/inverting-generative-models/inversion-book"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
-import lib
+from lib.book import setup_notebook
 
-DEVICE = lib.setup_notebook("p2_trained")
+DEVICE = setup_notebook("p2_trained")
 
 # %% tags=["hide-input"]
 import math
@@ -55,15 +55,15 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from lib import experiments
-from lib.gradient import gradient_descent
-from lib.lp import LayerwiseLP, alg1_reference, projected_gd
-from lib.measurements import add_noise, band_mask, random_mask
-from lib.metrics import relative_error, wilson_interval
-from lib.models import generator_from_torch
-from lib.plotting import METHOD_COLORS, image_grid, legend_below, show_table, subplots
-from lib.scorecard import Claims
-from lib.train import load
+from lib.book import experiments
+from lib.book.plotting import METHOD_COLORS, image_grid, legend_below, show_table, subplots
+from lib.book.scorecard import Claims
+from lib.core.metrics import relative_error, wilson_interval
+from lib.core.observation import add_noise, band_mask, random_mask
+from lib.methods.gradient import gradient_descent
+from lib.methods.lp import LayerwiseLP, alg1_reference, projected_gd
+from lib.mnist.models import generator_from_torch
+from lib.mnist.train import load
 
 S = experiments.settings("p2_trained")
 
@@ -93,8 +93,8 @@ S = experiments.settings("p2_trained")
 # $[0, 1]$. Without biases the network is positively homogeneous,
 # $G_{\mathrm{VAE}}(c z) = c\, G_{\mathrm{VAE}}(z)$ for $c > 0$.
 #
-# We train such a **VAE** on the book's digits as P2's code did (`python -m lib.train p2vae`,
-# `lib.models.P2VAE`): encoder 784-60-(20, 20) giving the mean and log-variance of
+# We train such a **VAE** on the book's digits as P2's code did (`python -m lib.mnist.train p2vae`,
+# `lib.mnist.models.P2VAE`): encoder 784-60-(20, 20) giving the mean and log-variance of
 # $q(z \mid x)$, the decoder above, no biases anywhere; the loss is the negative lower bound,
 # the binary cross-entropy of the sigmoid image against the digit summed over the 784 pixels
 # plus the Kullback-Leibler divergence of $q(z \mid x)$ from $\mathcal N(0, I)$; Adam (step
@@ -314,15 +314,15 @@ def invert_all(G, inverters, y, z_true):
         for m in inverters
     }
     g = gradient_descent(
-        G, y, lr=S["gd_lr"], steps=S["gd_steps"], grad_tol=S["gd_tol"], seed=S["seed"] + 1
+        G, y, lr=S["gd_lr"], max_iter=S["gd_steps"], tol=S["gd_tol"], seed=S["seed"] + 1
     )
     a = gradient_descent(
         G,
         y,
         lr=S["adam_lr"],
-        steps=S["adam_steps"],
+        max_iter=S["adam_steps"],
         optimizer="adam",
-        grad_tol=S["gd_tol"],
+        tol=S["gd_tol"],
         seed=S["seed"] + 1,
     )
     out["gd"], out["adam"] = relative_error(z_true, g.z).cpu(), relative_error(z_true, a.z).cpu()
@@ -462,7 +462,7 @@ for name, G in NETS.items():
         y3 = add_noise(x3, "gaussian", sd, seed=seed)
         r_lp = INV[name]["linf"].invert(y3)
         z_gd = gradient_descent(
-            G, y3, lr=S["gd_lr"], steps=S["gd_steps"], grad_tol=S["gd_tol"], seed=S["seed"] + 302
+            G, y3, lr=S["gd_lr"], max_iter=S["gd_steps"], tol=S["gd_tol"], seed=S["seed"] + 302
         ).z
         f[reading] = {"y": y3, "lp": r_lp, "x_lp": G(r_lp.z.nan_to_num()), "x_gd": G(z_gd)}
     f["x_l1"] = G(INV[name]["l1"].invert(f["variance 0.3"]["y"]).z.nan_to_num())
@@ -556,7 +556,7 @@ for name, G in NETS.items():
             d["y"][s].cpu().numpy(),
             eps0=S["eps0"] * S["alpha"] ** t0,
             alpha=S["alpha"],
-            max_steps=2,
+            max_iter=2,
             nonneg=True,
         )
         same.append(ref.z is not None and t0 + ref.steps == int(r.steps[s, out]))
@@ -580,7 +580,7 @@ for name, G in NETS.items():
 #   threshold $\epsilon \ge \|e\|_\infty$ (a lit pixel is off by its noise; a dark pixel's
 #   noise is below $\epsilon$, so it counts as inactive), so the search must stop at the first
 #   grid point past the largest noise entry or earlier. It does, in every example, and an
-#   independent solver (scipy's HiGHS on Algorithm 1 as printed, `lib.lp.alg1_reference`)
+#   independent solver (scipy's HiGHS on Algorithm 1 as printed, `lib.methods.lp.alg1_reference`)
 #   stops at the same grid point.
 # * **Why it fails.** Gaussian noise of standard deviation 0.55 on 784 pixels has a largest
 #   entry near 1.8, so the threshold ends near there. Algorithm 1 then counts a pixel as
@@ -611,7 +611,7 @@ for name, G in NETS.items():
 # steps.
 # ```
 #
-# `lib.lp.projected_gd` implements it. P2's public code does something simpler for its sensing
+# `lib.methods.lp.projected_gd` implements it. P2's public code does something simpler for its sensing
 # task: since $A$ only selects pixels, $A\,G(z) = \mathrm{ReLU}(A W_1 x_1 + A b_1)$ is itself a
 # ReLU network, the last layer restricted to the observed rows, and the code inverts it
 # directly with the layer-wise LP (`LayerwiseLP.invert(y, mask)`). We run both readings. The
@@ -634,15 +634,15 @@ for name, G in NETS.items():
     linf = INV[name]["linf"]
     for mname, mask in masks.items():
         mask = mask.to(G.device)
-        r = projected_gd(G, xp, mask, inverter=linf, steps=S["pgd_steps"])
+        r = projected_gd(G, xp, mask=mask, inverter=linf, max_iter=S["pgd_steps"])
         direct = linf.invert(xp, mask=mask)
         g = gradient_descent(
             G,
             xp,
             mask=mask,
             lr=S["gd_lr"],
-            steps=S["gd_steps"],
-            grad_tol=S["gd_tol"],
+            max_iter=S["gd_steps"],
+            tol=S["gd_tol"],
             seed=S["seed"] + 402,
         )
         a = gradient_descent(
@@ -650,9 +650,9 @@ for name, G in NETS.items():
             xp,
             mask=mask,
             lr=S["adam_lr"],
-            steps=S["adam_steps"],
+            max_iter=S["adam_steps"],
             optimizer="adam",
-            grad_tol=S["gd_tol"],
+            tol=S["gd_tol"],
             seed=S["seed"] + 402,
         )
         pgd[name, mname] = {
@@ -664,7 +664,7 @@ for name, G in NETS.items():
         }
     # with every pixel observed, PGD's first projection is the plain LP inversion
     every = torch.ones(784, dtype=torch.bool, device=G.device)
-    e_pgd = relative_error(xp, projected_gd(G, xp, every, inverter=linf, steps=1).x)
+    e_pgd = relative_error(xp, projected_gd(G, xp, mask=every, inverter=linf, max_iter=1).x)
     e_lp = relative_error(xp, G(linf.invert(xp).z.nan_to_num()))
     full_ok[name] = bool(((e_pgd <= S["pgd_success"]) == (e_lp <= S["pgd_success"])).all())
 
@@ -767,7 +767,7 @@ for m, inv in one_by_one.items():
 inverters["linf"].invert(yt[:1])
 secs["linf, batch of 50"] = inverters["linf"].invert(yt[:50]).seconds / 50
 t0 = time.perf_counter()
-gradient_descent(G, yt[:1], lr=S["gd_lr"], steps=S["gd_steps"], grad_tol=S["gd_tol"], seed=1)
+gradient_descent(G, yt[:1], lr=S["gd_lr"], max_iter=S["gd_steps"], tol=S["gd_tol"], seed=1)
 secs["gd"] = time.perf_counter() - t0
 PAPER_S = {"linf": "0.5", "l1": "1.1", "relax": "0.6", "gd": "72"}
 show_table(

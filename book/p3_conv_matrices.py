@@ -48,9 +48,9 @@ if "google.colab" in sys.modules:
     url = "git+https://github.com/inverting-generative-models/inversion-book"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
-import lib
+from lib.book import setup_notebook
 
-DEVICE = lib.setup_notebook("p3_conv_matrices")
+DEVICE = setup_notebook("p3_conv_matrices")
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -59,9 +59,10 @@ import torch
 import torch.nn.functional as F
 from myst_nb import glue
 
-from lib import conv, plotting
-from lib.experiments import settings
-from lib.scorecard import Claims
+from lib.book import plotting
+from lib.book.experiments import settings
+from lib.book.scorecard import Claims
+from lib.core import convnet as conv
 
 S = settings("p3_conv_matrices")
 F64 = torch.float64
@@ -73,7 +74,7 @@ F64 = torch.float64
 # multiplies the filter $f_{i,j}$ by it and *adds* the result into output channel $j$ at the
 # patch starting at $q s - p$. So output pixel $(j, o)$ receives $f_{i,j}[a]\, z[i, q]$ whenever
 # $o = q s - p + a$: that is one nonzero entry of $W$ in row $(j, o)$ and column $(i, q)$.
-# `lib.conv.conv_transpose_matrix` builds all these entries at once (a sparse COO matrix). We
+# `lib.core.convnet.conv_transpose_matrix` builds all these entries at once (a sparse COO matrix). We
 # compare $W z$ with `torch.nn.functional.conv_transpose1d/2d` on several shapes, strides,
 # paddings and channel counts, in float64.
 
@@ -120,7 +121,7 @@ print(f"max |W z - conv_transpose(z)| < 1e-12: {worst < 1e-12}")
 #
 # $$B[(j, a), i] = f_{i,j}[a], \qquad B \in \mathbb{R}^{C_{\rm out} l \times C_{\rm in}},$$
 #
-# is the same for every $q$: it holds every filter tap exactly once. `lib.conv.block_permutation`
+# is the same for every $q$: it holds every filter tap exactly once. `lib.core.convnet.block_permutation`
 # returns the two permutations; we draw the 1-D example of the paper's figure (2 input and 2
 # output channels, $l = s = 3$, 4 input pixels) before and after.
 
@@ -306,7 +307,7 @@ print(
 # ## Summary
 #
 # - A transposed convolution is a linear map, hence a matrix $W$; it is sparse (at most
-#   $C_{\rm out} l$ nonzeros per column) and `lib.conv.conv_transpose_matrix` builds it
+#   $C_{\rm out} l$ nonzeros per column) and `lib.core.convnet.conv_transpose_matrix` builds it
 #   explicitly, equal to torch's `conv_transpose` to $10^{-12}$.
 # - With stride = kernel size, relabelling rows by (input pixel, output channel, tap) and columns
 #   by (input pixel, input channel) makes $W$ block-diagonal with identical dense blocks

@@ -44,9 +44,9 @@ if "google.colab" in sys.modules:
     url = "git+https://github.com/inverting-generative-models/inversion-book"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
-import lib
+from lib.book import setup_notebook
 
-DEVICE = lib.setup_notebook("p3_landscapes")
+DEVICE = setup_notebook("p3_landscapes")
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -54,9 +54,12 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from lib import conv, measurements, plotting
-from lib.experiments import settings
-from lib.scorecard import Claims
+from lib.book import plotting
+from lib.book.experiments import settings
+from lib.book.scorecard import Claims
+from lib.core import convnet as conv
+from lib.core import observation as measurements
+from lib.theory import landscapes
 
 S = settings("p3_landscapes")
 F64 = torch.float64
@@ -106,9 +109,9 @@ m = S["grid"]
 t1, t2, Z, Jt = {}, {}, {}, {}
 for name, G in nets.items():
     zs = z_stars[name]
-    t1[name], t2[name], Z[name] = conv.latent_grid(zs, S["half_width"], m)
+    t1[name], t2[name], Z[name] = landscapes.latent_grid(zs, S["half_width"], m)
     y = G(zs)[0] * mask
-    Jt[name] = conv.cost_landscape(G, y, Z[name], mask).reshape(m, m)
+    Jt[name] = landscapes.cost_landscape(G, y, Z[name], mask).reshape(m, m)
 
 # %% tags=["hide-input"]
 J, flat, local_min, argmin_ok, zero_out, spurious, cos_min = {}, {}, {}, {}, {}, {}, {}
@@ -350,7 +353,7 @@ plt.close(fig)
 # With variance $1/(C_i l)$ the pre-activations are much smaller (by $\sqrt{16 \cdot 25} = 20$
 # in the first layer), so tanh stays near its linear range over most of the grid: the radial
 # pattern and the ripples should largely disappear, leaving one smooth basin, closer to the
-# paper's "quasi-convex" description. Run `conv.cost_landscape` on the new network with the same
+# paper's "quasi-convex" description. Run `landscapes.cost_landscape` on the new network with the same
 # grid and count the local minima as the table does to check.
 # ```
 
@@ -362,8 +365,8 @@ plt.close(fig)
 # are quoted below as stored, not re-computed on this page.
 
 # %% tags=["hide-input"]
-from lib.data import paper_scale_report
-from lib.plotting import wrap
+from lib.book.plotting import wrap
+from lib.book.stored import paper_scale_report
 
 print(wrap(paper_scale_report("p3_landscapes")))
 

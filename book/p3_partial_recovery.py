@@ -49,9 +49,9 @@ if "google.colab" in sys.modules:
     url = "git+https://github.com/inverting-generative-models/inversion-book"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
-import lib
+from lib.book import setup_notebook
 
-DEVICE = lib.setup_notebook("p3_partial_recovery")
+DEVICE = setup_notebook("p3_partial_recovery")
 
 # %% tags=["hide-input"]
 import math
@@ -61,14 +61,18 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from lib import conv, experiments, measurements, plotting
-from lib.experiments import settings
-from lib.metrics import bootstrap_interval, wilson_interval
-from lib.scorecard import Claims
+from lib.book import experiments, plotting
+from lib.book.experiments import settings
+from lib.book.scorecard import Claims
+from lib.core import convnet as conv
+from lib.core import metrics
+from lib.core import observation as measurements
+from lib.core.metrics import bootstrap_interval, wilson_interval
+from lib.theory import landscapes
 
 S = settings("p3_partial_recovery")
 T, rates, seed = S["trials"], S["rates"], S["seed"]
-rec = dict(optimizer=S["optimizer"], lr=S["lr"], steps=S["steps"])
+rec = dict(optimizer=S["optimizer"], lr=S["lr"], max_iter=S["steps"])
 print(f"{T} random networks (each with its own latent z* ~ N(0, I)) per point")
 print(f"{S['optimizer']}, learning rate {S['lr']}, {S['steps']} steps")
 print(f"recovered when ||z - z*|| / ||z*|| < {S['success_tol']:g}")
@@ -99,15 +103,15 @@ def wilson_row(n):  # the 95 % Wilson interval of every count k of n
 #
 # Settings run in this book: $\eta = 0.1$ and Adam as in P3 Sec. 4.3, $\tau = 10^{-4}$; here
 # $N = 500$ at book scale, 1000 at paper scale; in {ref}`p3-trained` $N = 500$ (P3: "usually
-# converges within 500 iterations") at both scales. `lib.conv.recover`.
+# converges within 500 iterations") at both scales. `lib.methods.recovery.recover`.
 # ```
 #
 # The restart is the authors' code's (and that of {cite:t}`hand2018global`) answer to the stationary point
 # that the theorem cannot exclude. A trial counts as *recovered* when the relative latent error
 # is below $10^{-3}$; failures are not borderline (errors are either $\lesssim 10^{-6}$ or of
 # order 1). All trials of a sweep run in one batch, each row through its own network
-# (`lib.experiments.recovery_sweep`). The sweeps of different networks are independent:
-# `lib.experiments.recovery_sweeps` runs a list of them, one after the other or, given an
+# (`lib.book.experiments.recovery_sweep`). The sweeps of different networks are independent:
+# `lib.book.experiments.recovery_sweeps` runs a list of them, one after the other or, given an
 # `executor=` (a local process pool, or a Dask or Ray cluster's), side by side with the same
 # results.
 #
@@ -194,8 +198,8 @@ phase = experiments.recovery_sweep(
 def r50(sw, i=0):
     """r at 50 % recovery and its 95 % bootstrap interval over the networks (rows)."""
     succ = sw.success[:, i].double().numpy()  # (networks, rates)
-    point = conv.transition_point(rates, succ.mean(0))
-    lo, hi = bootstrap_interval(lambda t: conv.transition_point(rates, t.mean(0)), succ, seed=seed)
+    point = landscapes.transition_point(rates, succ.mean(0))
+    lo, hi = bootstrap_interval(lambda t: landscapes.transition_point(rates, t.mean(0)), succ, seed=seed)
     return point, lo, hi
 
 
@@ -281,7 +285,7 @@ plotting.show_table(
 def wilson_bars(prob, n):
     """Error bars (below, above) of rates prob measured on n trials each."""
     k = np.rint(np.asarray(prob, dtype=float) * n).astype(int)
-    lo, hi = np.array([conv.wilson_interval(int(v), n) for v in k]).T
+    lo, hi = np.array([metrics.wilson_interval(int(v), n) for v in k]).T
     return [np.asarray(prob) - lo, hi - np.asarray(prob)]
 
 

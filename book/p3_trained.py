@@ -40,9 +40,9 @@ if "google.colab" in sys.modules:
     url = "git+https://github.com/inverting-generative-models/inversion-book"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
-import lib
+from lib.book import setup_notebook
 
-DEVICE = lib.setup_notebook("p3_trained")
+DEVICE = setup_notebook("p3_trained")
 
 # %% tags=["hide-input"]
 import time
@@ -52,14 +52,20 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from lib import conv, measurements, plotting, train
-from lib.experiments import settings
-from lib.scorecard import Claims
+from lib.book import plotting
+from lib.book.experiments import settings
+from lib.book.scorecard import Claims
+from lib.core import convnet as conv
+from lib.core import metrics
+from lib.core import observation as measurements
+from lib.methods import recovery
+from lib.mnist import train
+from lib.theory import landscapes
 
 S = settings("p3_trained")
 T, seed = S["trials"], S["seed"]
 DTYPE = getattr(torch, S["dtype"])
-rec = dict(optimizer=S["optimizer"], lr=S["lr"], steps=S["steps"], stop_tol=S["stop_tol"])
+rec = dict(optimizer=S["optimizer"], lr=S["lr"], max_iter=S["steps"], stop_fit_tol=S["stop_fit_tol"])
 
 
 # %% [markdown]
@@ -77,7 +83,7 @@ rec = dict(optimizer=S["optimizer"], lr=S["lr"], steps=S["steps"], stop_tol=S["s
 #   $\gamma (a - \mu) / \sqrt{\sigma^2 + \epsilon} + \beta$, so it **folds** into the
 #   transposed convolution before it (scaled filters, shifted bias).
 #
-# `P3Generator.conv_generator(labels)` does both and returns a `lib.conv.ConvGenerator`
+# `P3Generator.conv_generator(labels)` does both and returns a `lib.core.convnet.ConvGenerator`
 # $G(z) = \tanh(W_4\, \sigma(W_3\, \sigma(W_2\, \sigma(W_1 z + b_1) + b_2) + b_3) + b_4)$, with one
 # first-layer bias per row when each row has its own label. The folding is exact: in float64 the
 # two agree to rounding.
@@ -106,13 +112,13 @@ print(f"folded vs the torch module (float64, 20 digits): max |diff| < 1e-12: {fo
 # Adam, learning rate 0.1, 500 iterations, from $z_0 \sim \mathcal{N}(0, I)$, with one negation
 # restart. The masks are those of P3 Fig. 5: uniform random pixels (at several sampling rates
 # $r$, since the paper does not give its rate) and the top, bottom, left and right half
-# (`lib.measurements.make_masks`). A trial counts as **recovered** when the relative latent error
+# (`lib.core.observation.make_masks`). A trial counts as **recovered** when the relative latent error
 # $\|\hat z - z^\star\| / \|z^\star\|$ is below $10^{-3}$, as in {ref}`p3-partial-recovery`.
 # Every mask and trial runs in one batch. Where P3 runs all 500 iterations, a trial here stops
-# once its data fit $J$ is below $10^{-12}$ of $\frac12\|Ay\|^2$ (a relative residual of
-# $10^{-6}$, ten thousand times below the data-fit test of {prf:ref}`p3-alg-recovery`): only
-# trials that have already converged stop early, which saves their steps (`stop_tol` of
-# `lib.conv.recover`).
+# once its relative residual $\|A(G(z) - y)\| / \|Ay\|$ is below $10^{-6}$ (a hundred times
+# below the data-fit test of {prf:ref}`p3-alg-recovery`): only trials that have already
+# converged stop early, which saves their steps (`stop_fit_tol` of
+# `lib.methods.recovery.recover`).
 
 # %%
 masks_spec = [("random", r) for r in S["rates"]] + [(h, 0.5) for h in S["halves"]]
@@ -128,7 +134,7 @@ z_all = z_star.repeat(K, 1)
 with torch.no_grad():
     x_all = G_all(z_all)
 t0 = time.perf_counter()
-res = conv.recover(G_all, x_all * masks, mask=masks, seed=seed + 100, **rec)
+res = recovery.recover(G_all, x_all * masks, mask=masks, seed=seed + 100, **rec)
 seconds = time.perf_counter() - t0
 
 # %% tags=["hide-input", "nbval-ignore-output"]
@@ -139,7 +145,7 @@ err = ((res.z - z_all).norm(dim=1) / z_all.norm(dim=1)).cpu().reshape(K, T)
 with torch.no_grad():
     img_err = ((G_all(res.z) - x_all).norm(dim=1) / x_all.norm(dim=1)).cpu().reshape(K, T)
 ok = err < S["success_tol"]
-fits = (res.rel_residual.cpu() <= 1e-4).reshape(K, T)  # status 'converged': observations fitted
+fits = (res.rel_residual.cpu() <= 1e-4).reshape(K, T)  # status 'fitted': observations fitted
 rescued = (res.rescued.cpu().reshape(K, T) & ok).sum(1)
 m_obs = masks.sum(1).reshape(K, T)[:, 0].cpu()
 
@@ -151,7 +157,7 @@ def name(kind, r):
 rows, rate, ci = [], {}, {}
 for k, (kind, r) in enumerate(masks_spec):
     n_ok = int(ok[k].sum())
-    rate[k], ci[k] = n_ok / T, conv.wilson_interval(n_ok, T)
+    rate[k], ci[k] = n_ok / T, metrics.wilson_interval(n_ok, T)
     rows.append(
         [
             name(kind, r),
@@ -180,7 +186,7 @@ plotting.show_table(
 # The columns: the mask and its number of observed pixels (of 1024); the trials recovered
 # ($\|\hat z - z^\star\| < 10^{-3} \|z^\star\|$) with the 95 % Wilson interval of the rate;
 # the trials whose end point fits the observed pixels (relative residual below $10^{-4}$,
-# the result's status `converged`); the recoveries that needed the negation restart; the median
+# the result's status `fitted`); the recoveries that needed the negation restart; the median
 # relative error of the completed image $G(\hat z)$ against $G(z^\star)$, all pixels.
 
 # %% [markdown]
@@ -215,7 +221,7 @@ masks_r = torch.cat(
 z_r = z_star.repeat(Rc, 1)
 with torch.no_grad():
     x_r = G_rand(z_r)
-res_r = conv.recover(G_rand, x_r * masks_r, mask=masks_r, seed=seed + 100, **rec)
+res_r = recovery.recover(G_rand, x_r * masks_r, mask=masks_r, seed=seed + 100, **rec)
 err_r = ((res_r.z - z_r).norm(dim=1) / z_r.norm(dim=1)).cpu().reshape(Rc, T)
 ok_r = err_r < S["success_tol"]
 
@@ -224,10 +230,10 @@ R = len(S["rates"])
 rates, rates_c = np.array(S["rates"]), np.array(S["control_rates"])
 p_tr = ok[:R].double().mean(1).numpy()
 p_rd = ok_r.double().mean(1).numpy()
-tr_50 = conv.transition_point(rates, p_tr, 0.5)
-rd_50 = conv.transition_point(rates_c, p_rd, 0.5)
-tr_90 = conv.transition_point(rates, p_tr, 0.9)
-rd_90 = conv.transition_point(rates_c, p_rd, 0.9)
+tr_50 = landscapes.transition_point(rates, p_tr, 0.5)
+rd_50 = landscapes.transition_point(rates_c, p_rd, 0.5)
+tr_90 = landscapes.transition_point(rates, p_tr, 0.9)
+rd_90 = landscapes.transition_point(rates_c, p_rd, 0.9)
 
 
 def show_r(v, grid=rates):
@@ -239,8 +245,8 @@ for x, p, okk, lab, st in [
     (rates, p_tr, ok[:R], "trained (MNIST DCGAN)", "C0o-"),
     (rates_c, p_rd, ok_r, "same architecture, random weights", "C1s--"),
 ]:
-    lo = np.array([conv.wilson_interval(int(o.sum()), T)[0] for o in okk])
-    hi = np.array([conv.wilson_interval(int(o.sum()), T)[1] for o in okk])
+    lo = np.array([metrics.wilson_interval(int(o.sum()), T)[0] for o in okk])
+    hi = np.array([metrics.wilson_interval(int(o.sum()), T)[1] for o in okk])
     ax.errorbar(x, p, yerr=[p - lo, hi - p], fmt=st, capsize=3, label=lab)
 for k in range(R, K):
     kind = masks_spec[k][0]
@@ -400,11 +406,11 @@ probe = stuck[: S["probe_max"]]
 idx = probe.to(DEVICE)
 Gp = G_all.select(idx)
 yp, mp = (x_all * masks)[idx], masks[idx]
-longer = conv.recover(
-    Gp, yp, mask=mp, z0=res.z[idx], optimizer="adam", lr=S["lr"], steps=S["probe_steps"]
+longer = recovery.recover(
+    Gp, yp, mask=mp, z0=res.z[idx], optimizer="adam", lr=S["lr"], max_iter=S["probe_steps"]
 )
 starts = [
-    conv.recover(Gp, yp, mask=mp, seed=seed + 200 + s, **rec) for s in range(S["probe_starts"])
+    recovery.recover(Gp, yp, mask=mp, seed=seed + 200 + s, **rec) for s in range(S["probe_starts"])
 ]
 
 # %% tags=["hide-input"]

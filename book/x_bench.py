@@ -26,10 +26,10 @@
 # {doc}`p3_partial_recovery` (gradient descent under masks) and {ref}`mnist-generators` (the
 # trained generators).
 #
-# Everything below is produced by one call, `lib.bench.run`, also available from the command line:
+# Everything below is produced by one call, `lib.book.bench.run`, also available from the command line:
 #
 # ```bash
-# python -m lib.bench --scale book --device cpu --out results.json
+# python -m lib.book.bench --scale book --device cpu --out results.json
 # ```
 
 # %% tags=["hide-input"]
@@ -42,18 +42,18 @@ if "google.colab" in sys.modules:
     url = "git+https://github.com/inverting-generative-models/inversion-book"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
 
-import lib
+from lib.book import setup_notebook
 
-DEVICE = lib.setup_notebook("x_bench")
+DEVICE = setup_notebook("x_bench")
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 from myst_nb import glue
 
-from lib import bench, experiments
-from lib.plotting import show_table, subplots
-from lib.scorecard import Claims
+from lib.book import bench, experiments
+from lib.book.plotting import show_table, subplots
+from lib.book.scorecard import Claims
 
 S = experiments.settings("x_bench")
 
@@ -84,7 +84,7 @@ S = experiments.settings("x_bench")
 #
 # Settings: P1's iteration caps and $\lambda$ grid of {doc}`p1_random_sweep`, P2's schedule
 # $\epsilon_t = 10^{-10} \cdot 1.2^t$, and per generator the step size of GD and Adam
-# (`lib.bench.GENERATORS`: P1's 0.1 on its random nets, P2's 1 on its random nets, $10^{-2}$ on
+# (`lib.book.bench.GENERATORS`: P1's 0.1 on its random nets, P2's 1 on its random nets, $10^{-2}$ on
 # the trained nets, the largest that did not diverge; Adam 0.1 as P3, 0.05 on the random dense
 # nets). GD with restarts re-runs, for a signal whose data fit is not yet within the noise,
 # GD from $-\hat z$ (P3's negation) and from fresh random starts, and keeps the best fit.
@@ -94,7 +94,7 @@ S = experiments.settings("x_bench")
 #
 # P1 Fig. 4 ({doc}`p1_random_sweep`) shows the layered methods exact where
 # $2 n_0 < n_1 \lesssim n$ and failing where the hidden layer is wider than the image, while GD
-# keeps working there. P1 suggests combining them. `lib.hybrid.hybrid` does so *per signal*, with
+# keeps working there. P1 suggests combining them. `lib.methods.hybrid.hybrid` does so *per signal*, with
 # a rule that looks only at the data:
 #
 # ```{prf:algorithm} This book, after P1 Sec. 6.1 (X-hybrid)
@@ -132,8 +132,8 @@ glue("xb-gd-steps", S["gd_steps"], display=False)
 # $k = 60$, where P2 reports GD failing), P3's random transposed-convolution net (Sec. 4.2:
 # channels 2-16-1, kernel 5, stride 3, a $2 \times 2$ latent map: 8-1024-676), and the trained
 # MNIST generators of P1 (PLU output), P2 (ReLU output) and P3 (conditional DCGAN for the digit
-# 3, LeakyReLU and tanh, batch-norm folded by `lib.models.P3Generator.folded` and wrapped for the
-# gradient methods by `lib.bench.FoldedConv`).
+# 3, LeakyReLU and tanh, batch-norm folded by `lib.mnist.models.P3Generator.folded` and wrapped for the
+# gradient methods by `lib.book.bench.FoldedConv`).
 #
 # Five conditions: clean; Gaussian noise with standard deviation $10^{-3}$ and $10^{-2}$ times
 # the RMS of the clean outputs; 45 % of the outputs hidden at random (P1 Sec. 6.2); the first
@@ -278,7 +278,7 @@ table(["methods", "generators", "not applicable, because"], rows)
 
 # %% [markdown]
 # The certificates beside the cells, for the *true* signals of each generator and condition.
-# First the support test of the hybrid's rule (`lib.hybrid.support_certificate`: every
+# First the support test of the hybrid's rule (`lib.methods.hybrid.support_certificate`: every
 # support-restricted layer matrix $W_i[S_{i+1}, S_i]$, rows restricted to the observed and, for
 # a ReLU output, active outputs, has full column rank; then every layer, not only $z$, is
 # determined, and the layer-wise Oracle, P1 Alg. 6, has one answer), with the median
@@ -299,7 +299,7 @@ table(["generator", *[SHORT_C[c] for c in CONDS], "median s_i"], rows)
 
 # %% [markdown]
 # Then, on the nets P1's theory covers (ReLU hidden layers, invertible output), P1's own
-# conditions from `lib.sparsity.certify`: how many of the true signals satisfy Theorem 1 as the
+# conditions from `lib.theory.sparsity.certify`: how many of the true signals satisfy Theorem 1 as the
 # proof uses it for their supports ("Thm 1 (support)"), the random-weight conditions of arXiv
 # Corollary 1 and of ICLR Theorem 2. (Theorem 1's global form, with sub-sparks over all
 # supports, is undetermined or fails on all of these nets: its enumeration is out of reach.)
@@ -621,9 +621,9 @@ for (g, c), v in verdicts.items():
 #
 # ```{exercise}
 # :label: ex-x-bench-3
-# Run `python -m lib.bench --generators p1_mid --conditions noise_lo --methods layered_bp
+# Run `python -m lib.book.bench --generators p1_mid --conditions noise_lo --methods layered_bp
 # latent_pursuit oracle` after changing Latent-Pursuit's $\lambda$ in the adapter
-# `lib.bench._latent_pursuit` to a multiple of the noise level. Does a positive $\lambda$ rescue
+# `lib.book.bench._latent_pursuit` to a multiple of the noise level. Does a positive $\lambda$ rescue
 # the supports?
 # ```
 #
@@ -639,7 +639,7 @@ for (g, c), v in verdicts.items():
 
 # ```{exercise}
 # :label: ex-x-bench-4
-# Build the hybrid on Adam instead of GD: in `lib.hybrid.hybrid`, the polish and the random
+# Build the hybrid on Adam instead of GD: in `lib.methods.hybrid.hybrid`, the polish and the random
 # start call P1's GD rule. Where in the table would you expect the Adam-based hybrid to change
 # the verdicts, and why not on the noisy trained nets?
 # ```

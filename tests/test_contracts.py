@@ -1,7 +1,7 @@
-"""The contracts every registered inversion method keeps (lib.registry), on small nets.
+"""The contracts every registered inversion method keeps (lib.methods.registry), on small nets.
 
-A method registered in ``lib.registry.METHODS`` is covered here the day it is registered: each
-test runs it on every net of :data:`NETS` its rule accepts. The nets include ones no method was
+A method registered in ``lib.methods.registry.METHODS`` is covered here the day it is registered:
+each test runs it on every net of :data:`NETS` its rule accepts. The nets include ones no method was
 written for: other sizes, no biases or biases, a LeakyReLU output, float32, a convolutional net.
 """
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lib import measurements
-from lib.conv import ConvGenerator
-from lib.generator import Generator
-from lib.lp import LayerwiseLP
-from lib.measurements import add_noise, random_mask
-from lib.registry import METHODS, applicability
-from lib.result import STATUSES, SUCCESS, InversionResult
+from lib.core import observation as measurements
+from lib.core.convnet import ConvGenerator
+from lib.core.generator import Generator
+from lib.core.observation import add_noise, random_mask
+from lib.core.result import STATUSES, SUCCESS, InversionResult
+from lib.methods.lp import LayerwiseLP
+from lib.methods.registry import METHODS, applicability
 
 f32, f64 = torch.float32, torch.float64
 
@@ -41,12 +41,12 @@ NETS = _nets()
 OPTIONS = {
     "layered_bp": dict(max_iter=50),
     "latent_pursuit": dict(max_iter=50),
-    "pgd": dict(steps=2),
-    "gd": dict(steps=20, lrs=(0.1,)),
-    "adam": dict(steps=20),
-    "gd_restarts": dict(steps=20, lrs=(0.1,), restarts=2),
-    "p3_recover": dict(steps=20),
-    "hybrid": dict(steps=20, max_iter=50),
+    "pgd": dict(max_iter=2),
+    "gd": dict(max_iter=20, lrs=(0.1,)),
+    "adam": dict(max_iter=20),
+    "gd_restarts": dict(max_iter=20, lrs=(0.1,), restarts=2),
+    "p3_recover": dict(max_iter=20),
+    "hybrid": dict(max_iter=20, pursuit_max_iter=50),
 }
 
 

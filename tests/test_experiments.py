@@ -1,4 +1,4 @@
-"""The experiments' sweep runners (lib.experiments): the same results whichever executor runs
+"""The experiments' sweep runners (lib.book.experiments): the same results whichever executor runs
 the sweep's points, serially in this process or in a pool of processes."""
 
 import dataclasses
@@ -7,13 +7,14 @@ from concurrent.futures import ProcessPoolExecutor
 import pytest
 import torch
 
-import lib
-from lib import conv, experiments
+from lib.book import experiments
+from lib.core import convnet as conv
+from lib.core.device import one_cpu_thread
 
 
 @pytest.fixture(scope="module")
 def pool():
-    with ProcessPoolExecutor(max_workers=2, initializer=lib.one_cpu_thread) as ex:
+    with ProcessPoolExecutor(max_workers=2, initializer=one_cpu_thread) as ex:
         yield ex
 
 
@@ -82,9 +83,8 @@ def test_p3_recovery_sweeps_same_in_a_process_pool(pool):
         G = conv.ConvGenerator.random([4, c, c], in_size=(1, 1), kernel=2, stride=2, seed=i,
                                       n_networks=3)  # fmt: skip
         z = G.sample_latent(3, seed=10 + i)
-        points.append(
-            dict(G=G, z_star=z, kinds=["random"], rates=(0.5, 1.0), seed=20 + i, steps=60, lr=0.1)
-        )
+        opts = dict(kinds=["random"], rates=(0.5, 1.0), seed=20 + i, max_iter=60, lr=0.1)
+        points.append(dict(G=G, z_star=z, **opts))
     serial = experiments.recovery_sweeps(points)
     assert [sw.success.shape for sw in serial] == [(3, 1, 2)] * 2
     same(experiments.recovery_sweeps(points, executor=pool), serial)

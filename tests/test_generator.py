@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from lib.generator import Generator, activation, activation_inverse, plu, plu_inverse
-from lib.metrics import relative_error, snr_db
+from lib.core.generator import Generator, activation, activation_inverse, plu, plu_inverse
+from lib.core.metrics import relative_error, snr_db
 
 
 def test_forward_matches_torch_nn_sequential():
@@ -116,7 +116,7 @@ def test_metrics_closed_forms():
 def test_apply_is_the_forward_pass_bit_for_bit(output):
     """G.apply (the gradient methods' unchecked inner-loop pass) computes exactly G(z), for dense
     nets with and without biases and for a convolutional net."""
-    from lib.conv import ConvGenerator
+    from lib.core.convnet import ConvGenerator
 
     for bias in (True, False):
         G = Generator.random([5, 12, 30], seed=3, output=output, bias=bias, slope=0.2)

@@ -1,10 +1,10 @@
-"""Tests of lib.gradient: the GD baseline and P1's step-size rule (P1 Sec. 6.1)."""
+"""Tests of lib.methods.gradient: the GD baseline and P1's step-size rule (P1 Sec. 6.1)."""
 
 import pytest
 import torch
 
-from lib.generator import Generator
-from lib.gradient import gd_step_search, gradient_descent, latent_loss
+from lib.core.generator import Generator
+from lib.methods.gradient import gd_step_search, gradient_descent, latent_loss
 
 f64 = torch.float64
 
@@ -21,7 +21,7 @@ def test_gd_reaches_least_squares_solution():
     z = torch.randn(5, 4, generator=torch.Generator().manual_seed(1), dtype=f64)
     y = G(z)
     lam_max = torch.linalg.eigvalsh(G.weights[0].T @ G.weights[0]).max()
-    r = gradient_descent(G, y, lr=1 / float(lam_max), steps=20000, grad_tol=1e-12)
+    r = gradient_descent(G, y, lr=1 / float(lam_max), max_iter=20000, tol=1e-12)
     assert r.converged.all()
     assert torch.allclose(r.z, z, atol=1e-9)
     assert (latent_loss(G, r.z, y) < 1e-20).all()
@@ -34,12 +34,12 @@ def test_momentum_with_decay_converges():
         G,
         G(z),
         lr=0.1,
-        steps=20000,
+        max_iter=20000,
         optimizer="momentum",
         momentum=0.9,
         decay=0.5,
         decay_every=5000,
-        grad_tol=1e-10,
+        tol=1e-10,
     )
     assert r.converged.all() and torch.allclose(r.z, z, atol=1e-8)
 
@@ -52,11 +52,11 @@ def test_step_search_takes_smallest_converging_step():
     lam_max = float(torch.linalg.eigvalsh(G.weights[0].T @ G.weights[0]).max())
     # 1e-3 is too small to converge in 300 steps, 1/lam_max converges, 10/lam_max diverges
     lrs = (1e-3, 1.0 / lam_max, 10.0 / lam_max)
-    r = gd_step_search(G, y, lrs=lrs, steps=300, grad_tol=1e-8)
+    r = gd_step_search(G, y, lrs=lrs, max_iter=300, tol=1e-8)
     assert r.converged.all()
     assert torch.allclose(r.lr, torch.full((4,), 1.0 / lam_max, dtype=f64))
     # nothing converges: every signal keeps its lowest-loss run and is flagged
-    r2 = gd_step_search(G, y, lrs=(1e-4, 1e-3), steps=5, grad_tol=1e-12)
+    r2 = gd_step_search(G, y, lrs=(1e-4, 1e-3), max_iter=5, tol=1e-12)
     assert not r2.converged.any()
     assert torch.allclose(r2.lr, torch.full((4,), 1e-3, dtype=f64))
 
@@ -68,7 +68,7 @@ def test_divergence_is_a_status_and_z_stays_finite():
     z = torch.randn(4, 4, generator=torch.Generator().manual_seed(7), dtype=f64)
     lam_max = float(torch.linalg.eigvalsh(G.weights[0].T @ G.weights[0]).max())
     lr = torch.tensor([0.5 / lam_max, 0.5 / lam_max, 100 / lam_max, 100 / lam_max], dtype=f64)
-    r = gradient_descent(G, G(z), lr=lr, steps=3000, grad_tol=1e-10)
+    r = gradient_descent(G, G(z), lr=lr, max_iter=3000, tol=1e-10)
     assert r.status == ["converged", "converged", "diverged", "diverged"]
     assert r.ok.tolist() == [True, True, False, False]
     assert torch.isfinite(r.z).all() and torch.isfinite(r.loss).all()
@@ -79,7 +79,7 @@ def test_divergence_is_a_status_and_z_stays_finite():
 def test_budget_status_when_steps_run_out():
     G = linear_net(8)
     z = torch.randn(2, 4, generator=torch.Generator().manual_seed(9), dtype=f64)
-    r = gradient_descent(G, G(z), lr=1e-3, steps=5, grad_tol=1e-12)
+    r = gradient_descent(G, G(z), lr=1e-3, max_iter=5, tol=1e-12)
     assert r.status == ["budget", "budget"] and (r.iterations == 5).all()
 
 
@@ -91,34 +91,34 @@ def test_dead_network_is_not_converged():
     G = Generator([W0, W1], output="identity")
     y = G(torch.tensor([[1.0, 2.0]], dtype=f64))
     z0 = torch.tensor([[-1.0, -1.0], [0.5, 1.5]], dtype=f64)  # row 0: every unit dead
-    r = gradient_descent(G, y.expand(2, -1), z0=z0, lr=0.1, steps=2000, grad_tol=1e-10)
+    r = gradient_descent(G, y.expand(2, -1), z0=z0, lr=0.1, max_iter=2000, tol=1e-10)
     assert r.status[0] == "dead" and r.iterations[0] == 0
     assert r.status[1] == "converged"
     assert [x.shape for x in r.layers] == [(2, 3)]
 
 
 def test_result_shares_the_base_type():
-    from lib.result import InversionResult
+    from lib.core.result import InversionResult
 
     G = linear_net(10)
     z = torch.randn(3, 4, generator=torch.Generator().manual_seed(11), dtype=f64)
-    r = gradient_descent(G, G(z), lr=0.5, steps=10)
+    r = gradient_descent(G, G(z), lr=0.5, max_iter=10)
     assert isinstance(r, InversionResult)
     assert r.iterations.dtype == torch.long and r.iterations.device.type == "cpu"
     assert torch.equal(r.steps, r.iterations)
-    s = gd_step_search(G, G(z), lrs=(0.5,), steps=10)
+    s = gd_step_search(G, G(z), lrs=(0.5,), max_iter=10)
     assert isinstance(s, InversionResult) and len(s.status) == 3
 
 
 def test_step_search_on_a_batched_conv_generator():
     """Issue 11 bug: once some signals converged, the search subset y but not the networks of
     a batched ConvGenerator (a shape error). Each row has its own network here."""
-    from lib.conv import ConvGenerator
+    from lib.core.convnet import ConvGenerator
 
     G = ConvGenerator.random([2, 8, 1], in_size=(1, 1), kernel=2, stride=2, seed=3, n_networks=6)
     z = G.sample_latent(6, seed=4)
     y = G(z)
-    r = gd_step_search(G, y, lrs=(0.1, 0.5), steps=400, grad_tol=1e-9, optimizer="adam")
+    r = gd_step_search(G, y, lrs=(0.1, 0.5), max_iter=400, tol=1e-9, optimizer="adam")
     # row 0 needs the larger step: the second try runs on a subset of rows (and networks)
     assert r.lr.tolist() == [0.5, 0.1, 0.1, 0.1, 0.1, 0.1]
     assert r.status == ["converged"] * 6
@@ -132,7 +132,7 @@ def test_the_hand_written_gradient_is_autograds(hidden, output):
     """The dense generators' gradient of 1/2 ||M (G(z) - y)||^2, written by hand in the inner
     loop, against autograd through G(z): with and without biases and a mask, float32 and
     float64, on a net with three hidden layers."""
-    from lib.gradient import _loss_and_grad
+    from lib.methods.gradient import _loss_and_grad
 
     for dtype, tol in ((torch.float64, 1e-12), (torch.float32, 1e-5)):
         for bias in (True, False):
@@ -149,3 +149,21 @@ def test_the_hand_written_gradient_is_autograds(hidden, output):
                 f, g = _loss_and_grad(G, z, y, m)
                 torch.testing.assert_close(f, f_ref.detach(), rtol=tol, atol=tol)
                 torch.testing.assert_close(g, g_ref, rtol=tol, atol=tol)
+
+
+def test_every_preset_is_a_set_of_options_of_its_function():
+    """PRESETS name what each paper prescribes; each is accepted by the function it belongs to
+    (run here with a short budget) and is what the paper states."""
+    from lib.methods.gradient import PRESETS, gd_step_search, gradient_descent
+    from lib.methods.recovery import recover
+
+    G = Generator.random([4, 20, 30], seed=1, std="fan_in", output="tanh")
+    y = G(G.sample_latent(3, seed=2))
+    fns = {"p1_random": gd_step_search, "p1_trained": gradient_descent,
+           "p2_random": gradient_descent, "p2_mnist": gradient_descent, "p3": recover}  # fmt: skip
+    assert set(fns) == set(PRESETS)
+    for name, fn in fns.items():
+        r = fn(G, y, **(PRESETS[name] | {"max_iter": 5}))
+        assert r.z.shape == (3, 4) and len(r.status) == 3, name
+    assert PRESETS["p1_random"]["lrs"] == (1e-1, 1e0, 1e1, 1e2, 1e3, 1e4)
+    assert PRESETS["p3"]["optimizer"] == "adam" and PRESETS["p3"]["lr"] == 0.1

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from lib import hardness
-from lib.generator import Generator
+from lib.core.generator import Generator
+from lib.theory import hardness
 
 
 def random_formulas(n, seed=0):

@@ -4,8 +4,9 @@ names the argument, instead of running and returning a wrong answer marked as a 
 import pytest
 import torch
 
-from lib import conv, gradient, lp, pursuit
-from lib.generator import Generator
+from lib.core import convnet as conv
+from lib.core.generator import Generator
+from lib.methods import gradient, lp, pursuit, recovery
 
 f64 = torch.float64
 
@@ -29,10 +30,10 @@ def _supports(G, y):  # some supports of the right sizes (every unit active)
 
 # one entry per public inversion function: (name, generator factory, call(G, y, **kw))
 METHODS = {
-    "oracle": (tanh_net, lambda G, y, **kw: pursuit.oracle(G, y, _supports(G, y), **kw)),
+    "oracle": (tanh_net, lambda G, y, **kw: pursuit.oracle(G, y, supports=_supports(G, y), **kw)),
     "layered_oracle": (
         tanh_net,
-        lambda G, y, **kw: pursuit.layered_oracle(G, y, _supports(G, y), **kw),
+        lambda G, y, **kw: pursuit.layered_oracle(G, y, supports=_supports(G, y), **kw),
     ),
     "layered_basis_pursuit": (
         tanh_net,
@@ -40,15 +41,18 @@ METHODS = {
     ),
     "latent_pursuit": (tanh_net, lambda G, y, **kw: pursuit.latent_pursuit(G, y, **kw)),
     "invert_layerwise": (relu_net, lambda G, y, **kw: lp.invert_layerwise(G, y, **kw)),
-    "invert_lp linf": (relu_net, lambda G, y, **kw: lp.invert_lp(G, y, "linf", **kw)),
-    "invert_lp l1": (relu_net, lambda G, y, **kw: lp.invert_lp(G, y, "l1", **kw)),
-    "invert_lp relax": (relu_net, lambda G, y, **kw: lp.invert_lp(G, y, "relax", **kw)),
+    "invert_lp linf": (relu_net, lambda G, y, **kw: lp.invert_lp(G, y, algorithm="linf", **kw)),
+    "invert_lp l1": (relu_net, lambda G, y, **kw: lp.invert_lp(G, y, algorithm="l1", **kw)),
+    "invert_lp relax": (relu_net, lambda G, y, **kw: lp.invert_lp(G, y, algorithm="relax", **kw)),
     "gradient_descent": (
         tanh_net,
-        lambda G, y, **kw: gradient.gradient_descent(G, y, steps=3, **kw),
+        lambda G, y, **kw: gradient.gradient_descent(G, y, max_iter=3, **kw),
     ),
-    "gd_step_search": (tanh_net, lambda G, y, **kw: gradient.gd_step_search(G, y, steps=3, **kw)),
-    "recover": (relu_net, lambda G, y, **kw: conv.recover(G, y, steps=3, **kw)),
+    "gd_step_search": (
+        tanh_net,
+        lambda G, y, **kw: gradient.gd_step_search(G, y, max_iter=3, **kw),
+    ),
+    "recover": (relu_net, lambda G, y, **kw: recovery.recover(G, y, max_iter=3, **kw)),
 }
 
 
@@ -86,15 +90,28 @@ def test_bad_mask(name, mask, match):
         call(G, _y(G), mask=mask)
 
 
-@pytest.mark.parametrize(
-    "name", [m for m in METHODS if m != "recover" and "gd" not in m and m != "gradient_descent"]
-)
+P1_METHODS = ["oracle", "layered_oracle", "layered_basis_pursuit", "latent_pursuit"]
+
+
+@pytest.mark.parametrize("name", P1_METHODS)
 def test_conv_generator_to_a_dense_method_says_how_to_convert(name):
     _, call = METHODS[name]
     G = conv.ConvGenerator.random([2, 4, 1], in_size=(1, 1), kernel=5, stride=3, seed=6)
     y = G(G.sample_latent(2, seed=1))
     with pytest.raises(TypeError, match="to_generator"):
         call(G, y)
+
+
+@pytest.mark.parametrize("name", [m for m in METHODS if m.startswith("invert_")])
+def test_p2_methods_invert_a_conv_generator_through_its_matrices(name):
+    """P2's layer-wise methods take a convolutional net as it is (P3 Sec. 3: its layers are
+    matrices) and give what they give on its dense form."""
+    _, call = METHODS[name]
+    G = conv.ConvGenerator.random([2, 4, 1], in_size=(1, 1), kernel=5, stride=3, seed=6)
+    y = G(G.sample_latent(2, seed=1)).reshape(2, -1)
+    a, b = call(G, y), call(G.to_generator(), y)
+    assert a.status == b.status
+    assert torch.equal(a.z.nan_to_num(7.0), b.z.nan_to_num(7.0))
 
 
 @pytest.mark.parametrize(
@@ -137,8 +154,8 @@ def test_latent_pursuit_parameters(kw, match):
     [
         (dict(lr=-1.0), r"\blr\b"),
         (dict(lr=float("nan")), r"\blr\b"),
-        (dict(steps=-1), r"\bsteps\b"),
-        (dict(grad_tol=-1.0), r"grad_tol"),
+        (dict(max_iter=-1), r"\bmax_iter\b"),
+        (dict(tol=-1.0), r"\btol\b"),
         (dict(optimizer="sgd"), r"optimizer"),
         (dict(momentum=1.5, optimizer="momentum"), r"momentum"),
     ],
@@ -163,25 +180,27 @@ def test_step_search_parameters(kw, match):
     [
         (dict(eps0=0.0), r"eps0"),
         (dict(alpha=1.0), r"alpha"),
-        (dict(max_steps=0), r"max_steps"),
+        (dict(max_iter=0), r"max_iter"),
         (dict(patience=0), r"patience"),
     ],
 )
 def test_lp_parameters(kw, match):
     G = relu_net()
     with pytest.raises(ValueError, match=match):
-        lp.invert_lp(G, _y(G), "l1", **kw)
+        lp.invert_lp(G, _y(G), algorithm="l1", **kw)
 
 
 def test_lp_methods_name_the_activation_they_need():
     """A LeakyReLU output with a ReLU hidden layer: the error names G's activations."""
     G = Generator.random([3, 12, 30], seed=1, output="leaky_relu", slope=0.2)
     with pytest.raises(ValueError, match=r"hidden.*output|output.*hidden"):
-        lp.invert_lp(G, _y(G), "linf")
+        lp.invert_lp(G, _y(G), algorithm="linf")
 
 
-@pytest.mark.parametrize("kw, match", [(dict(lr=0.0), r"\blr\b"), (dict(steps=-2), r"\bsteps\b")])
+@pytest.mark.parametrize(
+    "kw, match", [(dict(lr=0.0), r"\blr\b"), (dict(max_iter=-2), r"\bmax_iter\b")]
+)
 def test_recover_parameters(kw, match):
     G = relu_net()
     with pytest.raises(ValueError, match=match):
-        conv.recover(G, _y(G), **kw)
+        recovery.recover(G, _y(G), **kw)

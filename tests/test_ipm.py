@@ -1,5 +1,6 @@
-"""Tests of the batched interior-point solver of P2 Alg. 1's LP (lib.ipm) and of the batched
-layer-wise inversion built on it (``backend='ipm'`` in lib.lp), against HiGHS's simplex."""
+"""Tests of the batched interior-point solver of P2 Alg. 1's LP (lib.methods._ipm) and of the
+batched layer-wise inversion built on it (``backend='ipm'`` in lib.methods.lp), against HiGHS's
+simplex."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from lib import lp
-from lib.generator import Generator
-from lib.ipm import BatchLinfLP
-from lib.metrics import relative_error
+from lib.core.generator import Generator
+from lib.core.metrics import relative_error
+from lib.methods import lp
+from lib.methods._ipm import BatchLinfLP
 
 
 def _noisy(seed=0, n=80, k=8, B=12, a=1e-2):
@@ -27,7 +28,7 @@ def _noisy(seed=0, n=80, k=8, B=12, a=1e-2):
 
 
 def _simplex(W, b, x, on, obs):
-    """The same LP by HiGHS (the primal form of lib.lp), for reference."""
+    """The same LP by HiGHS (the primal form of lib.methods.lp), for reference."""
     layer = lp.LayerLP(W, b, method="linf", form="primal")
     cat = np.where(on, 2, 1)
     lo, hi = layer._row_bounds(x, cat, obs)
@@ -161,7 +162,7 @@ def test_exact_recovery_with_ipm():
     """Noiseless realizable data: delta* = 0 and the inversion is exact (1e-8)."""
     G = Generator.random([3, 12, 48, 160], seed=3, std="fan_out", output="relu")
     z = G.sample_latent(4, seed=5)
-    res = lp.invert_lp(G, G(z), "linf", backend="ipm", eps0=1e-12)
+    res = lp.invert_lp(G, G(z), algorithm="linf", backend="ipm", eps0=1e-12)
     assert res.status == ["exact"] * 4
     assert relative_error(z, res.z).max() < 1e-8
 

@@ -1,4 +1,5 @@
-"""Tests of P2's layer-wise inversions (lib.lp): Thm 3, Eq. 5, Alg. 1-3 and their variants."""
+"""Tests of P2's layer-wise inversions (lib.methods.lp): Thm 3, Eq. 5, Alg. 1-3 and their
+variants."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import pytest
 import torch
 from scipy.stats import binom
 
-from lib import lp
-from lib.generator import Generator
-from lib.metrics import relative_error
+from lib.core.generator import Generator
+from lib.core.metrics import relative_error
+from lib.methods import lp
 
 DIMS = [3, 12, 48, 160]  # a 3-layer expansive net (c0 = 4, 4, 3.3)
 
@@ -34,7 +35,7 @@ def test_exact_recovery_of_realizable_three_layer_nets(act, method):
         res = lp.invert_layerwise(G, y)
         assert res.method == ("equations" if act == "relu" else "leaky_inverse")
     else:
-        res = lp.invert_lp(G, y, method, eps0=1e-12)
+        res = lp.invert_lp(G, y, algorithm=method, eps0=1e-12)
     assert res.status == ["exact"] * 4 and bool(res.ok.all())
     assert (res.rank == np.array(DIMS[:-1])).all()
     assert relative_error(z, res.z).max() < 1e-8
@@ -72,7 +73,7 @@ def test_mask_of_observed_pixels():
     y = G(z)
     y_corrupt = torch.where(mask.bool(), y, torch.full_like(y, 5.0))  # hidden pixels: garbage
     for method in ("linf", "l1", "relax"):
-        res = lp.invert_lp(G, y_corrupt, method, mask=mask, eps0=1e-12)
+        res = lp.invert_lp(G, y_corrupt, algorithm=method, mask=mask, eps0=1e-12)
         assert relative_error(z, res.z).max() < 1e-8, method
     res = lp.invert_layerwise(G, y_corrupt, mask=mask)
     assert relative_error(z, res.z).max() < 1e-8
@@ -395,7 +396,7 @@ def test_failures_are_reported_not_silent():
     z = G.sample_latent(2, seed=1)
     gen = torch.Generator().manual_seed(0)
     y = G(z) + 0.05 * torch.rand(2, 40, generator=gen, dtype=torch.float64)
-    res = lp.invert_lp(G, y, "linf", eps0=1e-9, max_steps=3)
+    res = lp.invert_lp(G, y, algorithm="linf", eps0=1e-9, max_iter=3)
     assert res.status == ["budget"] * 2
     assert all(s.startswith("layer 1: max_steps") for s in res.failure)
     assert torch.isnan(res.z).all() and not res.ok.any()
@@ -411,8 +412,8 @@ def test_failures_are_reported_not_silent():
 
 def test_bad_input_is_rejected():
     relu, _ = _nets()
-    with pytest.raises(ValueError, match="method"):
-        lp.invert_lp(relu, relu(relu.sample_latent(1, seed=0)), "l2")
+    with pytest.raises(ValueError, match="algorithm"):
+        lp.invert_lp(relu, relu(relu.sample_latent(1, seed=0)), algorithm="l2")
     with pytest.raises(ValueError, match="y must have shape"):
         lp.invert_lp(relu, torch.zeros(1, 7))
     tanh = Generator.random(DIMS, seed=0, output="tanh")
@@ -466,7 +467,7 @@ def test_unconstrained_hidden_layer_fails_where_the_constrained_one_is_exact(met
     assert free.z.min() < -1  # a negative "ReLU output"
     z_free = lp.LayerLP(W0, method=method, backend=backend).solve(free.z, eps0=1e-12).z
     assert abs(z_free[0] - 1) > 0.05
-    res = lp.invert_lp(G, y, method, backend=backend, eps0=1e-12)
+    res = lp.invert_lp(G, y, algorithm=method, backend=backend, eps0=1e-12)
     assert res.status == ["exact"]
     assert relative_error(z, res.z).max() < 1e-8
     assert res.rank.tolist() == [[1, 2]]  # P2's condition fails at the output layer...
@@ -477,7 +478,7 @@ def test_unconstrained_hidden_layer_fails_where_the_constrained_one_is_exact(met
 @pytest.mark.parametrize("backend", ["highs", "cvxpy"])
 def test_every_lp_of_a_hidden_layer_keeps_it_nonnegative(method, backend):
     G, z, y = _net_with_a_free_direction()
-    res = lp.invert_lp(G, y, method, backend=backend, eps0=1e-12)
+    res = lp.invert_lp(G, y, algorithm=method, backend=backend, eps0=1e-12)
     assert res.status == ["exact"] and bool((res.layers[0] >= 0).all())
     assert relative_error(z, res.z).max() < 1e-8
     layer = lp.LayerLP(G.weights[1], G.biases[1], method=method, backend=backend, nonneg=True)
@@ -492,8 +493,8 @@ def test_patience_reaches_the_l1_layers():
     z = G.sample_latent(3, seed=2)
     gen = torch.Generator().manual_seed(1)
     y = G(z) + 1e-2 * (2 * torch.rand(3, 120, generator=gen, dtype=torch.float64) - 1)
-    one = lp.invert_lp(G, y, "l1", patience=1)
-    eight = lp.invert_lp(G, y, "l1", patience=8)
+    one = lp.invert_lp(G, y, algorithm="l1", patience=1)
+    eight = lp.invert_lp(G, y, algorithm="l1", patience=8)
     ref = lp.LayerwiseLP(G, "l1", patience=8).invert(y)
     assert (eight.solves == ref.solves).all()
     assert int(eight.iterations.sum()) > int(one.iterations.sum())
@@ -506,13 +507,13 @@ def test_patience_reaches_the_l1_layers():
         (dict(eps0=float("nan")), "eps0"),
         (dict(alpha=1.0), "alpha"),
         (dict(alpha=0.5), "alpha"),
-        (dict(max_steps=0), "max_steps"),
-        (dict(max_steps=2.5), "max_steps"),
+        (dict(max_iter=0), "max_iter"),
+        (dict(max_iter=2.5), "max_iter"),
         (dict(patience=0), "patience"),
         (dict(patience=3), "patience"),  # linf: patience is a rule of Alg. 2 only
         (dict(backend="gurobi"), "backend"),
-        (dict(method="l1", backend="ipm"), "backend='ipm'"),
-        (dict(method="relax", backend="ipm"), "backend='ipm'"),
+        (dict(algorithm="l1", backend="ipm"), "backend='ipm'"),
+        (dict(algorithm="relax", backend="ipm"), "backend='ipm'"),
     ],
 )
 def test_parameters_are_checked_with_errors_naming_them(kw, match):
@@ -555,7 +556,7 @@ def test_linear_equations_are_batched_and_match_one_signal_at_a_time():
 
 # ------------------------------------------------------------------ as an outsider would
 def _alg1_from_the_paper(W, b, x, obs, nonneg, eps0, alpha=1.2):
-    """P2 Algorithm 1 written from the paper with scipy's linprog, independent of lib.lp:
+    """P2 Algorithm 1 written from the paper with scipy's linprog, independent of lib.methods.lp:
     eps <- alpha eps until min delta s.t. |w_j z + b_j - x_j| <= delta (x_j > eps),
     w_j z + b_j - x_j <= delta (x_j <= eps), delta <= eps is feasible (z >= 0 on a hidden
     layer, as P2's code; unobserved rows dropped). Returns (z, eps, delta)."""
@@ -586,7 +587,7 @@ def test_linf_lp_matches_an_independent_alg1_on_a_decoder_we_did_not_build(backe
     gen = torch.Generator().manual_seed(13)
     y = G(z) + 1e-3 * (2 * torch.rand(4, 90, generator=gen) - 1)
     mask = torch.rand(90, generator=gen) > 0.2
-    res = lp.invert_lp(G, y, "linf", mask=mask, backend=backend, eps0=1e-6)
+    res = lp.invert_lp(G, y, algorithm="linf", mask=mask, backend=backend, eps0=1e-6)
     assert res.z.dtype == torch.float32 and res.status.count("within_noise") >= 3
     Ws = [W.double().numpy() for W in G.weights]
     bs = [b.double().numpy() for b in G.biases]
@@ -612,16 +613,16 @@ def test_projected_gd_with_the_lp_projection_inpaints_a_realizable_image():
     x = G(z)
     mask = torch.rand(200, generator=torch.Generator().manual_seed(1)) > 0.2
     y = torch.where(mask, x, torch.full_like(x, 7.0))  # hidden entries: garbage
-    r = lp.projected_gd(G, y, mask, steps=30)
+    r = lp.projected_gd(G, y, mask=mask, max_iter=30)
     err = relative_error(x, r.x)
     assert err.max() < 1e-4 and r.method == "pgd_linf"  # linear convergence: ~3e-6 here
     assert set(r.status) <= {"converged", "budget"} and (r.iterations >= 1).all()
-    with pytest.raises(ValueError, match="mask"):
-        lp.projected_gd(G, y, None)
+    full = lp.projected_gd(G, x, max_iter=30)  # no mask: every pixel observed
+    assert relative_error(x, full.x).max() < 1e-8
     with pytest.raises(ValueError, match="eta"):
-        lp.projected_gd(G, y, mask, eta=0)
+        lp.projected_gd(G, y, mask=mask, eta=0)
     with pytest.raises(ValueError, match="inverter"):
-        lp.projected_gd(G, y, mask, inverter=lp.LayerwiseLP(_nets()[0]))
+        lp.projected_gd(G, y, mask=mask, inverter=lp.LayerwiseLP(_nets()[0]))
 
 
 # ------------------------------------------------------------------ reference vs engine
@@ -634,7 +635,7 @@ def test_the_engine_returns_the_reference_algorithms_answers_on_many_signals():
     y = G(z) + 1e-2 * (2 * torch.rand(8, 120, generator=gen, dtype=torch.float64) - 1)
     ref = lp.invert_reference(G, y, "linf", eps0=1e-5)
     for backend in ("highs", "ipm"):
-        fast = lp.invert_lp(G, y, "linf", backend=backend, eps0=1e-5)
+        fast = lp.invert_lp(G, y, algorithm="linf", backend=backend, eps0=1e-5)
         np.testing.assert_allclose(fast.z.numpy(), ref, rtol=1e-6, atol=1e-7)
     W, b = G.weights[1].numpy(), G.biases[1].numpy()
     layer = lp.LayerLP(W, b, method="relax", nonneg=True)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from lib.generator import Generator
-from lib.lp import invert_layer_lp
-from lib.metrics import relative_error
+from lib.core.generator import Generator
+from lib.core.metrics import relative_error
+from lib.methods.lp import invert_layer_lp
 
 
 def test_realizable_expansive_layer_recovered_to_1e8():

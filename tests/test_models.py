@@ -1,5 +1,6 @@
-"""The MNIST architectures (lib.models), their exact conversion to the layered Generator (P1 Eq. 3,
-batch-norm folded), seeded training (lib.train) and the committed weights with their metadata."""
+"""The MNIST architectures (lib.mnist.models), their exact conversion to the layered Generator (P1
+Eq. 3, batch-norm folded), seeded training (lib.mnist.train) and the committed weights with their
+metadata."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import pytest
 import torch
 from torch import nn
 
-from lib import data, train
-from lib.generator import Generator, plu
-from lib.models import (
+from lib.core.generator import Generator, plu
+from lib.mnist import data, train
+from lib.mnist.models import (
     P2VAE,
     PLU,
     DenseDiscriminator,
@@ -215,7 +216,9 @@ def test_committed_weights_and_metadata(kind):
     meta = json.loads(js.read_text())
     for key in ("architecture", "data", "seed", "epochs", "optimiser", "command", "cpu_seconds"):
         assert key in meta, key
-    assert meta["command"].startswith("python -m lib.train " + kind.removesuffix("_plain"))
+    # the committed weights were trained when the module was lib.train (its code unchanged since)
+    command = meta["command"].replace("-m lib.train ", "-m lib.mnist.train ")
+    assert command.startswith("python -m lib.mnist.train " + kind.removesuffix("_plain"))
     assert meta["data"]["count"] > 0 and meta["data"]["source"] in data.SOURCES
     module, _ = train.load(kind)
     if kind in ("p1", "p2", "p2_plain"):
@@ -285,11 +288,11 @@ def test_committed_vae_is_p2s_network():
 
 # ------------------------------------------------------------------------- P3 as a ConvGenerator
 def test_p3_conv_generator_matches_module_exactly():
-    """The trained conditional DCGAN with a known label as a lib.conv.ConvGenerator: batch-norm
-    folded, label as a first-layer bias map, LeakyReLU(0.2) hidden layers, tanh output -- the
-    same map as the torch module in float64 (one label for all rows, or one label per row), and
-    the same again as a dense layered Generator (an independent evaluation by matrices)."""
-    from lib.conv import ConvGenerator
+    """The trained conditional DCGAN with a known label as a lib.core.convnet.ConvGenerator:
+    batch-norm folded, label as a first-layer bias map, LeakyReLU(0.2) hidden layers, tanh output
+    -- the same map as the torch module in float64 (one label for all rows, or one label per row),
+    and the same again as a dense layered Generator (an independent evaluation by matrices)."""
+    from lib.core.convnet import ConvGenerator
 
     torch.manual_seed(5)
     M = P3Generator().double()
@@ -319,9 +322,10 @@ def test_p3_conv_generator_matches_module_exactly():
 
 
 def test_p3_committed_generator_is_inverted_by_lib():
-    """lib.conv.recover inverts the committed P3 generator (label known) from half an image,
-    as in P3 Sec. 4.3 (Adam, lr 0.1, 500 steps, negation restart)."""
-    from lib import conv, measurements
+    """lib.methods.recovery.recover inverts the committed P3 generator (label known) from half an
+    image, as in P3 Sec. 4.3 (Adam, lr 0.1, 500 steps, negation restart)."""
+    from lib.core import observation as measurements
+    from lib.methods import recovery
 
     pt, _ = train.paths("p3")
     if not pt.exists():
@@ -333,8 +337,8 @@ def test_p3_committed_generator_is_inverted_by_lib():
         G = module.conv_generator(torch.tensor([1, 7, 4]))
         z = G.sample_latent(3, seed=2)
         mask = measurements.make_masks("left", (1, 32, 32), 0.5, B=3, seed=0)
-        res = conv.recover(G, G(z) * mask, mask=mask, lr=0.1, steps=500, seed=3)
+        res = recovery.recover(G, G(z) * mask, mask=mask, lr=0.1, max_iter=500, seed=3)
     finally:
         torch.set_num_threads(n)
     err = (res.z - z).norm(dim=1) / z.norm(dim=1)
-    assert res.status == ["converged"] * 3 and (err < 1e-3).all()
+    assert res.status == ["fitted"] * 3 and (err < 1e-3).all()

@@ -9,7 +9,7 @@ import jupytext
 import pytest
 import yaml
 
-from lib import scorecard
+from lib.book import scorecard
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "book").glob("*.py"))
@@ -61,7 +61,7 @@ def test_first_cell_installs_lib_from_the_configured_repository(path):
     assert 'if "google.colab" in sys.modules:' in first
     urls = re.findall(r"git\+(\S+?)\"", first)
     assert urls == [repository_url()], f"install URL {urls} != _config.yml {repository_url()}"
-    assert "lib.setup_notebook(" in first
+    assert "setup_notebook(" in first
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)

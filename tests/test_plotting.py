@@ -1,4 +1,4 @@
-"""The book's figure style (lib.plotting): column-wide figures, fonts >= 9 pt, legends off the
+"""The book's figure style (lib.book.plotting): column-wide figures, fonts >= 9 pt, legends off the
 data, image grids that fit the column."""
 
 import io
@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from lib import plotting  # noqa: E402
+from lib.book import plotting  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

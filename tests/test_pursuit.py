@@ -1,12 +1,12 @@
-"""Tests of lib.pursuit (P1 Algorithms 1-6) on small random networks."""
+"""Tests of lib.methods.pursuit (P1 Algorithms 1-6) on small random networks."""
 
 import numpy as np
 import pytest
 import torch
 
-from lib.generator import Generator
-from lib.metrics import relative_error
-from lib.pursuit import (
+from lib.core.generator import Generator
+from lib.core.metrics import relative_error
+from lib.methods.pursuit import (
     batched_lstsq,
     last_layer_fista,
     latent_pursuit,
@@ -15,7 +15,7 @@ from lib.pursuit import (
     linearized_admm,
     oracle,
 )
-from lib.sparsity import mutual_coherence
+from lib.theory.sparsity import mutual_coherence
 
 f64 = torch.float64
 
@@ -39,14 +39,14 @@ def test_oracle_is_least_squares_on_true_supports():
     y = fw.out + 1e-2 * torch.randn(
         fw.out.shape, generator=torch.Generator().manual_seed(3), dtype=f64
     )
-    r = oracle(G, y, fw.supports)
+    r = oracle(G, y, supports=fw.supports)
     W0, W1 = G.weights[0].numpy(), G.weights[1].numpy()
     for b in range(6):
         D = np.diag(fw.supports[0][b].numpy().astype(float))
         ref = np.linalg.lstsq(W1 @ D @ W0, y[b].numpy(), rcond=None)[0]
         assert np.allclose(r.z[b].numpy(), ref, atol=1e-9)
     # layer-wise Oracle (Alg. 6) is also a sequence of closed-form projections
-    rl = layered_oracle(G, y, fw.supports)
+    rl = layered_oracle(G, y, supports=fw.supports)
     for b in range(6):
         S = fw.supports[0][b].numpy()
         x1 = np.zeros(20)
@@ -62,7 +62,7 @@ def test_oracle_noiseless_exact_with_tanh_biases_and_mask():
     fw = G.forward(z)
     mask = torch.ones(20, dtype=f64)
     mask[::3] = 0
-    r = oracle(G, fw.out, fw.supports, mask=mask)
+    r = oracle(G, fw.out, supports=fw.supports, mask=mask)
     assert relative_error(z, r.z).max() < 1e-10
 
 
@@ -169,15 +169,15 @@ def test_bad_inputs_are_named():
     with pytest.raises(ValueError, match="y must have shape"):
         latent_pursuit(G, torch.zeros(2, 9, dtype=f64))
     with pytest.raises(ValueError, match="supports"):
-        oracle(G, torch.zeros(2, 10, dtype=f64), [])
+        oracle(G, torch.zeros(2, 10, dtype=f64), supports=[])
     with pytest.raises(ValueError, match="lam"):
         layered_basis_pursuit(G, torch.zeros(2, 10, dtype=f64), lam=[0.0, 0.0])
 
 
 # ---------------------------------------------------------------- issue 11 / 12
-from lib.conv import ConvGenerator  # noqa: E402
-from lib.pursuit import PursuitResult, fista, support_lstsq  # noqa: E402
-from lib.result import InversionResult  # noqa: E402
+from lib.core.convnet import ConvGenerator  # noqa: E402
+from lib.core.result import InversionResult  # noqa: E402
+from lib.methods.pursuit import PursuitResult, fista, support_lstsq  # noqa: E402
 
 
 def test_results_are_inversion_results_with_per_signal_status():
@@ -187,8 +187,8 @@ def test_results_are_inversion_results_with_per_signal_status():
     for r in (
         latent_pursuit(G, fw.out),
         layered_basis_pursuit(G, fw.out),
-        oracle(G, fw.out, fw.supports),
-        layered_oracle(G, fw.out, fw.supports),
+        oracle(G, fw.out, supports=fw.supports),
+        layered_oracle(G, fw.out, supports=fw.supports),
     ):
         assert isinstance(r, PursuitResult) and isinstance(r, InversionResult)
         assert r.status == ["converged"] * 6, r.method
@@ -286,8 +286,10 @@ def test_float32_latent_pursuit_recovers_z():
     [
         lambda G, y: latent_pursuit(G, y),
         lambda G, y: layered_basis_pursuit(G, y),
-        lambda G, y: oracle(G, y, G.forward(torch.zeros(1, 3, dtype=f64)).supports),
-        lambda G, y: layered_oracle(G, y, G.forward(torch.zeros(1, 3, dtype=f64)).supports),
+        lambda G, y: oracle(G, y, supports=G.forward(torch.zeros(1, 3, dtype=f64)).supports),
+        lambda G, y: layered_oracle(
+            G, y, supports=G.forward(torch.zeros(1, 3, dtype=f64)).supports
+        ),
         lambda G, y: last_layer_fista(G, y),
     ],
 )

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from lib import scorecard
+from lib.book import scorecard
 
 
 def test_report_returns_the_failed_claims(capsys):

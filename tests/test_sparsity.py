@@ -1,4 +1,5 @@
-"""Tests of lib.sparsity against independent brute force (P1 Defs 1-3, Thm 1, Cor 1, ICLR Thm 2)."""
+"""Tests of lib.theory.sparsity against independent brute force (P1 Defs 1-3, Thm 1, Cor 1, ICLR
+Thm 2)."""
 
 import itertools
 import math
@@ -7,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from lib.generator import Generator
-from lib.sparsity import (
+from lib.core.generator import Generator
+from lib.theory.sparsity import (
     mu_s,
     mu_s_estimate,
     mutual_coherence,

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from .generator import Generator
+from lib.core.generator import Generator
 
 Clause = tuple[int, ...]
 
@@ -123,7 +123,8 @@ def thm2_network(cnf: CNF) -> Generator:
     """P2 Theorem 2 (proof in App. B.1): a 4-layer ReLU net G: R^k -> R^2 with
     G(z) = [0, k] solvable iff the formula is satisfiable.
 
-    Layers (all hidden activations ReLU, linear output), with v = clip(z, -1, 1):
+    Layers (all hidden activations ReLU, linear output), with v = clip(z, -1, 1)::
+
       1. a = ReLU([z + 1; z - 1])                    (2k units)
       2. p = ReLU(v), q = ReLU(-v), where v = a_+ - a_- - 1 = clip(z, -1, 1)   (2k units)
       3. u_i = ReLU(c_i^T (p - q) - 2) for the m clauses, u_{m+1} = ReLU(sum p),
@@ -216,8 +217,10 @@ def preimage_milp(
     """Decide exactly whether some z with lo <= z <= hi has G(z) = x (a ReLU net, identity output).
 
     Mixed-integer formulation (big-M with interval bounds): for a hidden unit with pre-activation
-    a in [l, u] and output h = ReLU(a), introduce a binary d with
+    a in [l, u] and output h = ReLU(a), introduce a binary d with::
+
         h >= a,  h >= 0,  h <= a - l (1 - d),  h <= u d,
+
     which forces h = max(a, 0) exactly. With ``binary=True`` the latent is restricted to {lo, hi}
     (P2 Theorem 1's z in {+-1}^k). Solved by HiGHS (scipy.optimize.milp), feasibility only.
     """

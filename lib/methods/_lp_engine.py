@@ -1,17 +1,18 @@
-"""The fast machinery behind :mod:`lib.lp` (P2's layer-wise LPs): one LP model per layer,
+"""The fast machinery behind :mod:`lib.methods.lp` (P2's layer-wise LPs): one LP model per layer,
 re-solved for every signal and threshold.
 
-:mod:`lib.lp` holds what a reader of P2 looks for: the algorithms as printed
-(:func:`lib.lp.alg1_reference`, :func:`lib.lp.alg3_reference`), the whole-network inversion
-(:class:`lib.lp.LayerwiseLP`, :func:`lib.lp.invert_lp`) and its result type. This module holds
-how it is made fast, tested to return the references' answers (tests/test_lp.py):
+:mod:`lib.methods.lp` holds what a reader of P2 looks for: the algorithms as printed
+(:func:`lib.methods.lp.alg1_reference`, :func:`lib.methods.lp.alg3_reference`), the whole-network
+inversion (:class:`lib.methods.lp.LayerwiseLP`, :func:`lib.methods.lp.invert_lp`) and its result
+type. This module holds how it is made fast, tested to return the references' answers
+(tests/test_lp.py):
 
 * :class:`BoundsLP`: every LP of P2 as min c^T v s.t. bounds on A v and v, with A fixed per
   layer; HiGHS (highspy) warm starts, the dual forms, basis reuse; cvxpy (DPP) as a second
   implementation;
 * :class:`LayerLP`: Alg. 1-3 (and the LeakyReLU Remarks 1-2, Eq. 9) for one layer, with the
   bracketing search over the eps grid, skipped identical LPs, and the batched interior point of
-  :mod:`lib.ipm` for many signals at once.
+  :mod:`lib.methods._ipm` for many signals at once.
 
 Book: the appendix page "Implementation notes: P2's linear programs".
 """
@@ -28,9 +29,9 @@ import numpy as np
 import scipy.linalg
 import torch
 
-from .ipm import BatchLinfLP
-from .measurements import check_mask
-from .result import check_count
+from lib.core.checks import check_count
+from lib.core.observation import check_mask
+from lib.methods._ipm import BatchLinfLP
 
 SOLVER = "HIGHS"
 LP_METHODS = ("linf", "l1", "relax")
@@ -392,7 +393,7 @@ class LayerSolve:
 
     Attributes:
         z: the layer's input estimate (length k), or None when no LP was solved to optimality.
-        status: 'optimal', or why not ('infeasible', 'max_steps', 'failed: ...').
+        status: 'optimal', or why not ('infeasible', 'max_iter', 'failed: ...').
         eps: the threshold epsilon the algorithm stopped at (Alg. 1: the first feasible one).
         objective: the optimal LP value at that epsilon (Alg. 1: delta*, the l_inf fit of the
             estimated active rows; Alg. 2: sum of e_j; Alg. 3: the relaxation's objective).
@@ -589,7 +590,7 @@ class LayerLP:
         *,
         eps0: float = 1e-10,
         alpha: float = 1.2,
-        max_steps: int = 400,
+        max_iter: int = 400,
         obs: np.ndarray | None = None,
         hint: int | None = None,
     ) -> LayerSolve:
@@ -597,7 +598,7 @@ class LayerLP:
 
         Args:
             x: the layer's (noisy) output. eps0: the initial threshold; alpha > 1 its growth
-            factor (P2 uses 1.2); max_steps: cap on t (status 'max_steps' when reached).
+            factor (P2 uses 1.2); max_iter: cap on t (status 'max_iter' when reached).
             obs: boolean mask of observed rows (None: all).
             hint: (Alg. 1, ReLU) the grid index t of the layer above's answer for this signal,
                 where the search places its first probe from (:meth:`_first_probe`); it
@@ -607,12 +608,12 @@ class LayerLP:
         obs = np.ones(self.n, bool) if obs is None else np.asarray(obs, bool)
         if self.ipm is not None:
             hints = None if hint is None else [hint]
-            kw = dict(eps0=eps0, alpha=alpha, max_steps=max_steps)
+            kw = dict(eps0=eps0, alpha=alpha, max_iter=max_iter)
             return self.solve_batch(x[None], obs=obs[None], hint=hints, **kw)[0]
         if self.method == "linf":
-            return self._linf(x, eps0, alpha, max_steps, obs, hint)
+            return self._linf(x, eps0, alpha, max_iter, obs, hint)
         run = {"l1": self._l1, "relax": self._relax}[self.method]
-        return run(x, eps0, alpha, max_steps, obs)
+        return run(x, eps0, alpha, max_iter, obs)
 
     def _check_x(self, x, eps0: float, alpha: float, *, batch: bool) -> np.ndarray:
         """x as float64, checked: shape (n,) or, for a batch, (B, n); finite; eps0, alpha."""
@@ -632,7 +633,7 @@ class LayerLP:
         *,
         eps0: float = 1e-10,
         alpha: float = 1.2,
-        max_steps: int = 400,
+        max_iter: int = 400,
         obs: np.ndarray | None = None,
         hint: np.ndarray | list[int] | None = None,
     ) -> list[LayerSolve]:
@@ -640,8 +641,8 @@ class LayerLP:
 
         Every signal runs its own bracketing search (:meth:`_linf_search`, the same search as
         one signal at a time); in each round, the LPs all searches ask for are solved together
-        by the batched interior-point method (:class:`lib.ipm.BatchLinfLP`), whose answers are
-        exact optimal vertices checked for optimality. An LP whose check fails is solved by the
+        by the batched interior-point method (:class:`lib.methods._ipm.BatchLinfLP`), whose answers
+        are exact optimal vertices checked for optimality. An LP whose check fails is solved by the
         simplex (HiGHS) instead and counted in ``self.fallbacks``. Returns one
         :class:`LayerSolve` per signal; ``iterations`` counts interior-point iterations (and
         simplex iterations of the fallbacks).
@@ -658,7 +659,7 @@ class LayerLP:
         X = self._check_x(X, eps0, alpha, batch=True)
         B = len(X)
         obs = _check_mask(obs, B, self.n)
-        kw = dict(eps0=eps0, alpha=alpha, max_steps=max_steps)
+        kw = dict(eps0=eps0, alpha=alpha, max_iter=max_iter)
         if hint is None:
             hint = np.full(B, -1)
         hint = np.asarray(hint, dtype=int).reshape(-1)
@@ -678,7 +679,7 @@ class LayerLP:
         self._offsets.extend(new)
         return results
 
-    def _batch(self, X, obs, hint, ref, *, eps0, alpha, max_steps):
+    def _batch(self, X, obs, hint, ref, *, eps0, alpha, max_iter):
         """The searches of :meth:`solve_batch`, each from its first probe (:meth:`_first_probe`
         with the offsets ``ref``); ``hint`` (B,): the layer above's answers, -1 where there is
         none. Returns the results and the offsets of the answers found."""
@@ -689,7 +690,7 @@ class LayerLP:
             for s in range(B)
         ]
         searches = [
-            self._linf_search(eps0, alpha, max_steps, self._first_probe(f, max_steps, ref), v)
+            self._linf_search(eps0, alpha, max_iter, self._first_probe(f, max_iter, ref), v)
             for v, f in zip(xs, floors, strict=True)
         ]
         asks = {s: next(search) for s, search in enumerate(searches)}
@@ -782,11 +783,11 @@ class LayerLP:
         return np.r_[z, e], status, iters
 
     # ---- Alg. 1 / Remark 1
-    def _linf(self, x, eps0, alpha, max_steps, obs, hint=None) -> LayerSolve:
+    def _linf(self, x, eps0, alpha, max_iter, obs, hint=None) -> LayerSolve:
         if self.c == 0 and self.search == "bisect":
-            return self._linf_bisect(x, eps0, alpha, max_steps, obs, hint)
+            return self._linf_bisect(x, eps0, alpha, max_iter, obs, hint)
         t, solves, iters = 0, 0, 0
-        while t <= max_steps:
+        while t <= max_iter:
             eps = self._grid(eps0, alpha, t)
             v, status, it = self._solve_at(x, obs, eps)
             solves, iters = solves + 1, iters + it
@@ -800,12 +801,12 @@ class LayerLP:
             t = t_delta if t_change is None else min(t_delta, t_change)
         return LayerSolve(None, "max_steps", self._grid(eps0, alpha, t), np.nan, t, solves, iters)
 
-    def _linf_bisect(self, x, eps0, alpha, max_steps, obs, hint=None) -> LayerSolve:
+    def _linf_bisect(self, x, eps0, alpha, max_iter, obs, hint=None) -> LayerSolve:
         """Alg. 1 for ReLU by the bracketing search of :meth:`_linf_search`, one LP at a time."""
         xs = np.sort(x[obs])
         floor = self._noise_floor(xs, eps0, alpha) if hint is None else int(hint)
-        t0 = self._first_probe(floor, max_steps, self._offsets)
-        search = self._linf_search(eps0, alpha, max_steps, t0, xs)
+        t0 = self._first_probe(floor, max_iter, self._offsets)
+        search = self._linf_search(eps0, alpha, max_iter, t0, xs)
         t = next(search)
         try:
             while True:
@@ -840,7 +841,7 @@ class LayerLP:
         noise from 1e-3 to 1e-1). A hidden layer's estimate is >= 0: there t_noise = 0."""
         return self._first_t_at_least(float(-xs[0]), eps0, alpha) if len(xs) and xs[0] < 0 else 0
 
-    def _first_probe(self, floor: int, max_steps: int, offsets) -> int:
+    def _first_probe(self, floor: int, max_iter: int, offsets) -> int:
         """Where a search starts: the signal's reference grid index ``floor`` plus the median
         of ``offsets``, answers' distances from their references (one signal at a time: of the
         layer's last ``WINDOW`` answers; ``floor`` alone before any).
@@ -850,9 +851,9 @@ class LayerLP:
         answer sits 2-3 grid points below the output layer's at every noise level), else t_noise
         (:meth:`_noise_floor`). So the first probe follows a change of noise level at once."""
         off = sorted(offsets)[(len(offsets) - 1) // 2] if len(offsets) else 0
-        return int(min(max(floor + off, 0), max_steps))
+        return int(min(max(floor + off, 0), max_iter))
 
-    def _linf_search(self, eps0, alpha, max_steps, t, xs=None):
+    def _linf_search(self, eps0, alpha, max_iter, t, xs=None):
         """Alg. 1 for ReLU as a bracketing search over the grid index t: same output as the loop.
 
         A generator: it yields the next grid index t to solve, is sent the LP's result
@@ -887,7 +888,7 @@ class LayerLP:
         # v_hi; cap: a t known feasible by monotonicity (its LP not solved yet)
         lo, hi, v_hi, cap = -1, None, None, None
         steps = iter((1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512))
-        for _ in range(4 * max_steps + 8):  # each pass probes a new t; a bound, not a limit
+        for _ in range(4 * max_iter + 8):  # each pass probes a new t; a bound, not a limit
             eps = self._grid(eps0, alpha, t)
             if t in solved:  # pragma: no cover - cannot happen by the bracket's logic
                 status = "failed: the grid search revisited a threshold"
@@ -901,7 +902,7 @@ class LayerLP:
             t_delta = self._first_t_at_least(delta, eps0, alpha)
             t_start, t_change = (t, None) if xs is None else self._interval(xs, t, eps0, alpha)
             if t_change is None:
-                t_change = 4 * max_steps + 8
+                t_change = 4 * max_iter + 8
             feasible = delta <= eps
             if feasible:
                 lo = max(lo, t_delta - 1)
@@ -915,7 +916,7 @@ class LayerLP:
                 # a cap at or below lo was "feasible for sure" but is not: delta* is only
                 # monotone up to the solver's tolerance (noiseless data, delta* ~ 1e-10)
                 cap = t_delta if cap is None or cap <= lo else min(cap, t_delta)
-                if lo >= max_steps:
+                if lo >= max_iter:
                     eps = self._grid(eps0, alpha, lo)
                     return LayerSolve(None, "max_steps", eps, np.nan, lo, solves, iters)
             if hi is not None and lo >= hi:  # pragma: no cover - hi rests on a solved LP
@@ -935,12 +936,12 @@ class LayerLP:
             status = "failed: the grid search did not terminate"
             return LayerSolve(None, status, self._grid(eps0, alpha, t), np.nan, t, solves, iters)
         eps = self._grid(eps0, alpha, hi)
-        if hi > max_steps:
+        if hi > max_iter:
             return LayerSolve(None, "max_steps", eps, np.nan, hi, solves, iters)
         return LayerSolve(v_hi[: self.k], "optimal", eps, float(v_hi[self.k]), hi, solves, iters)
 
     # ---- Alg. 2 / Remark 2
-    def _l1(self, x, eps0, alpha, max_steps, obs) -> LayerSolve:
+    def _l1(self, x, eps0, alpha, max_iter, obs) -> LayerSolve:
         t, solves, iters, since = 0, 0, 0, 0
         best = None
         while True:
@@ -956,7 +957,7 @@ class LayerLP:
             else:
                 since += 1
             t_next = self._next_change(x, obs, t, eps0, alpha)
-            if since >= self.patience or t_next is None or t_next > max_steps:
+            if since >= self.patience or t_next is None or t_next > max_iter:
                 zb, _, eb, ob, tb = best
                 return LayerSolve(zb, "optimal", eb, ob, tb, solves, iters)
             t = t_next
@@ -968,7 +969,7 @@ class LayerLP:
         lo = np.minimum(x - eps, 0.0) / c - b if c > 0 else np.full(self.n, -np.inf)
         return np.where(obs, lo, -np.inf), np.where(obs, hi, np.inf)
 
-    def _relax(self, x, eps0, alpha, max_steps, obs) -> LayerSolve:
+    def _relax(self, x, eps0, alpha, max_iter, obs) -> LayerSolve:
         weights = x if self.c > 0 else np.maximum(x, 0.0)
         self.lp.set(c=-(self.W.T @ np.where(obs, weights, 0.0)))
         solves, iters, t = 0, 0, 0
@@ -987,7 +988,7 @@ class LayerLP:
                 return LayerSolve(None, status, eps0, np.nan, 0, solves, iters)
             t = self._first_t_at_least(float(v[-1]), eps0, alpha)
         prev = None
-        while t <= max_steps:
+        while t <= max_iter:
             eps = self._grid(eps0, alpha, t)
             lo, hi = self._relax_bounds(x, eps, obs)
             self.lp.set(row_lo=lo, row_hi=hi)
@@ -1015,7 +1016,7 @@ def _np(t) -> np.ndarray:
 
 
 def _check_mask(mask, B: int, n: int) -> np.ndarray:
-    """(B, n) bool numpy array, True = observed (:func:`lib.measurements.check_mask`)."""
+    """(B, n) bool numpy array, True = observed (:func:`lib.core.observation.check_mask`)."""
     if mask is None:
         return np.ones((B, n), bool)
     m = check_mask(np.array(mask) if isinstance(mask, np.ndarray) else mask, n, B)

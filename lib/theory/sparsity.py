@@ -28,7 +28,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .generator import Generator
+from lib.core.checks import check_count, check_positive, require_dense, require_hidden
+from lib.core.generator import INVERTIBLE_OUTPUTS, Generator
+from lib.core.observation import check_mask
+from lib.methods.gradient import gradient_descent
 
 #: default limit on the number of subsets an exact function may enumerate
 MAX_SUBSETS = 200_000
@@ -459,7 +462,7 @@ class BatchCertificate:
             ('W_L[M,S_L]', 'W_i[S_i+1,S_i]', 'W_0[S_1]'), with 'cols' the column counts.
 
     ``len(cert)`` is B and ``cert[b]`` a plain-text summary of signal b, so the object can sit in
-    :attr:`lib.result.InversionResult.certificate`.
+    ``InversionResult.certificate``.
     """
 
     dims: list[int]
@@ -567,12 +570,9 @@ def certify(
 
     Batched: ranks from the eigenvalues of each signal's restricted Gram matrix (B small
     eigenproblems, chunked). Biases do not change any condition (on the support the affine
-    system has the same matrix). Works on any dense :class:`lib.generator.Generator` with ReLU
+    system has the same matrix). Works on any dense :class:`lib.core.generator.Generator` with ReLU
     hidden layers, on its device.
     """
-    from .measurements import check_mask
-    from .result import check_count, check_positive, require_dense, require_hidden
-
     G = require_dense(G, "the uniqueness certificate")
     require_hidden(G, ("relu",), "the uniqueness certificate (P1 Eq. 3)")
     rtol = check_positive("rtol", rtol)
@@ -788,8 +788,6 @@ def unique_by_ranks(G: Generator, z: torch.Tensor, *, rtol: float = 1e-10) -> to
     condition: False means "not proven", not "not unique". It needs n_L <= n, so it never
     decides a latent of a net whose last hidden layer is wider than the output.
     """
-    from .generator import INVERTIBLE_OUTPUTS
-
     if G.hidden != "relu":
         raise ValueError("G.hidden: the argument is for ReLU hidden layers (P1 Eq. 3)")
     z = G.check_latent(z)
@@ -840,20 +838,18 @@ def search_collision(
 ) -> CollisionSearch:
     """Look for a second latent with the same output: descent on 1/2 ||G(z') - G(z)||^2 from
     ``starts`` random z'_0 ~ N(0, I) per latent, all latents and starts in one batch
-    (:func:`lib.gradient.gradient_descent`). An end point with ||G(z') - G(z)|| <= res_tol
+    (:func:`lib.methods.gradient.gradient_descent`). An end point with ||G(z') - G(z)|| <= res_tol
     ||G(z)|| and ||z' - z|| > dist_tol ||z|| is a collision.
 
     Finding none is evidence, not proof: the search finds only collisions whose basins its
     starts reach. Measure its power where the answer is known, on planted collisions
     (:func:`plant_collision`).
     """
-    from .gradient import gradient_descent
-
     z = G.check_latent(z)
     B = z.shape[0]
     y = G(z).repeat_interleave(starts, dim=0)
     zr = z.repeat_interleave(starts, dim=0)
-    r = gradient_descent(G, y, lr=lr, steps=steps, optimizer=optimizer, grad_tol=1e-12, seed=seed)
+    r = gradient_descent(G, y, lr=lr, max_iter=steps, optimizer=optimizer, tol=1e-12, seed=seed)
     res = torch.linalg.vector_norm(G(r.z) - y, dim=1) / torch.linalg.vector_norm(y, dim=1)
     dist = torch.linalg.vector_norm(r.z - zr, dim=1) / torch.linalg.vector_norm(zr, dim=1)
     zero = (res <= res_tol).reshape(B, starts)

@@ -6,6 +6,8 @@ import math
 
 import torch
 
+from lib.core.checks import check_count
+
 
 def _rows(t: torch.Tensor) -> torch.Tensor:
     t = torch.as_tensor(t)
@@ -31,7 +33,7 @@ def relative_error(true: torch.Tensor, est: torch.Tensor) -> torch.Tensor:
 def snr_db(true: torch.Tensor, est: torch.Tensor) -> torch.Tensor:
     """Signal-to-noise ratio 20 log10(||true|| / ||est - true||) in dB per signal (P1 Figs. 4-5).
 
-    An exact estimate gives +inf; plots clip it (see ``lib.plotting``).
+    An exact estimate gives +inf; plots clip it (see ``lib.book.plotting``).
     """
     return -20 * torch.log10(relative_error(true, est))
 
@@ -40,8 +42,6 @@ def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """The 95 % Wilson score interval (z = 1.96) of a success rate k / n: the book's error bar
     on every success rate (DESIGN.md, Figures). (0, 1) when n = 0; the interval always
     contains k / n (also after rounding at k = n)."""
-    from .result import check_count
-
     k, n = check_count("k", k), check_count("n", n)
     if k > n:
         raise ValueError(f"k={k}: more successes than trials n={n}")

@@ -9,17 +9,22 @@ in the iterations), their own step sizes (from the largest eigenvalue of their o
 matrix) and their own stopping test; a signal that has converged is frozen. Nothing hard-codes a
 device: everything runs where the generator's weights are.
 
-Every method returns a :class:`PursuitResult` (a :class:`lib.result.InversionResult`).
+Every method returns a :class:`PursuitResult` (a :class:`lib.core.result.InversionResult`).
 
-Speed without changing the answer (Latent-Pursuit's stages, ``polish=True``): the iterations
+Speed (Latent-Pursuit's stages, ``polish=True``): the iterations
 test their stopping rule on the device and synchronise with the host only every
 :data:`CHECK_EVERY` iterations; finished signals leave the batch; and at iteration 0, 50, 100,
 200, ... each stage tries a *polish* (OSQP's solution polishing, Stellato et al. 2020): the
 stage's problem solved exactly on the current support by least squares, accepted for a signal
 only when it passes the stage's own optimality test (primal feasibility and the fixed-point
-residual of the projected-gradient step, both below ``tol``). An accepted polish is the stage's
-minimiser to ``tol``; a rejected one changes nothing. ``polish=False`` runs the paper's
-iterations alone (the reference).
+residual of the projected-gradient step, both below ``tol``). An accepted polish is a minimiser
+of the stage to ``tol``; a rejected one changes nothing. Where a stage has one minimiser this is
+the paper's answer, faster. Where it has several (a middle layer with fewer active rows than
+unknowns, s_{i+1} < n_i), the polish returns the least-squares one and the paper's iterations
+may end at another, equally feasible and optimal (``tests/test_pursuit_reference.py`` keeps
+such a case): the answer then depends on the path, and the certificate
+(:func:`lib.theory.sparsity.certify`) says that the layer is not determined. ``polish=False``
+runs the paper's iterations alone (the reference).
 
 Notation: W_i (n_{i+1} x n_i), x_i in R^{n_i}, S_i = support(x_i), W^S the rows of W in S,
 W[S, S'] rows S and columns S'.
@@ -34,18 +39,17 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .generator import INVERTIBLE_OUTPUTS, Generator, activation, activation_inverse
-from .measurements import check_observation, undetermined
-from .result import (
-    InversionResult,
+from lib.core.checks import (
     check_count,
     check_per_layer,
     check_positive,
-    demote_undetermined,
     require_dense,
     require_hidden,
     require_output,
 )
+from lib.core.generator import INVERTIBLE_OUTPUTS, Generator, activation, activation_inverse
+from lib.core.observation import check_observation, undetermined
+from lib.core.result import InversionResult, demote_undetermined
 
 C_BP = 3.0 + math.sqrt(1.5)  # the constant of P1 Theorem 2 / Lemma 2 (Tropp 2006)
 #: host syncs: the iterations test "has every signal stopped?" only every this many iterations
@@ -58,7 +62,7 @@ POLISH_AT = (0, 50, 100, 200, 400)
 @dataclass
 class PursuitResult(InversionResult):
     """Result of one P1 inversion method on a batch of B signals
-    (:class:`lib.result.InversionResult`).
+    (:class:`lib.core.result.InversionResult`).
 
     ``layers`` are the method's own layer estimates [x_1, ..., x_L] (before debiasing; for the
     end-to-end Oracle, the layers of G(z_hat)). ``iterations`` (B,) is the total over all
@@ -423,7 +427,7 @@ def debias(
 
 
 def oracle(
-    G: Generator, y: torch.Tensor, supports: Sequence[torch.Tensor], *, mask=None
+    G: Generator, y: torch.Tensor, *, mask=None, supports: Sequence[torch.Tensor]
 ) -> PursuitResult:
     """The Oracle, P1 Algorithm 1: with the true supports known, z = argmin ||y - phi(prod W^S z)||.
 
@@ -439,7 +443,7 @@ def oracle(
 
 
 def layered_oracle(
-    G: Generator, y: torch.Tensor, supports: Sequence[torch.Tensor], *, mask=None
+    G: Generator, y: torch.Tensor, *, mask=None, supports: Sequence[torch.Tensor]
 ) -> PursuitResult:
     """The layer-wise Oracle, P1 Algorithm 6 (analysed by arXiv Theorem 3).
 
@@ -567,6 +571,7 @@ def layered_basis_pursuit(
     s: Sequence[int] | None = None,
     eps: float = 0.0,
     lam: Sequence[float] | float | None = None,
+    lams: Sequence[float] | None = None,
     mask=None,
     lipschitz: float = 1.0,
     support_tol: float | None = None,
@@ -588,6 +593,8 @@ def layered_basis_pursuit(
             estimated supports' sizes). eps: noise bound ||e||_2 <= eps (>= 0). lipschitz: l,
             the Lipschitz constant of phi^{-1} on the data (1 for identity).
         lam: override the schedule: one value per layer [lam_1..lam_L], or one value for all.
+        lams: instead, try each of these lam_L and keep per signal the run that fits the
+            observed pixels best (:func:`best_of_lams`, P1 Sec. 6.1's "best lambda").
         support_tol: support(x) = {j : |x_j| > support_tol * max|x|} (numerical zero; default
             relative to the dtype, :func:`default_support_tol`). tol: FISTA's stopping tolerance
             (:func:`default_tol`).
@@ -595,6 +602,11 @@ def layered_basis_pursuit(
     Solved by FISTA (:func:`fista`) per layer; with lam = 0, no mask and the last layer, the
     problem is plain least squares and is solved directly (minimum-norm solution).
     """
+    if lams is not None:
+        if lam is not None:
+            raise ValueError("lam, lams: give one of them")
+        kw = dict(s=s, eps=eps, lipschitz=lipschitz, support_tol=support_tol, max_iter=max_iter)
+        return best_of_lams(G, y, mask=mask, lams=lams, tol=tol, debias_z=debias_z, seed=seed, **kw)
     G = _check_G(G, "Layered Basis-Pursuit (P1 Alg. 2)")
     y, mask = check_observation(G, y, mask)
     kw = dict(lam=lam, lipschitz=lipschitz, support_tol=support_tol, max_iter=max_iter, tol=tol)
@@ -754,14 +766,18 @@ def linearized_admm(
     variant (Eq. 16-18).
 
     Middle layer (Eq. 9): min_{x >= 0} 1/2 ||x_{i+1}^S - W^S x - b^S||^2 + lam 1^T x subject to
-    W^{S^c} x + b^{S^c} <= 0, S = support(x_{i+1}). Linearized ADMM with a = W^{S^c} x + b^{S^c}:
+    W^{S^c} x + b^{S^c} <= 0, S = support(x_{i+1}). Linearized ADMM with a = W^{S^c} x + b^{S^c}::
+
       1. x <- ReLU[x - (W^S^T (W^S x + b^S - x^S) + rho W^{S^c T}(W^{S^c} x + b^{S^c} - a - u)
                        + lam) / (alpha + beta)]
       2. a <- -ReLU[u - (W^{S^c} x + b^{S^c})]
       3. u <- u + a - (W^{S^c} x + b^{S^c})
+
     with alpha + beta = lambda_max(W^S^T W^S + rho W^{S^c T} W^{S^c}) per signal (Eq. 12, equality).
-    First layer (gamma >= 0, Eq. 18): z is free and step 1 becomes
+    First layer (gamma >= 0, Eq. 18): z is free and step 1 becomes::
+
       z <- ((alpha + beta) z - W^S^T(...) - rho W^{S^c T}(...)) / (alpha + beta + gamma).
+
     Stops per signal when the relative change of x and the constraint violation
     ||max(W^{S^c} x + b^{S^c}, 0)|| / ||x_{i+1}|| are both <= tol.
 
@@ -932,7 +948,7 @@ def _clean(x: torch.Tensor, support_tol: float) -> torch.Tensor:
 
 # ---------------------------------------------------------------- P1 Sec. 6.1 experiment
 def best_of_lams(
-    G: Generator, y: torch.Tensor, lams: Sequence[float], *, mask=None, **kwargs
+    G: Generator, y: torch.Tensor, *, mask=None, lams: Sequence[float], **kwargs
 ) -> PursuitResult:
     """Layered Basis-Pursuit for each lam_L in ``lams``; per signal keep the run whose debiased
     estimate fits the *observed* entries of y best (smallest ||M (G(z_hat) - y)||). P1 Sec. 6.1
@@ -981,3 +997,162 @@ def best_of_lams(
         best_fit = torch.minimum(fit, best_fit)
     assert best is not None
     return best
+
+
+# ---------------------------------------------------------------- P1's algorithms as printed
+# Short references beside the engine above (as lib.methods.lp's alg1_reference .. alg3_reference are
+# for P2): one signal at a time, P1's notation, one line per printed line, no polish, no batch
+# dropping, exact eigenvalues for the step sizes. tests/test_pursuit_reference.py checks that
+# the engine returns their answers. (P1's numbering: lib.methods.lp.alg3_reference is P2's
+# Algorithm 3.)
+def alg3_reference(
+    W: torch.Tensor,
+    b: torch.Tensor,
+    y: torch.Tensor,
+    phi: str,
+    *,
+    lam: float = 0.0,
+    M: torch.Tensor | None = None,
+    slope: float = 0.0,
+    K: int = 100_000,
+    tol: float | None = None,
+) -> torch.Tensor:
+    """P1 Algorithm 3 (Latent Pursuit: Last Layer Inversion) for one signal, as printed.
+
+    Solves P1 Eq. 8, x_L = argmin_{x >= 0} 1/2 ||M (y - phi(W_L x + b_L))||^2 + lam_L 1^T x
+    (the bias b_L and the pixel mask M, 1 = observed, are the book's additions):
+
+        u(0) <- 0, x(0) <- 0, t(0) <- 1;  for k = 0, 1, ..., K:
+        1. g <- W_L^T phi'(W_L x(k)) [phi(W_L x(k)) - y]
+        2. u(k+1) <- ReLU(x(k) - mu (g + lam_L 1))
+        3. t(k+1) <- (1 + sqrt(1 + 4 t(k)^2)) / 2
+        4. x(k+1) <- u(k+1) + (t(k) - 1) / t(k+1) (u(k+1) - u(k))
+
+    mu = 1 / lambda_max(W_L^T M W_L), in (0, 2/l) since phi' <= 1. The printed loop has no
+    stopping rule; here it stops when ||u(k+1) - u(k)|| <= tol ||u(k+1)|| (``tol``:
+    :func:`default_tol`) and returns u(k+1), the >= 0 iterate x(k+1) tends to (the two differ
+    by the last, tolerance-sized, momentum step).
+    """
+    tol = default_tol(W.dtype, tol)
+    M = torch.ones_like(y) if M is None else M.to(y.dtype)
+    mu = 1 / torch.linalg.eigvalsh(W.T @ (M[:, None] * W))[-1]
+    u, x, t = W.new_zeros(W.shape[1]), W.new_zeros(W.shape[1]), 1.0
+    for _ in range(K + 1):
+        a = W @ x + b
+        g = W.T @ (M * _phi_prime(phi, a, slope) * (activation(phi, a, slope) - y))  # 1.
+        u_next = torch.relu(x - mu * (g + lam))  # 2.
+        t_next = (1 + math.sqrt(1 + 4 * t**2)) / 2  # 3.
+        x = u_next + (t - 1) / t_next * (u_next - u)  # 4.
+        done = torch.linalg.vector_norm(u_next - u) <= tol * torch.linalg.vector_norm(u_next)
+        u, t = u_next, t_next
+        if done:
+            break
+    return u
+
+
+def alg4_reference(
+    W: torch.Tensor,
+    b: torch.Tensor,
+    x_next: torch.Tensor,
+    *,
+    lam: float = 0.0,
+    rho: float = 1e-2,
+    gamma: float | None = None,
+    K: int = 100_000,
+    tol: float | None = None,
+) -> torch.Tensor:
+    """P1 Algorithm 4 (Latent Pursuit: Midlayer Inverse Problem) for one signal, as printed;
+    with ``gamma`` given, its first-layer variant (P1 Eq. 16-18).
+
+    Solves P1 Eq. 9, x_i = argmin_{x >= 0} 1/2 ||x_{i+1}^S - W^S x||^2 + lam_i 1^T x s.t.
+    W^{S^c} x <= 0, S = support(x_{i+1}), by the linearized ADMM of Eq. 13-15 (with the bias,
+    W x reads W x + b)::
+
+        x(0) <- 0, a(0), u(0) <- 0, alpha + beta = lambda_max(W^S^T W^S + rho W^{S^c T} W^{S^c})
+        (Eq. 12 with equality);  for k = 0, 1, ...:
+        1. x(k+1) <- ReLU[x(k) - 1/(alpha+beta) W^S^T (W^S x(k) - x_{i+1}^S)
+                              - rho/(alpha+beta) W^{S^c T} (W^{S^c} x(k) - a(k) - u(k))
+                              - lam_i/(alpha+beta)]
+        2. a(k+1) <- -ReLU[u(k) - W^{S^c} x(k+1)]
+        3. u(k+1) <- u(k) + a(k+1) - W^{S^c} x(k+1)
+
+    First layer (x = z, W = W_0, ``gamma`` >= 0): step 1 is Eq. 18::
+
+        z(k+1) <- ((alpha+beta) z(k) - W^S^T (W^S z(k) - x_1^S)
+                   - rho W^{S^c T} (W^{S^c} z(k) - a(k) - u(k))) / (alpha + beta + gamma).
+
+    The printed loop has no stopping rule; here it stops when ||x(k+1) - x(k)|| <= tol
+    ||x(k+1)|| and the violation ||ReLU(W^{S^c} x(k+1))|| <= tol ||x_{i+1}|| (the engine's test).
+    """
+    tol = default_tol(W.dtype, tol)
+    S = x_next > 0
+    WS, WSc, bSc = W[S], W[~S], b[~S]
+    xS = x_next[S] - b[S]  # x_{i+1}^S = W^S x + b^S: the bias moves to the target
+    ab = torch.linalg.eigvalsh(WS.T @ WS + rho * WSc.T @ WSc)[-1]  # alpha + beta (Eq. 12)
+    x, a, u = W.new_zeros(W.shape[1]), W.new_zeros(len(bSc)), W.new_zeros(len(bSc))
+    for _ in range(K + 1):
+        data = WS.T @ (WS @ x - xS)
+        pen = rho * WSc.T @ (WSc @ x + bSc - a - u)
+        if gamma is None:
+            x_new = torch.relu(x - data / ab - pen / ab - lam / ab)  # 1. (Eq. 13)
+        else:
+            x_new = (ab * x - data - pen) / (ab + gamma)  # 1. for z (Eq. 18)
+        a = -torch.relu(u - (WSc @ x_new + bSc))  # 2. (Eq. 14)
+        u = u + a - (WSc @ x_new + bSc)  # 3. (Eq. 15)
+        step = torch.linalg.vector_norm(x_new - x)
+        x = x_new
+        viol = torch.linalg.vector_norm(torch.relu(WSc @ x + bSc))
+        if step <= tol * torch.linalg.vector_norm(x) and viol <= tol * torch.linalg.vector_norm(
+            x_next
+        ):
+            break
+    return x
+
+
+def alg5_reference(
+    G: Generator,
+    y: torch.Tensor,
+    *,
+    M: torch.Tensor | None = None,
+    lam: Sequence[float] | float = 0.0,
+    rho: float = 1e-2,
+    gamma: float = 0.0,
+    debias_z: bool = False,
+    K: int = 100_000,
+    tol: float | None = None,
+    support_tol: float | None = None,
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """P1 Algorithm 5 (The Latent-Pursuit Algorithm) for one signal y (n,), as printed:
+
+        Initialization: set lam_i >= 0 and rho > 0.
+        First step: estimate x_L, i.e. solve Eq. 8 using Algorithm 3.
+        General step: for any layer i = L-1, ..., 1, estimate x_i using Algorithm 4.
+        Final step: estimate z using Algorithm 4 with the x-step of Eq. 17 (18).
+        Debiasing (optional): z <- argmin_z 1/2 ||y - phi(prod_{i=L}^{0} W_i^{S_{i+1}} z)||^2.
+
+    (arXiv Algorithm 5 prints "using Algorithm 8" in its first step: a typo for Algorithm 3.)
+    The support of an estimate is {j : x_j > support_tol max x} (a numerical zero,
+    :func:`default_support_tol`); entries below it are set to 0 before the next layer reads
+    its support. The debiasing is the Oracle on the estimated supports (:func:`debias`).
+    Returns z (n_0,) and the layer estimates [x_1, ..., x_L].
+    """
+    L = G.L
+    lams = check_per_layer("lam", lam, L)
+    support_tol = default_support_tol(G.dtype, support_tol)
+    opts = dict(K=K, tol=tol)
+
+    def supported(x):  # x with its numerical zeros set to 0
+        return torch.where(x > support_tol * x.max(), x, torch.zeros_like(x))
+
+    xs: list[torch.Tensor] = [None] * L  # type: ignore[list-item]
+    x_L = alg3_reference(G.weights[L], G.bias(L), y, G.output, lam=lams[L - 1], M=M,
+                         slope=G.slope, **opts)  # fmt: skip
+    xs[L - 1] = supported(x_L)  # first step
+    for i in range(L - 1, 0, -1):  # general step
+        x_i = alg4_reference(G.weights[i], G.bias(i), xs[i], lam=lams[i - 1], rho=rho, **opts)
+        xs[i - 1] = supported(x_i)
+    z = alg4_reference(G.weights[0], G.bias(0), xs[0], rho=rho, gamma=gamma, **opts)  # final
+    if debias_z:
+        S = [(x > 0)[None] for x in xs]
+        z = debias(G, y[None], S, mask=None if M is None else M[None].bool())[0][0]
+    return z, xs

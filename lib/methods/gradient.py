@@ -7,6 +7,12 @@ gradient descent with a searched step size and a momentum variant, P2 plain grad
 learning rate 1 (random nets) or 1e-3 (MNIST), P3 gradient descent and Adam under a sub-sampling
 mask.
 
+One engine: :func:`gradient_descent` (plain, momentum or Adam, a decaying step, a start point,
+stopping on the gradient or on the fit), P1's step-size rule over it (:func:`gd_step_search`),
+one restart rule (:func:`restart`: random restarts and P3's negation restart, used by
+:func:`gd_restarts` and :func:`lib.methods.recovery.recover`), and each paper's prescription as a
+named preset (:data:`PRESETS`).
+
 All signals of a batch are optimised together but independently: the loss is a sum over signals,
 so its gradient row b is the gradient of signal b's own loss. Every signal stops on its own
 gradient-norm tolerance (its rows are frozen from then on), so no signal runs longer than it needs.
@@ -19,9 +25,10 @@ from dataclasses import dataclass
 
 import torch
 
-from .generator import Generator, activation
-from .measurements import check_observation, relative_residual, undetermined
-from .result import InversionResult, check_count, check_positive, demote_undetermined
+from lib.core.checks import check_count, check_positive
+from lib.core.generator import Generator, activation
+from lib.core.observation import check_observation, undetermined
+from lib.core.result import InversionResult, demote_undetermined
 
 OPTIMIZERS = ("gd", "momentum", "adam")
 #: host syncs: the loop tests "has every signal stopped?" only every this many steps (a signal
@@ -34,11 +41,12 @@ COMPACT_AT = 0.75
 
 @dataclass
 class GDResult(InversionResult):
-    """Result of a batched gradient-based inversion (:class:`lib.result.InversionResult`).
+    """Result of a batched gradient-based inversion (:class:`lib.core.result.InversionResult`).
 
     ``iterations`` counts the gradient steps each signal took; ``layers`` are the hidden layers
     of G(z_hat) (gradient descent estimates only z). Per signal ``status`` is 'converged'
-    (||grad f|| <= grad_tol or f <= loss_tol, and a live network), 'budget' (steps ran out),
+    (||grad f|| <= ``tol`` and a live network), 'fitted' (stopped early because the relative
+    residual reached ``stop_fit_tol``), 'budget' (``max_iter`` steps ran out),
     'diverged' (the loss or z became inf/NaN: z is the last finite iterate) or 'dead' (a hidden
     layer of G(z_hat) has no active unit: G is locally constant, the gradient vanishes, yet z is
     not determined).
@@ -59,25 +67,31 @@ class GDResult(InversionResult):
 
 def hidden_layers(G, z: torch.Tensor) -> list[torch.Tensor]:
     """The hidden layers [x_1, ..., x_L] of G(z), each flattened to (B, n_i): a dense
-    :class:`lib.generator.Generator` or a :class:`lib.conv.ConvGenerator`."""
+    :class:`lib.core.generator.Generator` or a :class:`lib.core.convnet.ConvGenerator`."""
     if isinstance(G, Generator):
         return G.forward(z).x
     return [x.reshape(x.shape[0], -1) for x in G.layers(z)[:-1]]
 
 
-def _status(G, z, stopped, diverged, mask) -> tuple[list[torch.Tensor], list[str]]:
-    """Per-signal status of a gradient run (see :class:`GDResult`) and the layers of G(z); a
-    signal observing fewer entries than n_0 is 'not_unique' instead of 'converged'."""
+def _status(G, z, stopped, diverged, mask, fitted=None) -> tuple[list[torch.Tensor], list[str]]:
+    """Per-signal status of a gradient run (see :class:`GDResult`) and the layers of G(z):
+    'converged' where ``stopped``, 'fitted' where the stop was the data fit (``fitted``); a
+    signal observing fewer entries than n_0 is 'not_unique' instead."""
     with torch.no_grad():
         layers = hidden_layers(G, z)
     dead = torch.zeros(z.shape[0], dtype=torch.bool, device=z.device)
     if G.hidden == "relu":
         for x in layers:
             dead |= ~(x > 0).any(dim=1)
-    conv = stopped
+    if fitted is None:
+        fitted = torch.zeros_like(stopped)
     words = []
-    for d, dd, c in zip(diverged.tolist(), dead.tolist(), conv.tolist(), strict=True):
-        words.append("diverged" if d else "dead" if dd else "converged" if c else "budget")
+    for d, dd, c, f in zip(
+        diverged.tolist(), dead.tolist(), stopped.tolist(), fitted.tolist(), strict=True
+    ):
+        words.append(
+            "diverged" if d else "dead" if dd else "fitted" if f else "converged" if c else "budget"
+        )
     return layers, demote_undetermined(words, undetermined(G, mask, z.shape[0]))
 
 
@@ -106,7 +120,7 @@ def _derivative(name: str, a: torch.Tensor, x: torch.Tensor, slope: float) -> to
 
 def _loss_and_grad(G, z, y, mask) -> tuple[torch.Tensor, torch.Tensor]:
     """f(z) = 1/2 ||M (G(z) - y)||^2 and its gradient for a latent already checked. A dense
-    :class:`lib.generator.Generator` is differentiated by hand (one pass forward, one back:
+    :class:`lib.core.generator.Generator` is differentiated by hand (one pass forward, one back:
     grad = J^T M r, the chain rule through each layer), which saves autograd's bookkeeping on
     these small networks; any other generator (convolutional) goes through autograd."""
     if not isinstance(G, Generator):
@@ -149,14 +163,14 @@ def gradient_descent(
     z0: torch.Tensor | None = None,
     seed: int = 0,
     lr: float | torch.Tensor = 1.0,
-    steps: int = 1000,
+    max_iter: int = 1000,
     optimizer: str = "gd",
     momentum: float = 0.9,
     decay: float = 1.0,
     decay_every: int = 1000,
     betas: tuple[float, float] = (0.9, 0.999),
-    grad_tol: float = 1e-9,
-    loss_tol: float | torch.Tensor = 0.0,
+    tol: float = 1e-9,
+    stop_fit_tol: float = 0.0,
 ) -> GDResult:
     """Minimise f(z) = 1/2 ||M (G(z) - y)||^2 over z, batched over the rows of y.
 
@@ -164,18 +178,20 @@ def gradient_descent(
         G: the generator; y: (B, n) observations; mask: 1 = observed pixel, (n,) or (B, n).
         z0: initial latents (B, n_0); default z0 ~ N(0, I) drawn from ``seed``.
         lr: step size, a number or a (B,) tensor of per-signal step sizes.
-        steps: iteration budget.
+        max_iter: the budget, in gradient steps per signal.
         optimizer: 'gd' (z -= lr g), 'momentum' (heavy ball, v = momentum v + g; z -= lr v; P1's
             trained-net baseline) or 'adam' (P3 Sec. 4.3).
         decay, decay_every: multiply lr by ``decay`` every ``decay_every`` steps (P1's decaying
             step).
-        grad_tol: a signal stops once ||grad f||_2 <= grad_tol (P1 uses 1e-9, P2 1e-9).
-        loss_tol: a signal also stops once f(z) <= loss_tol, a number or one per signal (B,)
-            (default 0: never; :func:`lib.conv.recover` sets it far below its success test).
+        tol: a signal stops once ||grad f||_2 <= tol (P1 uses 1e-9, P2 1e-9).
+        stop_fit_tol: a signal also stops once its relative residual
+            ||M (G(z) - y)|| / ||M y|| is at most this (default 0: never;
+            :func:`lib.methods.recovery.recover` sets it far below its success test).
     A stopped signal is frozen; once fewer than :data:`COMPACT_AT` of them run, only the
     running ones are computed.
     """
     y, mask = check_observation(G, y, mask)
+    stop_fit_tol = check_positive("stop_fit_tol", stop_fit_tol, allow_zero=True)
     return _descend(
         G,
         y,
@@ -183,30 +199,37 @@ def gradient_descent(
         z0,
         seed,
         lr,
-        steps,
+        max_iter,
         optimizer,
         momentum,
         decay,
         decay_every,
         betas,
-        grad_tol,
-        loss_tol,
+        tol,
+        _fit_loss(y, mask, stop_fit_tol),
     )
 
 
-def _check_options(steps, optimizer, momentum, decay, decay_every, betas, grad_tol):
+def _fit_loss(y: torch.Tensor, mask, fit_tol: float) -> torch.Tensor:
+    """(B,) the loss f = 1/2 ||M (G(z) - y)||^2 at which the relative residual
+    ||M (G(z) - y)|| / ||M y|| equals ``fit_tol``: 1/2 fit_tol^2 ||M y||^2."""
+    My = y if mask is None else y * mask.to(y.dtype)
+    return 0.5 * fit_tol**2 * (My * My).sum(1)
+
+
+def _check_options(max_iter, optimizer, momentum, decay, decay_every, betas, tol):
     """The options of :func:`gradient_descent`, checked (ValueError naming the argument)."""
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer={optimizer!r}: choose one of {OPTIMIZERS}")
-    steps = check_count("steps", steps)
+    max_iter = check_count("max_iter", max_iter)
     decay_every = check_count("decay_every", decay_every, minimum=1)
-    grad_tol = check_positive("grad_tol", grad_tol, allow_zero=True)
+    tol = check_positive("tol", tol, allow_zero=True)
     decay = check_positive("decay", decay)
     if not 0 <= momentum < 1:
         raise ValueError(f"momentum={momentum!r}: expected a number in [0, 1)")
     if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
         raise ValueError(f"betas={betas!r}: expected two numbers in [0, 1)")
-    return steps, decay_every, grad_tol, decay
+    return max_iter, decay_every, tol, decay
 
 
 def _per_signal(name: str, v, G, B: int, *, allow_zero: bool) -> torch.Tensor:
@@ -242,19 +265,20 @@ def _descend(
     z0,
     seed,
     lr,
-    steps,
+    max_iter,
     optimizer,
     momentum,
     decay,
     decay_every,
     betas,
-    grad_tol,
+    tol,
     loss_tol=0.0,
 ) -> GDResult:
     """:func:`gradient_descent` on an observation already checked (y, mask as
-    :func:`lib.measurements.check_observation` returns them)."""
-    steps, decay_every, grad_tol, decay = _check_options(
-        steps, optimizer, momentum, decay, decay_every, betas, grad_tol
+    :func:`lib.core.observation.check_observation` returns them); ``loss_tol``: the early stop
+    as a loss, a number or one per signal (``_fit_loss``)."""
+    max_iter, decay_every, tol, decay = _check_options(
+        max_iter, optimizer, momentum, decay, decay_every, betas, tol
     )
     B = y.shape[0]
     z = _start(G, B, z0, seed)
@@ -282,8 +306,8 @@ def _descend(
     loss, g = grad_of(z)
     gnorm = torch.linalg.vector_norm(g, dim=1)
     rows = None  # the signals still computed (None: all); updated every SYNC_EVERY steps
-    for t in range(1, steps + 1):
-        active &= (gnorm > grad_tol) & (loss > loss_tol_b)
+    for t in range(1, max_iter + 1):
+        active &= (gnorm > tol) & (loss > loss_tol_b)
         if t % SYNC_EVERY == 1:
             n_active = int(active.sum())
             if n_active == 0:
@@ -317,8 +341,9 @@ def _descend(
         g = torch.where(keep, g, g_new)
         n_steps += active.long()
         gnorm = torch.linalg.vector_norm(g, dim=1)
-    stopped = (gnorm <= grad_tol) | (loss <= loss_tol_b)
-    layers, status = _status(G, z.detach(), stopped, diverged, mask)
+    converged = gnorm <= tol
+    stopped = converged | (loss <= loss_tol_b)
+    layers, status = _status(G, z.detach(), stopped, diverged, mask, fitted=stopped & ~converged)
     return GDResult(
         z.detach(),
         layers,
@@ -347,17 +372,17 @@ def gd_step_search(
     G: Generator,
     y: torch.Tensor,
     *,
-    lrs: tuple[float, ...] = P1_STEP_SIZES,
-    steps: int = 10_000,
-    grad_tol: float = 1e-9,
     mask: torch.Tensor | None = None,
+    lrs: tuple[float, ...] = P1_STEP_SIZES,
+    max_iter: int = 10_000,
+    tol: float = 1e-9,
     seed: int = 0,
     z0: torch.Tensor | None = None,
     optimizer: str = "gd",
     **kwargs,
 ) -> StepSearchResult:
     """P1 Sec. 6.1's gradient-descent rule: per signal, the *smallest* step size of ``lrs`` whose
-    run of ``steps`` steps reaches ||grad f|| < ``grad_tol``.
+    run of ``max_iter`` steps reaches ||grad f|| <= ``tol``.
 
     The step sizes are tried in increasing order, each only on the signals that no smaller step
     size brought to the tolerance (the same start for every try: ``z0``, or z0 ~ N(0, I) from
@@ -368,10 +393,10 @@ def gd_step_search(
     keyword arguments go to :func:`gradient_descent`.
     """
     y, mask = check_observation(G, y, mask)
-    return _step_search(G, y, mask, lrs, steps, grad_tol, seed, z0, optimizer, **kwargs)
+    return _step_search(G, y, mask, lrs, max_iter, tol, seed, z0, optimizer, **kwargs)
 
 
-def _step_search(G, y, mask, lrs, steps, grad_tol, seed, z0, optimizer="gd", **kwargs):
+def _step_search(G, y, mask, lrs, max_iter, tol, seed, z0, optimizer="gd", **kwargs):
     """:func:`gd_step_search` on an observation already checked."""
     if not lrs:
         raise ValueError("lrs: give at least one step size")
@@ -389,7 +414,7 @@ def _step_search(G, y, mask, lrs, steps, grad_tol, seed, z0, optimizer="gd", **k
         m = mask if mask is None or mask.ndim == 1 else mask[idx]
         # a batched ConvGenerator holds one network per row: take the same rows of it
         Gt = G.select(idx) if getattr(G, "batched", False) else G
-        r = _descend(Gt, y[idx], m, z0[idx], seed, lr, steps, optimizer, grad_tol=grad_tol, **opts)
+        r = _descend(Gt, y[idx], m, z0[idx], seed, lr, max_iter, optimizer, tol=tol, **opts)
         r_div = torch.tensor([w == "diverged" for w in r.status], dtype=torch.bool)
         if best is None:
             best = r
@@ -432,60 +457,110 @@ def gd_restarts(
     *,
     mask: torch.Tensor | None = None,
     lrs: tuple[float, ...] = P1_STEP_SIZES,
-    steps: int = 10_000,
+    max_iter: int = 10_000,
     restarts: int = 1,
     fit_tol: float = 1e-6,
-    grad_tol: float = 1e-9,
+    tol: float = 1e-9,
     seed: int = 0,
 ) -> StepSearchResult:
     """GD with P1's step rule (:func:`gd_step_search`) from ``restarts`` random starts and, after
-    the first, from the negation of its end point (P3's restart, after Hand and Voroninski);
-    per signal the lowest relative residual ||M (G(z) - y)|| / ||M y|| is kept. A later run is
-    made only for the signals whose residual is still above ``fit_tol``. ``status``: the kept
-    run's own word; ``iterations``: the gradient steps of every run.
+    the first, from the negation of its end point (P3's restart, after Hand and Voroninski), by
+    the engine's restart rule (:func:`restart`): a later run is made only for the signals whose
+    relative residual ||M (G(z) - y)|| / ||M y|| is still above ``fit_tol``, and per signal the
+    run with the lowest loss is kept. ``status``: the kept run's own word; ``iterations``: the
+    gradient steps of every run.
     """
     y, mask = check_observation(G, y, mask)
     restarts = check_count("restarts", restarts, minimum=1)
     fit_tol = check_positive("fit_tol", fit_tol)
     t0 = time.perf_counter()
-    B = y.shape[0]
-    best = None
-    res = torch.full((B,), float("inf"), dtype=y.dtype)
-    todo = torch.arange(B)
+    run = dict(max_iter=max_iter, tol=tol)
+    first = _step_search(G, y, mask, lrs, seed=seed, z0=None, **run)
 
-    def rows(m, idx):
-        return m if m is None or m.ndim == 1 else m[idx.to(m.device)]
+    def again(idx, z0, k):
+        if z0 is not None:  # the negation restart, with the smallest step size
+            return _step_search(G, y[idx], _rows(mask, idx), (min(lrs),), seed=0, z0=z0, **run)
+        return _step_search(
+            G, y[idx], _rows(mask, idx), lrs, seed=seed + 101 * (k - 1), z0=None, **run
+        )
 
-    def take(idx, r):
-        nonlocal best
-        rr = relative_residual(G, r.z, y[idx.to(y.device)], rows(mask, idx)).cpu()
-        if best is None:  # the first run covers every signal
-            best, res[:] = r, rr
-            best.status = list(r.status)
-            return
-        for j, b in enumerate(idx.tolist()):
-            best.iterations[b] += int(r.iterations[j])
-            if rr[j] < res[b]:
-                best.z[b], res[b], best.status[b] = r.z[j], rr[j], r.status[j]
-                best.loss[b], best.grad_norm[b] = r.loss[j], r.grad_norm[j]
-                best.converged[b], best.lr[b] = r.converged[j], r.lr[j]
-
-    run = dict(steps=steps, grad_tol=grad_tol)
-    for k in range(restarts):
-        if len(todo) == 0:
-            break
-        idx = todo.to(y.device)
-        m = rows(mask, todo)
-        take(todo, _step_search(G, y[idx], m, lrs, seed=seed + 101 * k, z0=None, **run))
-        todo = torch.arange(B)[res > fit_tol]
-        if len(todo) and k == 0:  # negation restart from -z of the first run
-            idx = todo.to(y.device)
-            z0 = -best.z[idx]
-            take(todo, _step_search(G, y[idx], rows(mask, todo), (min(lrs),), seed=0, z0=z0, **run))
-            todo = torch.arange(B)[res > fit_tol]
+    starts = ("negation",) + ("random",) * (restarts - 1)
+    best, _ = restart(G, y, mask, first, again, starts, fit_tol)
     with torch.no_grad():
         best.layers = hidden_layers(G, best.z)
     best.seconds = time.perf_counter() - t0
     best.method = "gradient descent, P1 step rule, random and negation restarts"
-    best.status = demote_undetermined(best.status, undetermined(G, mask, B))
+    best.status = demote_undetermined(best.status, undetermined(G, mask, y.shape[0]))
     return best
+
+
+def _rows(mask, idx: torch.Tensor):
+    """The mask of rows ``idx`` (a shared (n,) mask is the same for all rows)."""
+    return mask if mask is None or mask.ndim == 1 else mask[idx.to(mask.device)]
+
+
+#: the per-signal fields a restart copies from the run it keeps
+_ROW_FIELDS = ("z", "loss", "grad_norm", "converged", "lr")
+
+
+def restart(G, y, mask, first: GDResult, again, starts, fit_tol: float):
+    """The engine's restart rule, shared by :func:`gd_restarts` and
+    :func:`lib.methods.recovery.recover`.
+
+    ``first`` is a run on every signal; ``starts`` the later runs in order, each "negation" (from
+    minus the first run's end point: P3 Thm 1's second stationary point sits near -rho z*, Hand
+    and Voroninski's restart) or "random"; ``again(idx, z0, k)`` makes the k-th later run on the
+    signals ``idx`` (CPU indices) from ``z0`` (None: a fresh random start). Each later run covers
+    only the signals whose loss is still above the fit ``fit_tol`` (relative residual, see
+    ``_fit_loss``); per signal the run with the lowest loss is kept (its z, loss, status and
+    the other per-signal fields), and ``iterations`` add up over every run.
+
+    Returns ``first`` updated in place, and the (B,) bool of the signals given a second run.
+    """
+    B = y.shape[0]
+    thresh = _fit_loss(y, mask, fit_tol).cpu()
+    z_first = first.z.clone()
+    first.status = list(first.status)
+    restarted = torch.zeros(B, dtype=torch.bool)
+    for k, kind in enumerate(starts, 1):
+        todo = (first.loss.cpu() > thresh).nonzero().flatten()
+        if len(todo) == 0:
+            break
+        if k == 1:
+            restarted[todo] = True
+        z0 = -z_first[todo.to(z_first.device)] if kind == "negation" else None
+        r = again(todo.to(y.device), z0, k)
+        first.iterations[todo] += r.iterations.cpu()
+        better = (r.loss.cpu() < first.loss.cpu()[todo]).nonzero().flatten()
+        rows = todo[better]
+        for name in _ROW_FIELDS:
+            dst, src = getattr(first, name, None), getattr(r, name, None)
+            if dst is not None and src is not None:
+                dst[rows.to(dst.device)] = src[better.to(src.device)].to(dst.dtype)
+        for j, b in zip(better.tolist(), rows.tolist(), strict=True):
+            first.status[b] = r.status[j]
+    return first, restarted
+
+
+#: What each paper prescribes for its gradient baseline, as options of this module's functions
+#: (the chapters take them at the papers' scale from :mod:`lib.book.experiments`, which states
+#: where the book's scale is smaller):
+#:
+#: - ``p1_random``: P1 Sec. 6.1 on random nets, :func:`gd_step_search`: the smallest step size of
+#:   {1e-1, ..., 1e4} that reaches ||grad f|| <= 1e-9 within 10,000 steps;
+#: - ``p1_trained``: P1 Sec. 6.2 on the trained net, :func:`gradient_descent`: momentum 0.9,
+#:   step 0.1 halved every 2,000 of 10,000 steps ("gradually decays");
+#: - ``p2_random`` / ``p2_mnist``: P2 Sec. 5, :func:`gradient_descent`: step 1 (random nets) or
+#:   1e-3 (MNIST), until ||grad f|| <= 1e-9 or the budget (1,000 / 10,000 steps);
+#: - ``p3``: P3 Sec. 4.3, :func:`lib.methods.recovery.recover`: Adam, step 0.1, 500 steps, with the
+#:   negation restart.
+PRESETS: dict[str, dict] = {
+    "p1_random": dict(lrs=P1_STEP_SIZES, max_iter=10_000, tol=1e-9),
+    "p1_trained": dict(
+        optimizer="momentum", momentum=0.9, lr=0.1, decay=0.5, decay_every=2_000,
+        max_iter=10_000, tol=1e-9,
+    ),
+    "p2_random": dict(lr=1.0, max_iter=1_000, tol=1e-9),
+    "p2_mnist": dict(lr=1e-3, max_iter=10_000, tol=1e-9),
+    "p3": dict(optimizer="adam", lr=0.1, max_iter=500, negation_restart=True),
+}  # fmt: skip

@@ -1,11 +1,11 @@
 """X-bench: every inversion method of the three papers on every generator, same signals, same
 metrics.
 
-Methods (:data:`METHODS`, each a :mod:`lib.registry` entry called in the registry's one shape):
-P1's Oracle (Alg. 1), Layered Basis-Pursuit (Alg. 2) and Latent-Pursuit (Alg. 5); P2's layer-wise
-linear equations (Thm 3 / Eq. 5), l_inf LP (Alg. 1), l_1 LP (Alg. 2) and LP relaxation (Alg. 3);
-gradient descent with P1's step-size rule, Adam (P3 Sec. 4.3), gradient descent with random
-restarts and P3's negation restart; and the hybrid of :mod:`lib.hybrid`.
+Methods (:data:`METHODS`, each a :mod:`lib.methods.registry` entry called in the registry's one
+shape): P1's Oracle (Alg. 1), Layered Basis-Pursuit (Alg. 2) and Latent-Pursuit (Alg. 5); P2's
+layer-wise linear equations (Thm 3 / Eq. 5), l_inf LP (Alg. 1), l_1 LP (Alg. 2) and LP relaxation
+(Alg. 3); gradient descent with P1's step-size rule, Adam (P3 Sec. 4.3), gradient descent with
+random restarts and P3's negation restart; and the hybrid of :mod:`lib.methods.hybrid`.
 
 Generators: P1's random tanh net in its three regimes (n_1 < 2 n_0, 2 n_0 < n_1 < n, n_1 > n), P2's
 random ReLU nets 20-100-500 and k-250-600, P3's random transposed-convolution net, and the
@@ -13,16 +13,16 @@ trained MNIST generators of P1, P2 and P3. Conditions: clean, Gaussian noise at 
 random mask and a block mask.
 
 A method that cannot run on a generator gets a "not applicable" cell with the reason the
-registry's rule gives (:func:`lib.registry.applicability`). Every method sees the same latents,
-noise and masks (one seed per generator and condition); under a mask the hidden entries of y are
-zero (a method never sees the clean image there). The noise level is known to every method
+registry's rule gives (:func:`lib.methods.registry.applicability`). Every method sees the same
+latents, noise and masks (one seed per generator and condition); under a mask the hidden entries of
+y are zero (a method never sees the clean image there). The noise level is known to every method
 alike: the layered pursuits take P1 Alg. 2's lambda = 2 l eps from it (:func:`options`), the
 hybrid and the restarts their data-fit threshold. Success is judged here, the same way for every
 method, from the latent error.
 
 The cells of one generator and condition are independent of the others: :func:`run` takes a
 ``concurrent.futures.Executor`` (serial by default) and gives the same results with any.
-Run ``python -m lib.bench --help`` for the command line.
+Run ``python -m lib.book.bench --help`` for the command line.
 """
 
 from __future__ import annotations
@@ -39,14 +39,21 @@ from dataclasses import dataclass
 
 import torch
 
-from . import experiments
-from .generator import Generator, activation_inverse
-from .hybrid import support_certificate
-from .measurements import add_noise, random_mask
-from .metrics import snr_db
-from .metrics import wilson_interval as wilson  # the chapters' name for it
-from .registry import METHODS as REGISTRY
-from .registry import applicability, p1_rule
+from lib.book import experiments
+from lib.core.convnet import ConvGenerator
+from lib.core.device import one_cpu_thread
+from lib.core.generator import Generator, activation_inverse
+from lib.core.metrics import snr_db
+from lib.core.metrics import wilson_interval as wilson  # the chapters' name for it
+from lib.core.observation import add_noise, random_mask
+from lib.methods.hybrid import support_certificate
+from lib.methods.pursuit import _phi_prime
+from lib.methods.registry import METHODS as REGISTRY
+from lib.methods.registry import applicability
+from lib.methods.rules import p1_rule
+from lib.mnist.models import generator_from_torch
+from lib.mnist.train import load
+from lib.theory.sparsity import certify
 
 # ------------------------------------------------------------------ methods
 #: the registry's methods the benchmark runs, in table order
@@ -185,8 +192,6 @@ class Problem:
 def _lipschitz(G, y: torch.Tensor, mask) -> float:
     """l: the largest slope of phi^{-1} on the observed data (P1 Thm 2's Lipschitz constant of
     the inverse output activation; 1 for the identity)."""
-    from .pursuit import _phi_prime
-
     a = activation_inverse(G.output, y, G.slope)
     slope = 1.0 / _phi_prime(G.output, a, G.slope)
     if mask is not None:
@@ -221,17 +226,19 @@ def options(m: str, p: Problem) -> dict:
         backend = "ipm" if m == "linf" and p.dense.hidden == "relu" else "highs"
         return dict(backend=backend, alpha=c["lp_alpha"], eps0=c["lp_eps0"])
     if m == "gd":
-        return dict(lrs=lrs, steps=c["gd_steps"], seed=seed)
+        return dict(lrs=lrs, max_iter=c["gd_steps"], seed=seed)
     if m == "adam":
-        return dict(lr=p.gen["adam_lr"], steps=c["gd_steps"], seed=seed)
+        return dict(lr=p.gen["adam_lr"], max_iter=c["gd_steps"], seed=seed)
     if m == "gd_restarts":
         return dict(
-            lrs=lrs, steps=c["gd_steps"], restarts=c["restarts"], fit_tol=fit_tol, seed=seed
+            lrs=lrs, max_iter=c["gd_steps"], restarts=c["restarts"], fit_tol=fit_tol, seed=seed
         )
     if m == "hybrid":
         lam = lam_l() if p.dense.hidden == "relu" and p.dense.output != "relu" else 0.0
-        return dict(pursuit, fit_tol=fit_tol, lrs=lrs, steps=c["gd_steps"], rho=c["lp_rho"],
-                    lam=lam, seed=seed)  # fmt: skip
+        return dict(
+            pursuit_max_iter=c["max_iter"], pursuit_tol=c["tol"], fit_tol=fit_tol, lrs=lrs,
+            max_iter=c["gd_steps"], rho=c["lp_rho"], lam=lam, seed=seed,
+        )  # fmt: skip
     return {}
 
 
@@ -247,8 +254,6 @@ def build_generator(key: str, cfg: dict, device=None):
             spec["dims"], seed=seed, std="fan_out", hidden="relu", output="relu", device=device
         )
     if kind == "p3_random":
-        from .conv import ConvGenerator
-
         return ConvGenerator.random(
             spec["channels"],
             in_size=spec["in_size"],
@@ -258,14 +263,9 @@ def build_generator(key: str, cfg: dict, device=None):
             device=device,
         )
     if kind in ("p1_trained", "p2_trained"):
-        from .models import generator_from_torch
-        from .train import load
-
         module, _ = load(kind[:2])
         return generator_from_torch(module).to(device=device)
     if kind == "p3_trained":
-        from .train import load
-
         module, _ = load("p3")
         return module.conv_generator(spec["digit"], device=device)  # batch-norm folded, exact
     raise ValueError(f"unknown generator kind {kind!r}")
@@ -311,11 +311,11 @@ def _clip_db(v: torch.Tensor) -> torch.Tensor:
 
 
 def certificate_of(p: Problem) -> dict | None:
-    """The support certificate (:func:`lib.hybrid.support_certificate`) of the *true* signals
-    under the condition's mask: how many of them the supports determine; on nets with ReLU hidden
-    layers and an invertible output also P1's conditions (:func:`lib.sparsity.certify`: per
-    source, how many signals hold / fail / are undetermined). None where it is not computed (a
-    net with no ReLU/LeakyReLU matrix form here)."""
+    """The support certificate (:func:`lib.methods.hybrid.support_certificate`) of the *true*
+    signals under the condition's mask: how many of them the supports determine; on nets with ReLU
+    hidden layers and an invertible output also P1's conditions
+    (:func:`lib.theory.sparsity.certify`: per source, how many signals hold / fail / are
+    undetermined). None where it is not computed (a net with no ReLU/LeakyReLU matrix form here)."""
     if not (isinstance(p.G, Generator) or hasattr(p.G, "to_generator")):
         return None
     D = p.dense
@@ -325,10 +325,8 @@ def certificate_of(p: Problem) -> dict | None:
     s = [int(v) for v in torch.stack(D.forward(p.z).cardinalities).median(dim=1).values]
     out = {"certified": int(ok.sum()), "n": int(ok.numel()), "median_s": s}
     if p1_rule(D) is None:
-        # P1's own conditions, from lib.sparsity's batched certificate (P1 Thm 1, its
+        # P1's own conditions, from lib.theory.sparsity's batched certificate (P1 Thm 1, its
         # support-specific form, arXiv Cor 1, ICLR Thm 2)
-        from .sparsity import certify
-
         counts = certify(D, p.z, mask=p.mask).counts()
         for src in ("Thm 1", "Thm 1 (support)", "arXiv Cor 1", "ICLR Thm 2"):
             out[src] = counts[f"{src}: all"]
@@ -337,7 +335,7 @@ def certificate_of(p: Problem) -> dict | None:
 
 def evaluate(p: Problem, out) -> dict:
     """Success (z-SNR >= the condition's threshold), median z- and image-SNR, seconds, of a
-    method's :class:`lib.result.InversionResult` ``out`` (the hybrid's: also its choices)."""
+    method's :class:`lib.core.result.InversionResult` ``out`` (the hybrid's: also its choices)."""
     zs = _clip_db(snr_db(p.z, out.z.detach()).cpu())
     with torch.no_grad():
         xh = p.G(torch.nan_to_num(out.z))
@@ -429,11 +427,12 @@ def run(
 ) -> dict:
     """Run the benchmark; returns a JSON-ready dict (``cells``: one entry per generator,
     condition and method, applicable or not). ``cfg`` overrides the settings of the ``x_bench``
-    section of :mod:`lib.experiments` (tests use a tiny one). ``executor``: a
+    section of :mod:`lib.book.experiments` (tests use a tiny one). ``executor``: a
     ``concurrent.futures.Executor`` that runs the (generator, condition) pairs (default: one
-    after the other in this process; a ``ProcessPoolExecutor(n, initializer=lib.one_cpu_thread)``
-    or a cluster's executor, Dask's ``Client(address).get_executor()`` or a Ray one, give the
-    same cells: see :func:`lib.experiments.run_points`). ``log`` gets one line per cell,
+    after the other in this process; a ``ProcessPoolExecutor(n, initializer=one_cpu_thread)``
+    (:func:`lib.core.device.one_cpu_thread`) or a cluster's executor, Dask's
+    ``Client(address).get_executor()`` or a Ray one, give the same cells: see
+    :func:`lib.book.experiments.run_points`). ``log`` gets one line per cell,
     "cell i of N", as the pairs finish."""
     scale = scale or experiments.current_scale()
     cfg = dict(experiments.settings("x_bench", scale) if cfg is None else cfg)
@@ -499,9 +498,9 @@ def cell(results: dict, generator: str, condition: str, method: str) -> dict:
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line of ``python -m lib.bench`` (every option with its help text)."""
+    """The command line of ``python -m lib.book.bench`` (every option with its help text)."""
     ap = argparse.ArgumentParser(
-        prog="python -m lib.bench",
+        prog="python -m lib.book.bench",
         description=(
             "X-bench: every inversion method of the three papers on every generator, with the "
             "same signals, noise and masks, and one success criterion (z-SNR). Writes the cells "
@@ -512,7 +511,7 @@ def parser() -> argparse.ArgumentParser:
         "--scale",
         choices=experiments.SCALES,
         default="book",
-        help="sizes from lib.experiments (default: book): 'book' (8 signals per cell, reduced "
+        help="sizes from lib.book.experiments (default: book): 'book' (8 signals per cell, reduced "
         "budgets, a CPU in minutes) or 'paper' (128 signals, the papers' budgets; for a GPU)",
     )
     ap.add_argument(
@@ -531,7 +530,10 @@ def parser() -> argparse.ArgumentParser:
         "--methods",
         nargs="*",
         metavar="NAME",
-        help=f"run only these methods, names of lib.registry (default: all of {list(METHODS)})",
+        help=(
+            "run only these methods, names of lib.methods.registry "
+            f"(default: all of {list(METHODS)})"
+        ),
     )
     ap.add_argument(
         "--conditions",
@@ -555,8 +557,6 @@ def main(argv: list[str] | None = None) -> int:
     if a.workers > 1:
         from concurrent.futures import ProcessPoolExecutor
 
-        from . import one_cpu_thread
-
         pool = ProcessPoolExecutor(a.workers, initializer=one_cpu_thread)
     try:
         res = run(
@@ -571,7 +571,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if pool is not None:
             pool.shutdown()
-    res["command"] = "python -m lib.bench " + " ".join(sys.argv[1:] if argv is None else argv)
+    res["command"] = "python -m lib.book.bench " + " ".join(sys.argv[1:] if argv is None else argv)
     with open(a.out, "w") as f:
         json.dump(res, f, indent=1, default=str)
     print(f"wrote {a.out} ({res['seconds']:.0f} s)")

@@ -2,11 +2,11 @@
 
 One command retrains any of them and writes its weights and metadata under ``data/``::
 
-    python -m lib.train p1           # P1 Sec. 6.2: 20-128-392-784, BN + ReLU, PLU; SN discriminator
-    python -m lib.train p2           # P2 Sec. 5.2: 20-60-784, ReLU; original GAN loss
-    python -m lib.train p3           # P3 Sec. 4.3: conditional DCGAN, 32x32, latent 10
-    python -m lib.train p2vae        # P2's code: VAE, decoder 20-60-784 without biases
-    python -m lib.train classifier   # the digit classifier used to score the samples
+    python -m lib.mnist.train p1           # P1 Sec. 6.2: 20-128-392-784, BN + ReLU, PLU; SN
+    discriminator python -m lib.mnist.train p2           # P2 Sec. 5.2: 20-60-784, ReLU; original
+    GAN loss python -m lib.mnist.train p3           # P3 Sec. 4.3: conditional DCGAN, 32x32, latent
+    10 python -m lib.mnist.train p2vae        # P2's code: VAE, decoder 20-60-784 without biases
+    python -m lib.mnist.train classifier   # the digit classifier used to score the samples
 
 Training is seeded and deterministic on a given machine and thread count: module initialisation
 runs under a forked global RNG seeded with ``seed`` (the caller's global state is untouched), and
@@ -20,8 +20,8 @@ DCGAN settings of Radford et al. (2016), lr 2e-4, betas (0.5, 0.999); the fully 
 P2 GANs use a faster discriminator than generator (the "two time-scale" rule of Heusel et al.
 2017), which a sweep over 32 settings found to give clearly better digits (``DEFAULTS``).
 
-P2's public code inverts a VAE decoder, not a GAN (:class:`lib.models.P2VAE`); ``p2vae`` trains
-it as that code's PyTorch VAE example does: the negative evidence lower bound (binary
+P2's public code inverts a VAE decoder, not a GAN (:class:`lib.mnist.models.P2VAE`); ``p2vae``
+trains it as that code's PyTorch VAE example does: the negative evidence lower bound (binary
 cross-entropy of the sigmoid output, summed over pixels, plus the KL divergence of q(z|x) from
 N(0, I); Kingma & Welling 2014), Adam with lr 1e-3, batches of 128 (:func:`train_vae`).
 
@@ -42,8 +42,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import data as mdata
-from .models import (
+from lib.mnist import data as mdata
+from lib.mnist.models import (
     LATENT,
     P2VAE,
     DenseDiscriminator,
@@ -58,7 +58,7 @@ DATA_DIR = mdata.DATA_DIR
 KINDS = ("p1", "p2", "p3")
 QUALITY_EVERY = 25  #: epochs between two quality scores during training
 EPOCHS_VAE = 120  #: ~ the PyTorch VAE example's 4,690 steps (10 epochs of 60,000) on 5,000 digits
-#: the settings of the committed weights (``python -m lib.train <kind>`` reproduces them)
+#: the settings of the committed weights (``python -m lib.mnist.train <kind>`` reproduces them)
 DEFAULTS: dict[str, dict] = {
     # P1, P2: spectral-norm discriminator, two time-scale learning rates (Heusel et al. 2017);
     # chosen by a sweep of 32 settings scored with the classifier (README, "MNIST generators")
@@ -354,7 +354,7 @@ def train_vae(
     log_every: int = 0,
     threads: int | None = None,
 ) -> tuple[P2VAE, dict]:
-    """Train :class:`lib.models.P2VAE` on ``ds`` (digits in [0, 1]) by Adam on the negative
+    """Train :class:`lib.mnist.models.P2VAE` on ``ds`` (digits in [0, 1]) by Adam on the negative
     evidence lower bound (:func:`vae_loss`), as P2's code's VAE was trained.
 
     Seeded like :func:`train_gan`: initialisation under a forked global RNG (``seed``), the data
@@ -545,7 +545,7 @@ def load(kind: str, data_dir: str | Path = DATA_DIR) -> tuple[nn.Module, dict]:
     """The committed module of ``kind`` (eval mode, float32, on the CPU) and its metadata."""
     pt, js = paths(kind, data_dir)
     if not pt.exists():
-        raise FileNotFoundError(f"{pt} not found: run `python -m lib.train {kind}`")
+        raise FileNotFoundError(f"{pt} not found: run `python -m lib.mnist.train {kind}`")
     module = {
         "p1": P1Generator,
         "p2": P2Generator,
@@ -587,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg["epochs"] = args.epochs
     if args.seed is not None:
         cfg["seed"] = args.seed
-    command = "python -m lib.train " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = "python -m lib.mnist.train " + " ".join(sys.argv[1:] if argv is None else argv)
     ds = mdata.load_mnist()
     meta = {
         "kind": args.kind,
@@ -682,7 +682,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main_vae(cfg: dict, meta: dict, ds: mdata.MNIST, out: str | Path) -> int:
-    """Train, check and save P2's code's VAE (``python -m lib.train p2vae``)."""
+    """Train, check and save P2's code's VAE (``python -m lib.mnist.train p2vae``)."""
     vae, hist = train_vae(
         ds,
         epochs=cfg["epochs"],

@@ -16,9 +16,9 @@ conversion of a trained fully connected generator to the book's layered :class:`
   bias.
 
 Every generator is a plain ``torch.nn.Module``; :func:`generator_from_torch` turns the two fully
-connected ones into :class:`lib.generator.Generator` (P1 Eq. 3) with batch-norm folded exactly,
+connected ones into :class:`lib.core.generator.Generator` (P1 Eq. 3) with batch-norm folded exactly,
 and :meth:`P3Generator.conv_generator` turns the conditional DCGAN with a known label into a
-:class:`lib.conv.ConvGenerator` (batch-norm folded exactly, the label a first-layer bias).
+:class:`lib.core.convnet.ConvGenerator` (batch-norm folded exactly, the label a first-layer bias).
 """
 
 from __future__ import annotations
@@ -27,14 +27,14 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from .conv import ConvGenerator
-from .generator import Generator, plu
+from lib.core.convnet import ConvGenerator
+from lib.core.generator import Generator, plu
 
 LATENT = {"p1": 20, "p2": 20, "p3": 10}
 
 
 class PLU(nn.Module):
-    """Piecewise linear unit, ``lib.generator.plu`` as a module (P1 Sec. 6.2, Nicolae 2018):
+    """Piecewise linear unit, ``lib.core.generator.plu`` as a module (P1 Sec. 6.2, Nicolae 2018):
     identity on [-c, c], slope alpha outside (alpha = 0.1, c = 1, Nicolae's defaults)."""
 
     def __init__(self, alpha: float = 0.1, c: float = 1.0) -> None:
@@ -264,10 +264,10 @@ class P3Generator(nn.Module):
         dtype: torch.dtype = torch.float64,
         device: str | torch.device | None = None,
     ) -> ConvGenerator:
-        """The generator with its label known, as a :class:`lib.conv.ConvGenerator` of z alone
-        (batch-norm folded in exactly, :meth:`folded`), so that ``lib.conv.recover`` and
-        ``lib.gradient`` invert it (P3 Sec. 4.3): G(z) = tanh(W_4 LReLU(... LReLU(W_1 z + b_1
-        (label)) ...) + b_4), outputs (B, 1024) in [-1, 1].
+        """The generator with its label known, as a :class:`lib.core.convnet.ConvGenerator` of z
+        alone (batch-norm folded in exactly, :meth:`folded`), so that
+        ``lib.methods.recovery.recover`` and ``lib.methods.gradient`` invert it (P3 Sec. 4.3): G(z)
+        = tanh(W_4 LReLU(... LReLU(W_1 z + b_1 (label)) ...) + b_4), outputs (B, 1024) in [-1, 1].
 
         Args:
             label: an int (every row has this label: shared weights), or a (B,) tensor of labels

@@ -26,10 +26,14 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .generator import Generator
-from .gradient import _step_search
-from .measurements import check_observation, relative_residual, undetermined
-from .result import InversionResult, check_count, check_positive, demote_undetermined
+from lib.core.checks import check_count, check_positive
+from lib.core.generator import Generator
+from lib.core.observation import check_observation, relative_residual, undetermined
+from lib.core.result import InversionResult, demote_undetermined
+from lib.methods.gradient import _step_search
+from lib.methods.lp import _equations
+from lib.methods.pursuit import _check_G, _latent_pursuit, default_support_tol, default_tol
+from lib.methods.rules import as_matrices, latent_pursuit_rule, p2_rule
 
 
 def support_certificate(G: Generator, z: torch.Tensor, mask=None) -> torch.Tensor:
@@ -46,7 +50,7 @@ def support_certificate(G: Generator, z: torch.Tensor, mask=None) -> torch.Tenso
     P1's certificate; s_1 >= n_0 is necessary for the first layer.
     """
     if not isinstance(G, Generator):
-        raise TypeError("G: support_certificate needs a dense lib.generator.Generator")
+        raise TypeError("G: support_certificate needs a dense lib.core.generator.Generator")
     with torch.no_grad():
         fw = G.forward(torch.nan_to_num(z))
         B = fw.z.shape[0]
@@ -70,14 +74,16 @@ def support_certificate(G: Generator, z: torch.Tensor, mask=None) -> torch.Tenso
 
 @dataclass
 class HybridResult(InversionResult):
-    """:class:`lib.result.InversionResult` of :func:`hybrid`, plus per signal:
+    """:class:`lib.core.result.InversionResult` of :func:`hybrid`, plus per signal:
 
-    choice: where the returned z comes from: 'layered' (the layered estimate itself), 'polished'
-        (gradient descent started at it) or 'gd' (gradient descent from a random start, run
-        because the rule rejected the first two, and fitting the data better).
-    accepted: (B,) bool, the rule accepted the layered or polished estimate (no random start).
-    residual: (B,) relative residual of the returned z; certified: (B,) support certificate.
-    seconds_parts: wall time of the layered stage, the polish and the random-start GD.
+    - ``choice``: where the returned z comes from: 'layered' (the layered estimate itself),
+      'polished' (gradient descent started at it) or 'gd' (gradient descent from a random start,
+      run because the rule rejected the first two, and fitting the data better).
+    - ``accepted``: (B,) bool, the rule accepted the layered or polished estimate (no random
+      start).
+    - ``residual``: (B,) relative residual of the returned z; ``certified``: (B,) support
+      certificate.
+    - ``seconds_parts``: wall time of the layered stage, the polish and the random-start GD.
     """
 
     choice: list[str] = field(default_factory=list)
@@ -89,11 +95,9 @@ class HybridResult(InversionResult):
 
 def layered_parent(G) -> str | None:
     """Which layered method the hybrid starts from on G, by the registry's rules
-    (:mod:`lib.registry`): 'latent_pursuit' (P1: ReLU hidden layers, an output Latent-Pursuit
-    inverts), 'equations' (P2: ReLU or LeakyReLU at every layer, every layer expanding), or
-    None. A dense generator only."""
-    from .registry import latent_pursuit_rule, p2_rule
-
+    (:mod:`lib.methods.registry`): 'latent_pursuit' (P1: ReLU hidden layers, an output
+    Latent-Pursuit inverts), 'equations' (P2: ReLU or LeakyReLU at every layer, every layer
+    expanding), or None. A dense generator only."""
     if not isinstance(G, Generator):
         return None
     if latent_pursuit_rule(G) is None:
@@ -108,10 +112,10 @@ def hybrid(
     mask=None,
     fit_tol: float = 1e-6,
     lrs: tuple[float, ...] = (1e-1,),
-    steps: int = 1000,
-    grad_tol: float = 1e-9,
     max_iter: int = 1000,
-    tol: float | None = None,
+    tol: float = 1e-9,
+    pursuit_max_iter: int = 1000,
+    pursuit_tol: float | None = None,
     rho: float = 1e-2,
     lam: float = 0.0,
     seed: int = 0,
@@ -125,18 +129,17 @@ def hybrid(
         y, mask: the observation and its mask (True = observed).
         fit_tol: accept a polished estimate whose relative residual is at most this (on noisy
             data: about twice the relative noise level).
-        lrs, steps, grad_tol: P1's gradient-descent rule (:func:`lib.gradient.gd_step_search`),
-            used for the polish (started at z_L) and for the random start.
-        max_iter, tol, rho, lam: Latent-Pursuit's iteration cap, tolerance, ADMM penalty and
-            last-layer lambda (P1; on noisy data lam = 2 l eps, P1 Alg. 2's rule).
+        lrs, max_iter, tol: P1's gradient-descent rule
+            (:func:`lib.methods.gradient.gd_step_search`), used for the polish (started at z_L)
+            and for the random start.
+        pursuit_max_iter, pursuit_tol, rho, lam: Latent-Pursuit's ``max_iter``, ``tol``, ADMM
+            penalty and last-layer lambda (P1; on noisy data lam = 2 l eps, P1 Alg. 2's rule).
     ``iterations`` counts the gradient steps of both gradient runs (not the pursuit's). The
     observation is checked once, here; the parents run on it unchecked.
     """
-    from .lp import _equations
-    from .pursuit import _check_G, _latent_pursuit, default_support_tol, default_tol
-
     fit_tol = check_positive("fit_tol", fit_tol)
-    steps = check_count("steps", steps, minimum=1)
+    max_iter = check_count("max_iter", max_iter, minimum=1)
+    G = as_matrices(G)
     parent = layered_parent(G)
     if parent is None:
         raise ValueError(
@@ -149,18 +152,18 @@ def hybrid(
     if parent == "latent_pursuit":
         _check_G(G, "the hybrid's Latent-Pursuit")
         lams = [0.0] * (G.L - 1) + [check_positive("lam", lam, allow_zero=True)]
-        tol_p = default_tol(G.dtype, tol)
+        tol_p = default_tol(G.dtype, pursuit_tol)
         st = default_support_tol(G.dtype, None)
         zl = _latent_pursuit(
             G, y, mask, lams, check_positive("rho", rho), 0.0, True,
-            check_count("max_iter", max_iter, minimum=1), tol_p, st, seed, True,
+            check_count("pursuit_max_iter", pursuit_max_iter, minimum=1), tol_p, st, seed, True,
         ).z  # fmt: skip
     else:
         zl = _equations(G, y, mask).z
     t1 = time.perf_counter()
     # polish: P1's gradient rule started at the layered estimate (a NaN row starts at 0)
     z0 = torch.nan_to_num(zl.detach().clone())
-    pol = _step_search(G, y, mask, lrs, steps, grad_tol, seed, z0)
+    pol = _step_search(G, y, mask, lrs, max_iter, tol, seed, z0)
     zp = pol.z
     rl, rp = relative_residual(G, zl, y, mask), relative_residual(G, zp, y, mask)
     better = rp <= rl
@@ -175,7 +178,7 @@ def hybrid(
     if len(todo):
         m = mask if mask is None or mask.ndim == 1 else mask[todo.to(mask.device)]
         idx = todo.to(y.device)
-        g = _step_search(G, y[idx], m, lrs, steps, grad_tol, seed, None)
+        g = _step_search(G, y[idx], m, lrs, max_iter, tol, seed, None)
         rg = relative_residual(G, g.z, y[idx], m)
         for j, b in enumerate(todo.tolist()):
             iters[b] += int(g.iterations[j])
@@ -183,7 +186,7 @@ def hybrid(
                 z[b], res[b], choice[b] = g.z[j], rg[j], "gd"
         cert = support_certificate(G, z, mask)
     t3 = time.perf_counter()
-    status = ["within_noise" if r <= fit_tol else "budget" for r in res.tolist()]
+    status = ["fitted" if r <= fit_tol else "budget" for r in res.tolist()]
     status = demote_undetermined(status, undetermined(G, mask, len(status)))
     return HybridResult(
         z=z,

