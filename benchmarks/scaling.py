@@ -159,7 +159,7 @@ def point(name: str, n1: int, B: int, warm_up: bool = False) -> dict:
 def sweep(batches, width_batch: int, executor: Executor | None = None) -> dict:
     """Every method's batch sweep and width sweep. The points are independent (each draws its
     network and signals from fixed seeds): ``executor`` (a ``concurrent.futures.Executor``: a
-    process pool, or Dask's or Ray's, see ``lib.experiments.run_points``) measures them side by
+    process pool, or Dask's or Ray's, see ``lib.book.experiments.run_points``) measures them side by
     side, each after its own warm-up call. The iterations and successes are the same as one
     after the other (None, the default); the times are comparable only where every worker has
     cores of its own."""
