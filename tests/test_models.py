@@ -216,9 +216,9 @@ def test_committed_weights_and_metadata(kind):
     meta = json.loads(js.read_text())
     for key in ("architecture", "data", "seed", "epochs", "optimiser", "command", "cpu_seconds"):
         assert key in meta, key
-    # the committed weights were trained when the module was lib.mnist.train (its code unchanged
-    # since)
-    command = meta["command"].replace("-m lib.mnist.train ", "-m lib.mnist.train ")
+    # the committed weights were trained when the module sat at the top of lib ("lib" "." "train",
+    # its code unchanged since it moved to lib.mnist.train)
+    command = meta["command"].replace("-m " + "lib" + ".train ", "-m lib.mnist.train ")
     assert command.startswith("python -m lib.mnist.train " + kind.removesuffix("_plain"))
     assert meta["data"]["count"] > 0 and meta["data"]["source"] in data.SOURCES
     module, _ = train.load(kind)
