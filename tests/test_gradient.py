@@ -142,9 +142,9 @@ def test_the_hand_written_gradient_is_autograds(hidden, output):
             z = G.sample_latent(6, seed=1)
             y = G(G.sample_latent(6, seed=2)) + 0.05
             mask = torch.rand(6, 25, generator=torch.Generator().manual_seed(3)) > 0.4
-            for m in (None, mask):
+            for m in (None, mask, mask.to(dtype)):  # the inner loop passes 0/1 numbers
                 zz = z.clone().requires_grad_(True)
-                f_ref = latent_loss(G, zz, y, m)
+                f_ref = latent_loss(G, zz, y, m != 0 if m is not None else None)
                 (g_ref,) = torch.autograd.grad(f_ref.sum(), zz)
                 f, g = _loss_and_grad(G, z, y, m)
                 torch.testing.assert_close(f, f_ref.detach(), rtol=tol, atol=tol)
