@@ -15,7 +15,7 @@ gradient-norm tolerance (its rows are frozen from then on), so no signal runs lo
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -448,17 +448,36 @@ def gd_restarts(
     fit_tol: float = 1e-6,
     grad_tol: float = 1e-9,
     seed: int = 0,
+    first: StepSearchResult | None = None,
 ) -> StepSearchResult:
     """GD with P1's step rule (:func:`gd_step_search`) from ``restarts`` random starts and, after
     the first, from the negation of its end point (P3's restart, after Hand and Voroninski);
     per signal the lowest relative residual ||M (G(z) - y)|| / ||M y|| is kept. A later run is
     made only for the signals whose residual is still above ``fit_tol``. ``status``: the kept
     run's own word; ``iterations``: the gradient steps of every run.
+
+    ``first``: the first run, when the caller has already made it (the result of
+    ``gd_step_search(G, y, mask=mask, lrs=lrs, steps=steps, grad_tol=grad_tol, seed=seed)``, the
+    same call the first restart makes): it is copied, not run again, and its seconds count.
     """
     y, mask = check_observation(G, y, mask)
     restarts = check_count("restarts", restarts, minimum=1)
     fit_tol = check_positive("fit_tol", fit_tol)
     t0 = time.perf_counter()
+    if first is not None:
+        if first.z.shape != (y.shape[0], G.dims[0]):
+            raise ValueError(f"first: a run on these {y.shape[0]} signals, got {first.z.shape}")
+        t0 -= first.seconds  # its time is part of this method's
+        first = replace(
+            first,
+            z=first.z.clone(),
+            iterations=first.iterations.clone(),
+            status=list(first.status),
+            loss=first.loss.clone(),
+            grad_norm=first.grad_norm.clone(),
+            converged=first.converged.clone(),
+            lr=first.lr.clone(),
+        )
     B = y.shape[0]
     best = None
     res = torch.full((B,), float("inf"), dtype=y.dtype)
@@ -487,7 +506,10 @@ def gd_restarts(
             break
         idx = todo.to(y.device)
         m = rows(mask, todo)
-        take(todo, _step_search(G, y[idx], m, lrs, seed=seed + 101 * k, z0=None, **run))
+        if k == 0 and first is not None:
+            take(todo, first)
+        else:
+            take(todo, _step_search(G, y[idx], m, lrs, seed=seed + 101 * k, z0=None, **run))
         todo = torch.arange(B)[res > fit_tol]
         if len(todo) and k == 0:  # negation restart from -z of the first run
             idx = todo.to(y.device)

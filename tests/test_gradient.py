@@ -149,3 +149,22 @@ def test_the_hand_written_gradient_is_autograds(hidden, output):
                 f, g = _loss_and_grad(G, z, y, m)
                 torch.testing.assert_close(f, f_ref.detach(), rtol=tol, atol=tol)
                 torch.testing.assert_close(g, g_ref, rtol=tol, atol=tol)
+
+
+def test_gd_restarts_reuses_a_first_run_without_changing_the_answer():
+    # the benchmark hands gd_restarts the GD cell's own run: the same result as running it again
+    from lib.gradient import gd_restarts
+
+    G = Generator.random([6, 30, 20], seed=4, std="fan_in", output="tanh")
+    y = G(G.sample_latent(10, seed=5))
+    mask = torch.rand(10, 20, generator=torch.Generator().manual_seed(6)) > 0.3
+    kw = dict(mask=mask, lrs=(0.1,), steps=60, seed=7)
+    ref = gd_restarts(G, y, restarts=2, fit_tol=1e-6, **kw)
+    first = gd_step_search(G, y, **kw)
+    z_first = first.z.clone()
+    got = gd_restarts(G, y, restarts=2, fit_tol=1e-6, first=first, **kw)
+    assert torch.equal(got.z, ref.z) and got.status == ref.status
+    assert torch.equal(got.iterations, ref.iterations)
+    assert torch.equal(first.z, z_first)  # the caller's run is not modified
+    with pytest.raises(ValueError, match="first"):
+        gd_restarts(G, y[:3], mask=mask[:3], lrs=(0.1,), steps=60, first=first)
