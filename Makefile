@@ -18,8 +18,8 @@ export OPENBLAS_NUM_THREADS ?= 1
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # Longest first, so that the workers finish together (measured times: README, "Test time");
 # every other notebook follows in name order.
-NB_LONGEST := book/x_bench.ipynb book/p2_trained.ipynb book/p2_noisy_lp.ipynb \
-  book/p1_random_sweep.ipynb book/p3_trained.ipynb book/p2_latent_size.ipynb
+NB_LONGEST := book/p2_trained.ipynb book/p2_noisy_lp.ipynb book/x_bench.ipynb \
+  book/p3_trained.ipynb book/p1_random_sweep.ipynb book/p2_latent_size.ipynb
 NOTEBOOKS := $(filter $(wildcard book/*.ipynb),$(NB_LONGEST)) \
   $(filter-out $(NB_LONGEST),$(sort $(wildcard book/*.ipynb)))
 # The quick check's notebooks: those whose source differs from the last commit (or from

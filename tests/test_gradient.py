@@ -142,9 +142,9 @@ def test_the_hand_written_gradient_is_autograds(hidden, output):
             z = G.sample_latent(6, seed=1)
             y = G(G.sample_latent(6, seed=2)) + 0.05
             mask = torch.rand(6, 25, generator=torch.Generator().manual_seed(3)) > 0.4
-            for m in (None, mask):
+            for m in (None, mask, mask.to(dtype)):  # the inner loop passes 0/1 numbers
                 zz = z.clone().requires_grad_(True)
-                f_ref = latent_loss(G, zz, y, m)
+                f_ref = latent_loss(G, zz, y, m != 0 if m is not None else None)
                 (g_ref,) = torch.autograd.grad(f_ref.sum(), zz)
                 f, g = _loss_and_grad(G, z, y, m)
                 torch.testing.assert_close(f, f_ref.detach(), rtol=tol, atol=tol)
@@ -167,3 +167,22 @@ def test_every_preset_is_a_set_of_options_of_its_function():
         assert r.z.shape == (3, 4) and len(r.status) == 3, name
     assert PRESETS["p1_random"]["lrs"] == (1e-1, 1e0, 1e1, 1e2, 1e3, 1e4)
     assert PRESETS["p3"]["optimizer"] == "adam" and PRESETS["p3"]["lr"] == 0.1
+
+
+def test_gd_restarts_reuses_a_first_run_without_changing_the_answer():
+    # the benchmark hands gd_restarts the GD cell's own run: the same result as running it again
+    from lib.methods.gradient import gd_restarts
+
+    G = Generator.random([6, 30, 20], seed=4, std="fan_in", output="tanh")
+    y = G(G.sample_latent(10, seed=5))
+    mask = torch.rand(10, 20, generator=torch.Generator().manual_seed(6)) > 0.3
+    kw = dict(mask=mask, lrs=(0.1,), max_iter=60, seed=7)
+    ref = gd_restarts(G, y, restarts=2, fit_tol=1e-6, **kw)
+    first = gd_step_search(G, y, **kw)
+    z_first = first.z.clone()
+    got = gd_restarts(G, y, restarts=2, fit_tol=1e-6, first=first, **kw)
+    assert torch.equal(got.z, ref.z) and got.status == ref.status
+    assert torch.equal(got.iterations, ref.iterations)
+    assert torch.equal(first.z, z_first)  # the caller's run is not modified
+    with pytest.raises(ValueError, match="first"):
+        gd_restarts(G, y[:3], mask=mask[:3], lrs=(0.1,), max_iter=60, first=first)

@@ -400,7 +400,7 @@ def run_pair(key: str, condition: str, cfg: dict, methods: Sequence[str], device
     method (independent of every other pair: the unit of work :func:`run` hands an executor)."""
     G = _generator(key, cfg, device)
     p = make_problem(key, condition, cfg, G=G)
-    cells = []
+    cells, gd = [], None
     for m in methods:
         base = {"generator": key, "condition": condition, "method": m}
         base["threshold_db"] = p.threshold_db
@@ -409,7 +409,17 @@ def run_pair(key: str, condition: str, cfg: dict, methods: Sequence[str], device
             cells.append({**base, "applicable": False, "reason": why})
             continue
         torch.manual_seed(0)  # nothing should read it; a guard against hidden randomness
-        out = REGISTRY[m].fn(G, p.y, mask=p.mask, **options(m, p))
+        opts = options(m, p)
+        if (
+            m == "gd_restarts"
+            and gd is not None
+            and all(opts.get(k) == v for k, v in options("gd", p).items())
+        ):
+            # its first run is the GD cell's own call (same step sizes, budget and seed): reused
+            opts["first"] = gd
+        out = REGISTRY[m].fn(G, p.y, mask=p.mask, **opts)
+        if m == "gd":
+            gd = out
         cells.append({**base, "applicable": True, **evaluate(p, out)})
     return _certificate(key, p), cells
 

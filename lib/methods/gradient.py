@@ -21,7 +21,7 @@ gradient-norm tolerance (its rows are frozen from then on), so no signal runs lo
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -140,11 +140,22 @@ def _loss_and_grad(G, z, y, mask) -> tuple[torch.Tensor, torch.Tensor]:
     if mask is not None:
         r = r * mask
     f = 0.5 * (r * r).sum(dim=1)
-    d = r if mask is None else r * mask
+    d = r  # M r: M is 0/1, so M (M r) = M r
     for i in range(G.L, -1, -1):
-        d = d * _derivative(G.hidden if i < G.L else G.output, pre[i], outs[i], G.slope)
+        d = _times_derivative(G.hidden if i < G.L else G.output, d, pre[i], outs[i], G.slope)
         d = d @ G.weights[i]
     return f, d
+
+
+def _times_derivative(name: str, d, a, x, slope: float) -> torch.Tensor:
+    """d * phi'(a), the chain rule's product, in one fused kernel where torch has one (the
+    kernels autograd itself uses for ReLU and LeakyReLU: the same values as the product, up to
+    the sign of a zero)."""
+    if name == "relu":
+        return torch.ops.aten.threshold_backward(d, a, 0)
+    if name == "leaky_relu":
+        return torch.ops.aten.leaky_relu_backward(d, a, slope, False)
+    return d * _derivative(name, a, x, slope)
 
 
 def _loss(G, z, y, mask) -> torch.Tensor:
@@ -290,13 +301,15 @@ def _descend(
     diverged = torch.zeros(B, dtype=torch.bool, device=G.device)
     n_steps = torch.zeros(B, dtype=torch.long, device=G.device)
     t0 = time.perf_counter()
+    # the mask as 0/1 numbers of G's dtype, converted once (not at every product)
+    mask_x = None if mask is None else mask.to(G.dtype)
 
     def grad_of(z, rows=None):
         """f and its gradient at z; with ``rows``, only those signals' (the others' entries
         are returned unchanged from the current ``loss`` and ``g``)."""
         if rows is None:
-            return _loss_and_grad(G, z, y, mask)
-        m = mask if mask is None or mask.ndim == 1 else mask[rows]
+            return _loss_and_grad(G, z, y, mask_x)
+        m = mask_x if mask_x is None or mask_x.ndim == 1 else mask_x[rows]
         Gs = G.select(rows) if hasattr(G, "select") else G
         f, gz = _loss_and_grad(Gs, z[rows], y[rows], m)
         f_all, g_all = loss.clone(), g.clone()
@@ -314,7 +327,7 @@ def _descend(
                 break
             # stopped signals are frozen: compute only the others once few enough remain
             rows = None if n_active > COMPACT_AT * B else active.nonzero().flatten()
-        step_lr = lr_b * decay ** ((t - 1) // decay_every)
+        step_lr = lr_b if decay == 1.0 else lr_b * decay ** ((t - 1) // decay_every)
         if optimizer == "gd":
             upd = step_lr * g
         elif optimizer == "momentum":
@@ -330,9 +343,7 @@ def _descend(
         loss_new, g_new = grad_of(z_new, rows)
         # divergence: a non-finite iterate, loss or gradient freezes the signal at its last
         # finite iterate and marks it (no host sync: all on the device)
-        bad = active & ~(
-            torch.isfinite(z_new).all(1) & torch.isfinite(loss_new) & torch.isfinite(g_new).all(1)
-        )
+        bad = active & ~torch.isfinite(torch.cat([z_new, g_new, loss_new[:, None]], 1)).all(1)
         diverged |= bad
         active &= ~bad
         keep = bad[:, None]
@@ -462,6 +473,7 @@ def gd_restarts(
     fit_tol: float = 1e-6,
     tol: float = 1e-9,
     seed: int = 0,
+    first: StepSearchResult | None = None,
 ) -> StepSearchResult:
     """GD with P1's step rule (:func:`gd_step_search`) from ``restarts`` random starts and, after
     the first, from the negation of its end point (P3's restart, after Hand and Voroninski), by
@@ -469,13 +481,32 @@ def gd_restarts(
     relative residual ||M (G(z) - y)|| / ||M y|| is still above ``fit_tol``, and per signal the
     run with the lowest loss is kept. ``status``: the kept run's own word; ``iterations``: the
     gradient steps of every run.
+
+    ``first``: the first run, when the caller has already made it (the result of
+    ``gd_step_search(G, y, mask=mask, lrs=lrs, max_iter=max_iter, tol=tol, seed=seed)``, the
+    same call the first restart makes): it is copied, not run again, and its seconds count.
     """
     y, mask = check_observation(G, y, mask)
     restarts = check_count("restarts", restarts, minimum=1)
     fit_tol = check_positive("fit_tol", fit_tol)
     t0 = time.perf_counter()
     run = dict(max_iter=max_iter, tol=tol)
-    first = _step_search(G, y, mask, lrs, seed=seed, z0=None, **run)
+    if first is not None:
+        if first.z.shape != (y.shape[0], G.dims[0]):
+            raise ValueError(f"first: a run on these {y.shape[0]} signals, got {first.z.shape}")
+        t0 -= first.seconds  # its time is part of this method's
+        first = replace(
+            first,
+            z=first.z.clone(),
+            iterations=first.iterations.clone(),
+            status=list(first.status),
+            loss=first.loss.clone(),
+            grad_norm=first.grad_norm.clone(),
+            converged=first.converged.clone(),
+            lr=first.lr.clone(),
+        )
+    else:
+        first = _step_search(G, y, mask, lrs, seed=seed, z0=None, **run)
 
     def again(idx, z0, k):
         if z0 is not None:  # the negation restart, with the smallest step size

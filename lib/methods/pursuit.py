@@ -402,22 +402,25 @@ def debias(
         done = torch.zeros(z.shape[0], dtype=torch.bool, device=z.device)
         if G.output != "identity":
             for _ in range(iters):
-                a = (A @ z[:, :, None])[:, :, 0] + c
-                r = Mb * (activation(G.output, a, G.slope) - yb)
-                J = (Mb * _phi_prime(G.output, a, G.slope))[:, :, None] * A
-                delta = batched_lstsq(J, r)
-                z_new = z - delta
-                f_new = loss_of(z_new)
-                ok = (f_new < f) & ~done
-                z = torch.where(ok[:, None], z_new, z)
-                f = torch.where(ok, f_new, f)
-                n_acc += ok.long()
-                small = torch.linalg.vector_norm(delta, dim=1) <= tol * torch.linalg.vector_norm(
-                    z, dim=1
-                )
-                done |= ~ok | small
-                if bool(done.all()):
+                # a finished signal is frozen: compute the step of the others only
+                k = (~done).nonzero().flatten()
+                if len(k) == 0:
                     break
+                Ak, ck, zk, Mk = A[k], c[k], z[k], Mb[k]
+                a = (Ak @ zk[:, :, None])[:, :, 0] + ck
+                r = Mk * (activation(G.output, a, G.slope) - yb[k])
+                J = (Mk * _phi_prime(G.output, a, G.slope))[:, :, None] * Ak
+                delta = batched_lstsq(J, r)
+                z_new = zk - delta
+                f_new = loss_of(z_new, Ak, ck, yb[k], Mk)
+                ok = f_new < f[k]
+                zk = torch.where(ok[:, None], z_new, zk)
+                z[k], f[k] = zk, torch.where(ok, f_new, f[k])
+                n_acc[k] += ok.long()
+                small = torch.linalg.vector_norm(delta, dim=1) <= tol * torch.linalg.vector_norm(
+                    zk, dim=1
+                )
+                done[k] = ~ok | small
         else:
             done[:] = True
         zs.append(z)
