@@ -56,7 +56,7 @@ def main() -> None:
     t0 = time.perf_counter()
     gd = gradient_descent(G, y, lr=0.1, max_iter=a.gd_steps, tol=1e-9, seed=2022)
     t_gd = time.perf_counter() - t0
-    steps_run = int(gd.steps.max())
+    steps_run = int(gd.iterations.max())
     res = {
         "device": str(a.device),
         "device_name": (

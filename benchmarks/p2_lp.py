@@ -2,18 +2,18 @@
 
 Not a test (timings depend on the machine and its load). Run:
 
-    .venv/bin/python benchmarks/p2_lp.py [--signals 20] [--noise 1e-2] [--cvxpy-signals 5]
+    .venv/bin/python benchmarks/p2_lp.py [--signals 20] [--noise 1e-2]
                                          [--primal-signals 10] [--batch 20 100]
 
 Each method's problems are built once (``LayerwiseLP``) and re-used for every signal; the build
 time is reported separately. Backends: HiGHS through highspy (warm-started, the default; one
-signal after the other), cvxpy with DPP Parameters (canonicalised once, HiGHS underneath), and
-``ipm`` for the l_inf LP: Alg. 1 for a whole batch of signals at once (a batched interior point
-in torch with an exact vertex check, see lib.methods._ipm), whose time per signal is the batch's
-time divided by its size. With HiGHS the ReLU l_inf and l_1 LPs are solved through their duals by
-default; the ``highs/primal`` rows solve the primal LPs instead, for comparison. ``l1 p=10`` is
-Alg. 2 with the patience the book uses. Paper (P2 Table 1, CPU seconds per inversion,
-k = 10..110): l_inf LP 0.63-1.03, l_1 LP 1.05-1.39, LP relaxation 0.53-0.76, GD 1.59-2.09.
+signal after the other) and ``ipm`` for the l_inf LP: Alg. 1 for a whole batch of signals at
+once (a batched interior point in torch with an exact vertex check, see lib.methods._ipm), whose
+time per signal is the batch's time divided by its size. With HiGHS the ReLU l_inf and l_1 LPs
+are solved through their duals by default; the ``highs/primal`` rows solve the primal LPs
+instead, for comparison. ``l1 p=10`` is Alg. 2 with the patience the book uses. Paper (P2 Table
+1, CPU seconds per inversion, k = 10..110): l_inf LP 0.63-1.03, l_1 LP 1.05-1.39, LP relaxation
+0.53-0.76, GD 1.59-2.09.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ PAPER = {"linf": (0.63, 1.03), "l1": (1.05, 1.39), "relax": (0.53, 0.76), "gd": 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--signals", type=int, default=20)
-    ap.add_argument("--cvxpy-signals", type=int, default=5)
     ap.add_argument("--primal-signals", type=int, default=10, help="signals for the primal form")
     ap.add_argument(
         "--batch", type=int, nargs="+", default=[20, 100], help="batch sizes for backend='ipm'"
@@ -61,7 +60,6 @@ def main(argv=None) -> None:
     runs = [(m, "highs", None, 1, args.signals) for m in LP_METHODS]
     runs.insert(2, ("l1", "highs", None, 10, args.signals))  # the patience the book uses
     runs += [(m, "highs", "primal", p, args.primal_signals) for m in ("linf", "l1") for p in (1,)]
-    runs += [(m, "cvxpy", None, 1, args.cvxpy_signals) for m in LP_METHODS]
     for method, backend, form, patience, B in runs:
         if B <= 0:
             continue

@@ -684,7 +684,7 @@ for target, c, fig in (("P1-fig8", "random 45 %", "8"), ("P1-fig11", "top 13 row
 claims.add(
     "P1-gd",
     # P1's schedule runs its full budget here and recovers at least what a shorter run does
-    passed=int(gd_long.steps.max()) == long_steps == 10_000 and rec_long >= rec_short,
+    passed=int(gd_long.iterations.max()) == long_steps == 10_000 and rec_long >= rec_short,
     measured=f"trained net: momentum 0.9, step 0.1 halved every 2,000 steps, 10,000 steps, "
     f"z0 ~ N(0, I), in this run on the {n_long} clean signals GD recovers worst at {steps} "
     f"steps: {rec_long} of {n_long} recovered ({steps} steps: {rec_short})",

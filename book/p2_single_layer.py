@@ -86,8 +86,8 @@ S = experiments.settings("p2_single_layer")
 # contains $z^*$. It is the single point $z^*$ exactly when the active rows $W_S$,
 # $S = \{i : x_i > 0\}$, have rank $k$; otherwise it has dimension $k - \operatorname{rank} W_S$
 # and the layer is not invertible at this $x$, whatever algorithm one uses.
-# `lib.methods.lp.invert_layer_lp` builds the LP once per weight matrix (cvxpy parameters) and solves it
-# with HiGHS; it reports the rank of $W_S$ and the solver status for every signal.
+# `lib.methods.lp.invert_layer_lp` solves it with HiGHS (through scipy's `linprog`), signal by
+# signal; it reports the rank of $W_S$ and the solver status for every signal.
 #
 # To see the three possible shapes, take $k = 2$ and five rows whose normals point in five evenly
 # spaced directions, with $b = -1$: the region where *all* units are off is a regular pentagon.
@@ -163,8 +163,8 @@ plt.close(fig)
 # Illustrates P2 Sec. 3 (the paper has no such figure).
 # ```
 #
-# The LP always returns *a* preimage (the red circle lies in the shaded set); only in the first
-# panel is it forced to be $z^*$. So exact inversion of a layer needs two things: an LP, and
+# The LP always returns *a* preimage (the red circle lies in the shaded set, here on its
+# boundary, where the simplex method stops); only in the first panel is it forced to be $z^*$. So exact inversion of a layer needs two things: an LP, and
 # enough active units with independent weight rows. For random expansive layers the second holds
 # with high probability ({cite}`lei2019`, Lemma 1: the number of active units of a Gaussian
 # layer is Binomial$(n, 1/2)$, which exceeds $k$ w.h.p. when $n \ge 2.1k$).

@@ -114,7 +114,7 @@ for k in ks:
         g = gradient_descent(G, y[s : s + 1], lr=1.0, max_iter=1000, tol=1e-9, seed=s)
         ts.append(time.perf_counter() - t0)
         es.append(float(relative_error(z[s : s + 1], g.z)[0]))
-        ns.append(int(g.steps[0]))
+        ns.append(int(g.iterations[0]))
     secs["gd"].append(float(np.median(ts)))
     errs["gd"].append(float(np.max(es)))
     gd_steps.append(float(np.mean(ns)))
@@ -198,10 +198,9 @@ print("gd     steps per inversion : " + " ".join(f"{n:5.0f}" for n in gd_steps))
 # factor of up to 2-3). What dominates an LP
 # inversion is the first solve of each signal: one simplex solve of the $600\times250$ output layer from the
 # previous signal's basis takes several hundred iterations, a large part of a second here.
-# Building each LP once and warm-starting HiGHS removes the set-up cost (the cvxpy rows of
-# `benchmarks/p2_lp.py` re-solve through cvxpy for comparison), not that first solve. Gradient
-# descent's time depends mostly on how many of its 1,000 steps it takes before the gradient
-# tolerance stops it.
+# Building each LP once and warm-starting HiGHS removes the set-up cost, not that first solve.
+# Gradient descent's time depends mostly on how many of its 1,000 steps it takes before the
+# gradient tolerance stops it.
 #
 # ## Many signals at once
 #

@@ -82,6 +82,12 @@ CONDITIONS: tuple[tuple[str, str], ...] = (
 CONDITION_LABELS = dict(CONDITIONS)
 
 
+def _gen(kind: str, seed_offset: int, label: str, gd_lrs, adam_lr: float, **shape) -> dict:
+    """One generator's spec (keys in the order the stored runs hold them)."""
+    spec = {"kind": kind, **shape, "seed_offset": seed_offset, "label": label}
+    return spec | {"gd_lrs": gd_lrs, "adam_lr": adam_lr}
+
+
 #: The benchmark's generators: P1 Sec. 6.1's random tanh net in its three regimes (n = 625,
 #: n_0 = 100, weights N(0, 1/n_i)), P2 Sec. 5.1's random ReLU nets (weights N(0, 1/n_{i+1})), P3
 #: Sec. 4.2's random transposed-convolution net (2 -> 16 -> 1 channels, kernel 5, stride 3, a
@@ -89,79 +95,33 @@ CONDITION_LABELS = dict(CONDITIONS)
 #: sizes of P1's rule (None: P1's own list, the setting ``p1_gd_lrs``; P2: 1 on its random nets;
 #: 1e-2 on the trained nets, the largest that did not diverge), ``adam_lr``: Adam's step (P3: 0.1).
 GENERATORS: dict[str, dict] = {
-    "p1_small": {
-        "kind": "p1_random",
-        "dims": (100, 150, 625),
-        "seed_offset": 1,
-        "label": "P1 tanh 100-150-625 (n1 < 2 n0)",
-        "gd_lrs": None,  # P1's rule: cfg['p1_gd_lrs']
-        "adam_lr": 0.05,
-    },
-    "p1_mid": {
-        "kind": "p1_random",
-        "dims": (100, 400, 625),
-        "seed_offset": 2,
-        "label": "P1 tanh 100-400-625 (2 n0 < n1 < n)",
-        "gd_lrs": None,  # P1's rule: cfg['p1_gd_lrs']
-        "adam_lr": 0.05,
-    },
-    "p1_large": {
-        "kind": "p1_random",
-        "dims": (100, 1000, 625),
-        "seed_offset": 3,
-        "label": "P1 tanh 100-1000-625 (n1 > n)",
-        "gd_lrs": None,  # P1's rule: cfg['p1_gd_lrs']
-        "adam_lr": 0.05,
-    },
-    "p2_500": {
-        "kind": "p2_random",
-        "dims": (20, 100, 500),
-        "seed_offset": 4,
-        "label": "P2 ReLU 20-100-500",
-        "gd_lrs": (1.0,),
-        "adam_lr": 0.05,
-    },
-    "p2_600": {
-        "kind": "p2_random",
-        "dims": (60, 250, 600),
-        "seed_offset": 5,
-        "label": "P2 ReLU 60-250-600",
-        "gd_lrs": (1.0,),
-        "adam_lr": 0.05,
-    },
-    "p3_conv": {
-        "kind": "p3_random",
-        "channels": (2, 16, 1),
-        "in_size": (2, 2),
-        "kernel": 5,
-        "stride": 3,
-        "seed_offset": 6,
-        "label": "P3 conv ReLU 8-1024-676",
-        "gd_lrs": (1.0,),
-        "adam_lr": 0.1,
-    },
-    "p1_mnist": {
-        "kind": "p1_trained",
-        "seed_offset": 7,
-        "label": "trained P1 20-128-392-784",
-        "gd_lrs": (1e-2,),
-        "adam_lr": 0.1,
-    },
-    "p2_mnist": {
-        "kind": "p2_trained",
-        "seed_offset": 8,
-        "label": "trained P2 20-60-784",
-        "gd_lrs": (1e-2,),
-        "adam_lr": 0.1,
-    },
-    "p3_mnist": {
-        "kind": "p3_trained",
-        "digit": 3,
-        "seed_offset": 9,
-        "label": "trained P3 conv 10-1024-2048-4096-1024, digit 3",
-        "gd_lrs": (1e-2,),
-        "adam_lr": 0.1,
-    },
+    "p1_small": _gen(
+        "p1_random", 1, "P1 tanh 100-150-625 (n1 < 2 n0)", None, 0.05, dims=(100, 150, 625)
+    ),
+    "p1_mid": _gen(
+        "p1_random", 2, "P1 tanh 100-400-625 (2 n0 < n1 < n)", None, 0.05, dims=(100, 400, 625)
+    ),
+    "p1_large": _gen(
+        "p1_random", 3, "P1 tanh 100-1000-625 (n1 > n)", None, 0.05, dims=(100, 1000, 625)
+    ),
+    "p2_500": _gen("p2_random", 4, "P2 ReLU 20-100-500", (1.0,), 0.05, dims=(20, 100, 500)),
+    "p2_600": _gen("p2_random", 5, "P2 ReLU 60-250-600", (1.0,), 0.05, dims=(60, 250, 600)),
+    "p3_conv": _gen(
+        "p3_random",
+        6,
+        "P3 conv ReLU 8-1024-676",
+        (1.0,),
+        0.1,
+        channels=(2, 16, 1),
+        in_size=(2, 2),
+        kernel=5,
+        stride=3,
+    ),
+    "p1_mnist": _gen("p1_trained", 7, "trained P1 20-128-392-784", (0.01,), 0.1),
+    "p2_mnist": _gen("p2_trained", 8, "trained P2 20-60-784", (0.01,), 0.1),
+    "p3_mnist": _gen(
+        "p3_trained", 9, "trained P3 conv 10-1024-2048-4096-1024, digit 3", (0.01,), 0.1, digit=3
+    ),
 }
 
 

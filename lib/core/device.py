@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import torch
 from threadpoolctl import threadpool_limits
 
@@ -21,3 +24,16 @@ def one_cpu_thread() -> None:
     """
     torch.set_num_threads(1)
     threadpool_limits(1, user_api="blas")
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Run the block with ``threads`` torch CPU threads and restore the setting afterwards
+    (None: leave it as it is)."""
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -8,8 +8,7 @@ type. This module holds how it is made fast, tested to return the references' an
 (tests/test_lp.py):
 
 * :class:`BoundsLP`: every LP of P2 as min c^T v s.t. bounds on A v and v, with A fixed per
-  layer; HiGHS (highspy) warm starts, the dual forms, basis reuse; cvxpy (DPP) as a second
-  implementation;
+  layer; HiGHS (highspy) warm starts, the dual forms, basis reuse;
 * :class:`LayerLP`: Alg. 1-3 (and the LeakyReLU Remarks 1-2, Eq. 9) for one layer, with the
   bracketing search over the eps grid, skipped identical LPs, and the batched interior point of
   :mod:`lib.methods._ipm` for many signals at once.
@@ -23,7 +22,6 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
-import cvxpy as cp
 import highspy
 import numpy as np
 import scipy.linalg
@@ -33,9 +31,8 @@ from lib.core.checks import check_count
 from lib.core.observation import check_mask
 from lib.methods._ipm import BatchLinfLP
 
-SOLVER = "HIGHS"
 LP_METHODS = ("linf", "l1", "relax")
-BACKENDS = ("highs", "cvxpy")  # of BoundsLP; LayerLP and LayerwiseLP also take "ipm"
+BACKENDS = ("highs", "ipm")  # of LayerLP, LayerwiseLP: the simplex or the batched interior point
 INF = highspy.kHighsInf
 BIG = 1e6  # "no bound" for HiGHS: finite, so that switching a row on or off keeps the basis valid
 
@@ -49,17 +46,14 @@ class BoundsLP:
     mask only changes the cost and the bounds. So the problem is built once per layer and
     re-solved:
 
-    * ``backend='highs'``: the model is passed to HiGHS (highspy) once; each solve changes
-      costs/bounds in place and HiGHS warm-starts from the previous optimal basis (dual simplex).
-    * ``backend='cvxpy'``: a cvxpy problem with Parameters, DPP-compliant (checked), so cvxpy
-      canonicalises once and re-solves with HiGHS; bounds that are switched off are encoded by
-      0/1 indicator parameters (cvxpy parameters cannot be infinite).
-
-    Both give the same LP; tests check they agree. ``solve`` returns (v, status, iterations):
+    the model is passed to HiGHS (highspy) once; each solve changes costs/bounds in place and
+    HiGHS warm-starts from the previous optimal basis (dual simplex). The tests check the
+    answers against P2's algorithms as printed (``lib.methods.lp.alg1_reference`` and its
+    siblings, one scipy LP per grid point). ``solve`` returns (v, status, iterations):
     status is 'optimal', 'infeasible', 'unbounded' or a failure text, and v is None unless
     optimal. Infinite bounds are given as +-inf.
 
-    ``form='dual'`` (HiGHS only) hands HiGHS the LP's dual instead, for problems with many rows
+    ``form='dual'`` hands HiGHS the LP's dual instead, for problems with many rows
     and few columns (P2's l_inf LP: 2n rows, k + 1 columns). With p, q >= 0 the multipliers of
     the finite lower and upper row bounds, the dual is
 
@@ -84,22 +78,17 @@ class BoundsLP:
     def __init__(
         self,
         A: np.ndarray,
-        backend: str = "highs",
         tol: float = 1e-10,
         form: str = "primal",
         sides: tuple[np.ndarray, np.ndarray] | None = None,
         reuse_basis: bool = False,
     ) -> None:
-        if backend not in BACKENDS:
-            raise ValueError(f"backend={backend!r}: choose one of {BACKENDS}")
         if form not in ("primal", "dual"):
             raise ValueError(f"form={form!r}: 'primal' or 'dual'")
-        if form == "dual" and backend != "highs":
-            raise ValueError("form='dual' needs backend='highs'")
         self.form = form
         self.cold_restarts = 0  # HiGHS solves repeated from scratch after an error (see solve)
         self.tol = tol
-        self.reuse_basis = reuse_basis and form == "primal" and backend == "highs"
+        self.reuse_basis = reuse_basis and form == "primal"
         self.basis_reuses = 0  # solves answered from the previous basis (see _reuse_basis)
         self._basis = None
         m = len(A)
@@ -110,7 +99,6 @@ class BoundsLP:
             raise ValueError(f"sides: two boolean arrays of length {m} expected")
         self.A = np.ascontiguousarray(A, dtype=float)
         self.m, self.nv = self.A.shape
-        self.backend = backend
         self.c = np.zeros(self.nv)
         self.row_lo = np.full(self.m, -np.inf)
         self.row_hi = np.full(self.m, np.inf)
@@ -118,10 +106,8 @@ class BoundsLP:
         self.col_hi = np.full(self.nv, np.inf)
         if form == "dual":
             self._build_highs_dual(tol)
-        elif backend == "highs":
-            self._build_highs(tol)
         else:
-            self._build_cvxpy()
+            self._build_highs(tol)
 
     # ---- HiGHS
     def _build_highs(self, tol: float) -> None:
@@ -204,35 +190,6 @@ class BoundsLP:
     def _inf(a: np.ndarray) -> np.ndarray:
         return np.clip(a, -BIG, BIG)
 
-    # ---- cvxpy (DPP)
-    def _build_cvxpy(self) -> None:
-        m, nv = self.m, self.nv
-        self.v = cp.Variable(nv)
-        self.p = {
-            name: cp.Parameter(size)
-            for name, size in [
-                ("c", nv),
-                ("rlo", m),
-                ("rlo_on", m),
-                ("rhi", m),
-                ("rhi_on", m),
-                ("clo", nv),
-                ("clo_on", nv),
-                ("chi", nv),
-                ("chi_on", nv),
-            ]
-        }
-        p, Av = self.p, self.A @ self.v
-        cons = [
-            cp.multiply(p["rlo_on"], Av) >= p["rlo"],
-            cp.multiply(p["rhi_on"], Av) <= p["rhi"],
-            cp.multiply(p["clo_on"], self.v) >= p["clo"],
-            cp.multiply(p["chi_on"], self.v) <= p["chi"],
-        ]
-        self.problem = cp.Problem(cp.Minimize(p["c"] @ self.v), cons)
-        if not self.problem.is_dpp():  # pragma: no cover - a programming error
-            raise RuntimeError("the cvxpy LP is not DPP: it would be re-canonicalised per solve")
-
     def set(self, *, c=None, row_lo=None, row_hi=None, col_lo=None, col_hi=None) -> None:
         """Change the cost and/or bounds (arrays of the full length; +-inf = no bound)."""
         for name, val in (
@@ -252,17 +209,16 @@ class BoundsLP:
                 self._basis = None  # the basis's optimality depends on the cost, column bounds
             if self.form == "dual":
                 self._set_dual(name)
-            elif self.backend == "highs":
-                if name == "c":
-                    self.h.changeColsCost(self.nv, self._cols, val)
-                elif name.startswith("row"):
-                    self.h.changeRowsBounds(
-                        self.m, self._rows, self._inf(self.row_lo), self._inf(self.row_hi)
-                    )
-                else:
-                    self.h.changeColsBounds(
-                        self.nv, self._cols, self._inf(self.col_lo), self._inf(self.col_hi)
-                    )
+            elif name == "c":
+                self.h.changeColsCost(self.nv, self._cols, val)
+            elif name.startswith("row"):
+                self.h.changeRowsBounds(
+                    self.m, self._rows, self._inf(self.row_lo), self._inf(self.row_hi)
+                )
+            else:
+                self.h.changeColsBounds(
+                    self.nv, self._cols, self._inf(self.col_lo), self._inf(self.col_hi)
+                )
 
     def reset(self) -> None:
         """Drop the warm state (a fresh HiGHS model with the current cost and bounds, no kept
@@ -273,16 +229,11 @@ class BoundsLP:
             self._build_highs_dual(self.tol)
             self._set_dual("c")
             self._set_dual("row_lo")
-        elif self.backend == "highs":
+        else:
             self._build_highs(self.tol)
 
     def solve(self) -> tuple[np.ndarray | None, str, int]:
-        """Solve; returns (v or None, status, simplex iterations (-1 for cvxpy))."""
-        if self.backend == "highs":
-            return self._solve_highs()
-        return self._solve_cvxpy()
-
-    def _solve_highs(self):
+        """Solve; returns (v or None, status, simplex iterations)."""
         h = self.h
         if self._basis is not None:
             v = self._reuse_basis()
@@ -358,28 +309,6 @@ class BoundsLP:
         ):
             return None
         return v
-
-    def _solve_cvxpy(self):
-        p = self.p
-        p["c"].value = self.c
-        for key, arr in (
-            ("rlo", self.row_lo),
-            ("rhi", self.row_hi),
-            ("clo", self.col_lo),
-            ("chi", self.col_hi),
-        ):
-            on = np.isfinite(arr)
-            p[key + "_on"].value = on.astype(float)
-            p[key].value = np.where(on, arr, 0.0)
-        try:
-            self.problem.solve(solver=SOLVER)
-            status = self.problem.status
-        except cp.SolverError as err:
-            status = f"failed: {err}"
-        if status == cp.OPTIMAL:
-            return np.asarray(self.v.value, dtype=float), "optimal", -1
-        status = {cp.INFEASIBLE: "infeasible", cp.UNBOUNDED: "unbounded"}.get(status, status)
-        return None, status, -1
 
 
 # ------------------------------------------------------------------------ one layer
@@ -477,8 +406,8 @@ class LayerLP:
         self._last_call: list[int] = []  # of the answers of the most recent call
         if not 0 <= slope < 1:
             raise ValueError(f"slope={slope}: 0 (ReLU) or a LeakyReLU slope c in (0, 1)")
-        if backend not in BACKENDS + ("ipm",):
-            raise ValueError(f"backend={backend!r}: choose one of {BACKENDS + ('ipm',)}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend={backend!r}: choose one of {BACKENDS}")
         W_in, W = W, _np(W)
         if W.ndim != 2:
             raise ValueError(f"W must be a matrix, got shape {W.shape}")
@@ -500,7 +429,6 @@ class LayerLP:
                 )
             Wt = W_in if isinstance(W_in, torch.Tensor) else torch.from_numpy(self.W)
             self.ipm = BatchLinfLP(Wt, nonneg=self.nonneg)  # on the generator's device
-            backend = "highs"  # the simplex solves what the interior point does not certify
         n, k, W = self.n, self.k, self.W
         one, I = np.ones((n, 1)), np.eye(n)
         leaky = self.c > 0
@@ -518,23 +446,20 @@ class LayerLP:
             upper = np.tile(np.r_[np.ones(n, bool), np.zeros(n, bool)], len(blocks) // 2)
             sides = (~upper, upper)  # U rows carry upper bounds only, L rows lower bounds
         if form is None:  # few columns, many rows: HiGHS is faster on the dual
-            fast = backend == "highs" and method in ("linf", "l1") and not leaky
-            form = "dual" if fast else "primal"
+            form = "dual" if method in ("linf", "l1") and not leaky else "primal"
         if form not in ("primal", "dual"):
             raise ValueError(f"form={form!r}: 'primal', 'dual' or None")
         self.form = form
         self.helper = None  # Alg. 3: LP for the smallest feasible eps (built on first use)
         if method == "l1" and form == "dual":
-            if leaky or backend != "highs":
-                raise ValueError("form='dual' of the l1 LP: ReLU layers and backend='highs' only")
+            if leaky:
+                raise ValueError("form='dual' of the l1 LP: ReLU layers only")
             # min a^T lam s.t. W^T lam = 0, lam_j in [-1, 1] (on), [0, 1] (off), 0 (unobserved)
             # (z >= 0, a hidden layer: W^T lam >= 0 instead of = 0, z its multiplier)
-            self.lp = BoundsLP(W.T.copy(), backend=backend, tol=tol)
+            self.lp = BoundsLP(W.T.copy(), tol=tol)
             self.lp.set(row_lo=np.zeros(k), row_hi=np.full(k, np.inf if nonneg else 0.0))
             return
-        self.lp = BoundsLP(
-            A, backend=backend, tol=tol, form=form, sides=sides, reuse_basis=method == "relax"
-        )
+        self.lp = BoundsLP(A, tol=tol, form=form, sides=sides, reuse_basis=method == "relax")
         col_lo = np.full(ncols, -np.inf)
         col_lo[k:] = 0.0  # delta >= 0, e_j >= 0
         if self.nonneg:
@@ -976,7 +901,7 @@ class LayerLP:
         if self.c == 0:  # smallest feasible eps: min s s.t. W z + b - x <= s (observed rows)
             if self.helper is None:
                 A = np.hstack([self.W, -np.ones((self.n, 1))])
-                self.helper = BoundsLP(A, backend=self.backend)
+                self.helper = BoundsLP(A)
                 cost = np.zeros(self.k + 1)
                 cost[-1] = 1.0
                 zlo = 0.0 if self.nonneg else -np.inf

@@ -59,11 +59,6 @@ class GDResult(InversionResult):
     grad_norm: torch.Tensor | None = None
     converged: torch.Tensor | None = None
 
-    @property
-    def steps(self) -> torch.Tensor:
-        """(B,) gradient steps per signal (= ``iterations``)."""
-        return self.iterations
-
 
 def hidden_layers(G, z: torch.Tensor) -> list[torch.Tensor]:
     """The hidden layers [x_1, ..., x_L] of G(z), each flattened to (B, n_i): a dense
@@ -203,22 +198,9 @@ def gradient_descent(
     """
     y, mask = check_observation(G, y, mask)
     stop_fit_tol = check_positive("stop_fit_tol", stop_fit_tol, allow_zero=True)
-    return _descend(
-        G,
-        y,
-        mask,
-        z0,
-        seed,
-        lr,
-        max_iter,
-        optimizer,
-        momentum,
-        decay,
-        decay_every,
-        betas,
-        tol,
-        _fit_loss(y, mask, stop_fit_tol),
-    )
+    options = dict(lr=lr, max_iter=max_iter, optimizer=optimizer, momentum=momentum, decay=decay)
+    options |= dict(decay_every=decay_every, betas=betas, tol=tol)
+    return _descend(G, y, mask, z0, seed, loss_tol=_fit_loss(y, mask, stop_fit_tol), **options)
 
 
 def _fit_loss(y: torch.Tensor, mask, fit_tol: float) -> torch.Tensor:
@@ -275,19 +257,20 @@ def _descend(
     mask,
     z0,
     seed,
-    lr,
-    max_iter,
-    optimizer,
-    momentum,
-    decay,
-    decay_every,
-    betas,
-    tol,
+    *,
+    lr=1.0,
+    max_iter=1000,
+    optimizer="gd",
+    momentum=0.9,
+    decay=1.0,
+    decay_every=1000,
+    betas=(0.9, 0.999),
+    tol=1e-9,
     loss_tol=0.0,
 ) -> GDResult:
     """:func:`gradient_descent` on an observation already checked (y, mask as
-    :func:`lib.core.observation.check_observation` returns them); ``loss_tol``: the early stop
-    as a loss, a number or one per signal (``_fit_loss``)."""
+    :func:`lib.core.observation.check_observation` returns them), with its defaults;
+    ``loss_tol``: the early stop as a loss, a number or one per signal (``_fit_loss``)."""
     max_iter, decay_every, tol, decay = _check_options(
         max_iter, optimizer, momentum, decay, decay_every, betas, tol
     )
@@ -414,7 +397,6 @@ def _step_search(G, y, mask, lrs, max_iter, tol, seed, z0, optimizer="gd", **kwa
     lrs = tuple(sorted(check_positive(f"lrs[{i}]", v) for i, v in enumerate(lrs)))
     B = y.shape[0]
     z0 = _start(G, B, z0, seed)
-    opts = dict(momentum=0.9, decay=1.0, decay_every=1000, betas=(0.9, 0.999)) | kwargs
     t0 = time.perf_counter()
     best: GDResult | None = None
     diverged = torch.zeros(B, dtype=torch.bool)
@@ -425,7 +407,18 @@ def _step_search(G, y, mask, lrs, max_iter, tol, seed, z0, optimizer="gd", **kwa
         m = mask if mask is None or mask.ndim == 1 else mask[idx]
         # a batched ConvGenerator holds one network per row: take the same rows of it
         Gt = G.select(idx) if getattr(G, "batched", False) else G
-        r = _descend(Gt, y[idx], m, z0[idx], seed, lr, max_iter, optimizer, tol=tol, **opts)
+        r = _descend(
+            Gt,
+            y[idx],
+            m,
+            z0[idx],
+            seed,
+            lr=lr,
+            max_iter=max_iter,
+            optimizer=optimizer,
+            tol=tol,
+            **kwargs,
+        )
         r_div = torch.tensor([w == "diverged" for w in r.status], dtype=torch.bool)
         if best is None:
             best = r

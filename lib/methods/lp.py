@@ -8,9 +8,8 @@ A single layer x = ReLU(W z + b) is inverted exactly by the feasibility LP of P2
 Its solution set is a polytope; it is the single point z* exactly when the active rows W_S have
 full column rank (P2 Lemma 1 shows this holds w.h.p. for Gaussian W with n >= 2.1 k).
 
-The problem is built once per weight matrix with cvxpy Parameters (DPP), so solving it for many
-signals re-uses one canonicalisation; HiGHS solves it. Solver status is carried per signal and a
-signal whose LP is infeasible or failed gets NaN, never a silent number.
+HiGHS (through scipy's ``linprog``) solves it signal by signal. Solver status is carried per
+signal and a signal whose LP is infeasible or failed gets NaN, never a silent number.
 
 The layer-wise inversion of a whole network (P2 Alg. 1-3 applied backwards) is here in two
 forms: P2's algorithms as printed (:func:`alg1_reference`, :func:`alg3_reference`,
@@ -28,9 +27,9 @@ import math
 import time
 from dataclasses import dataclass
 
-import cvxpy as cp
 import numpy as np
 import torch
+from scipy.optimize import linprog
 
 from lib.core.checks import check_count, check_positive, require_dense, require_hidden
 from lib.core.generator import Generator, as_rows
@@ -41,7 +40,6 @@ from lib.methods._lp_engine import (  # noqa: F401 (re-exported: lib.methods.lp 
     BIG,
     INF,
     LP_METHODS,
-    SOLVER,
     BoundsLP,
     LayerLP,
     LayerSolve,
@@ -57,7 +55,8 @@ class LayerLPResult:
 
     Attributes:
         z: (B, k) solutions; a row is NaN where the LP was not solved to optimality.
-        status: cvxpy status per signal ('optimal', 'infeasible', ...).
+        status: per signal 'optimal', 'infeasible', 'unbounded' or 'failed: <the solver's
+            message>'.
         rank: rank of the active rows W_S per signal; the solution set (a polytope) has
             dimension k - rank, so z is unique when rank == k.
         seconds: wall time of the solves.
@@ -71,7 +70,7 @@ class LayerLPResult:
     @property
     def ok(self) -> torch.Tensor:
         """(B,) bool: the LP was solved to optimality."""
-        return torch.tensor([s == cp.OPTIMAL for s in self.status])
+        return torch.tensor([s == "optimal" for s in self.status])
 
     @property
     def unique(self) -> torch.Tensor:
@@ -80,49 +79,23 @@ class LayerLPResult:
         return self.ok & torch.tensor([r == k for r in self.rank])
 
 
-class ExactLayerLP:
-    """The feasibility LP of P2 Eq. 4 for one layer ReLU(W z + b), built once for W and b.
+def _linprog(c, A_ub, b_ub, bounds):
+    """min c^T v s.t. A_ub v <= b_ub and the column bounds, by HiGHS through scipy."""
+    return linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
 
-    Per signal only the parameters change: x and the active-row indicator a = 1[x > tol].
-    The equalities of Eq. 4 are written as the two inequalities W z + b <= x (all rows; for the
-    inactive rows x_i = 0, which is Eq. 4's second line) and diag(a) W z >= a * (x - b).
-    """
 
-    def __init__(self, W: torch.Tensor, b: torch.Tensor | None = None) -> None:
-        if W.ndim != 2:
-            raise ValueError(f"W must be a matrix, got shape {tuple(W.shape)}")
-        n, k = W.shape
-        self.W = W.detach().cpu().double().numpy()
-        self.b = np.zeros(n) if b is None else b.detach().cpu().double().numpy()
-        if self.b.shape != (n,):
-            raise ValueError(f"b must have shape ({n},), got {self.b.shape}")
-        self.z = cp.Variable(k)
-        self.x = cp.Parameter(n)
-        self.aW = cp.Parameter((n, k))  # diag(a) W
-        self.ax = cp.Parameter(n)  # a * (x - b)
-        constraints = [self.W @ self.z + self.b <= self.x, self.aW @ self.z >= self.ax]
-        self.problem = cp.Problem(cp.Minimize(0), constraints)
-
-    def solve(self, x: np.ndarray, tol: float = 0.0) -> tuple[np.ndarray, str, int]:
-        """Solve Eq. 4 for one observed layer x (length n). Returns (z, status, rank W_S)."""
-        a = x > tol
-        self.x.value = np.where(a, x, 0.0)
-        self.aW.value = self.W * a[:, None]
-        self.ax.value = np.where(a, x - self.b, 0.0)
-        try:
-            self.problem.solve(solver=SOLVER)
-            status = self.problem.status
-        except cp.SolverError as err:  # reported, not swallowed
-            status = f"solver_error: {err}"
-        z = self.z.value if status == cp.OPTIMAL else None
-        rank = int(np.linalg.matrix_rank(self.W[a])) if a.any() else 0
-        return (np.full(self.W.shape[1], np.nan) if z is None else z), status, rank
+#: scipy's linprog status codes, in the words of this module
+_LINPROG_STATUS = {0: "optimal", 2: "infeasible", 3: "unbounded"}
 
 
 def invert_layer_lp(
     W: torch.Tensor, x: torch.Tensor, b: torch.Tensor | None = None, *, tol: float = 0.0
 ) -> LayerLPResult:
     """Invert x = ReLU(W z + b) for a batch of observed layers x (B, n) by the LP of P2 Eq. 4.
+
+    The equalities of Eq. 4 are written as the two inequalities W z + b <= x on every row (for
+    the inactive rows, x_i = 0: Eq. 4's second line) and W_S z + b_S >= x_S on the active rows
+    S = {i : x_i > tol}; the objective is 0 (a feasibility problem).
 
     Args:
         W: (n, k) weights; b: (n,) bias or None.
@@ -132,13 +105,27 @@ def invert_layer_lp(
     Returns:
         :class:`LayerLPResult`; rows whose LP is infeasible are NaN and their status says so.
     """
+    if W.ndim != 2:
+        raise ValueError(f"W must be a matrix, got shape {tuple(W.shape)}")
     x = as_rows(x, W.shape[0], "x")
-    lp = ExactLayerLP(W, b)
+    Wn = _np(W)
+    n, k = Wn.shape
+    bn = np.zeros(n) if b is None else _np(b)
+    if bn.shape != (n,):
+        raise ValueError(f"b must have shape ({n},), got {bn.shape}")
     t0 = time.perf_counter()
-    sols = [lp.solve(row, tol) for row in x.detach().cpu().double().numpy()]
+    Z, status, rank = np.full((x.shape[0], k), np.nan), [], []
+    for s, row in enumerate(_np(x)):
+        a = row > tol
+        A = np.vstack([Wn, -Wn[a]])
+        rhs = np.r_[np.where(a, row, 0.0) - bn, bn[a] - row[a]]
+        r = _linprog(np.zeros(k), A, rhs, [(None, None)] * k)
+        status.append(_LINPROG_STATUS.get(r.status, f"failed: {r.message}"))
+        if r.status == 0:
+            Z[s] = r.x
+        rank.append(int(np.linalg.matrix_rank(Wn[a])) if a.any() else 0)
     seconds = time.perf_counter() - t0
-    z = torch.as_tensor(np.stack([s[0] for s in sols])).to(device=W.device, dtype=W.dtype)
-    return LayerLPResult(z, [s[1] for s in sols], [s[2] for s in sols], seconds)
+    return LayerLPResult(torch.as_tensor(Z).to(W.device, W.dtype), status, rank, seconds)
 
 
 # =====================================================================================
@@ -161,12 +148,6 @@ METHODS = ("equations", "leaky_inverse", "linf", "l1", "relax")
 # pseudo-code (the book shows these). They solve one LP per grid point with scipy's linprog;
 # the engine below (LayerLP, BoundsLP, lib.methods._ipm) returns the same answers with far fewer and
 # faster solves, and the tests check that it does.
-
-
-def _linprog(c, A_ub, b_ub, bounds):
-    from scipy.optimize import linprog
-
-    return linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
 
 
 def alg1_reference(
@@ -485,7 +466,7 @@ class LayerwiseLP:
     """P2's layer-wise LP inversion of a whole generator, built once and reused.
 
     One :class:`LayerLP` per weight matrix W_i is built at construction (the expensive part:
-    the LP's constraint matrix, or cvxpy's canonicalisation); :meth:`invert` then solves every
+    the LP's constraint matrix, passed to HiGHS once); :meth:`invert` then solves every
     signal's layers backwards, from the output layer W_L down to W_0, re-using those problems.
     The unknowns of every layer but the first are hidden-layer values, outputs of a ReLU: their
     LPs carry the constraint x_i >= 0 (as P2's own code does); the latent z is free.
@@ -493,8 +474,8 @@ class LayerwiseLP:
     Args:
         G: a generator with ReLU at every layer (P2 Sec. 2) or LeakyReLU at every layer.
         algorithm: 'linf' (Alg. 1 / Remark 1), 'l1' (Alg. 2 / Remark 2), 'relax' (Alg. 3 / Eq. 9).
-        backend: 'highs' (highspy, warm-started; signal by signal), 'cvxpy' (DPP Parameters,
-            HiGHS) or 'ipm' ('linf' on ReLU nets: all signals' LPs of a layer solved together
+        backend: 'highs' (highspy, warm-started; signal by signal) or 'ipm' ('linf' on ReLU
+            nets: all signals' LPs of a layer solved together
             by a batched interior-point method on G's device with an exact vertex check, see
             ``LayerLP.solve_batch``; the fastest when inverting many signals).
         eps0, alpha, max_iter: the epsilon schedule eps_t = eps0 alpha^t (P2: alpha = 1.2),
@@ -519,8 +500,8 @@ class LayerwiseLP:
             raise ValueError(f"algorithm={algorithm!r}: choose one of {LP_METHODS}")
         method = algorithm  # P2's algorithm; the result's method names it
         self.slope = _check_generator(G, method, f"LayerwiseLP(algorithm={method!r})")
-        if backend not in BACKENDS + ("ipm",):
-            raise ValueError(f"backend={backend!r}: choose one of {BACKENDS + ('ipm',)}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend={backend!r}: choose one of {BACKENDS}")
         if backend == "ipm" and (method != "linf" or self.slope != 0):
             raise ValueError(
                 f"backend='ipm' solves the l_inf LP of a ReLU network only (Alg. 1); "

@@ -114,8 +114,7 @@ def recover(
         y = y * mask.to(y.dtype)  # hidden entries play no part (they may hold anything finite)
     stop_fit_tol = check_positive("stop_fit_tol", stop_fit_tol, allow_zero=True)
     stop_loss = _fit_loss(y, None, stop_fit_tol)
-    kw = dict(lr=lr, max_iter=max_iter, optimizer=optimizer, tol=tol, momentum=0.9)
-    kw |= dict(decay=1.0, decay_every=1000, betas=(0.9, 0.999))
+    kw = dict(lr=lr, max_iter=max_iter, optimizer=optimizer, tol=tol)
     res = _descend(G, y, mask, z0, seed, loss_tol=stop_loss, **kw)
     first_z, first = res.z.clone(), res.loss.clone()
 

@@ -42,6 +42,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from lib.core.device import torch_threads
 from lib.mnist import data as mdata
 from lib.mnist.models import (
     LATENT,
@@ -62,24 +63,12 @@ EPOCHS_VAE = 120  #: ~ the PyTorch VAE example's 4,690 steps (10 epochs of 60,00
 DEFAULTS: dict[str, dict] = {
     # P1, P2: spectral-norm discriminator, two time-scale learning rates (Heusel et al. 2017);
     # chosen by a sweep of 32 settings scored with the classifier (README, "MNIST generators")
-    "p1": {
-        "spectral": True,
-        "epochs": 400,
-        "seed": 1,
-        "batch_size": 64,
-        "lr": 1e-4,
-        "lr_D": 4e-4,
-        "betas": (0.0, 0.9),
-    },
-    "p2": {
-        "spectral": True,
-        "epochs": 600,
-        "seed": 2,
-        "batch_size": 64,
-        "lr": 5e-4,
-        "lr_D": 2e-3,
-        "betas": (0.5, 0.999),
-    },
+    "p1": dict(
+        spectral=True, epochs=400, seed=1, batch_size=64, lr=1e-4, lr_D=4e-4, betas=(0.0, 0.9)
+    ),
+    "p2": dict(
+        spectral=True, epochs=600, seed=2, batch_size=64, lr=5e-4, lr_D=2e-3, betas=(0.5, 0.999)
+    ),
     "p3": {"epochs": 20, "seed": 3, "batch_size": 64, "lr": 2e-4, "betas": (0.5, 0.999)},
     "classifier": {"epochs": 15, "seed": 4, "batch_size": 64, "lr": 1e-3, "n_test": 1000},
     # P2's code: the PyTorch VAE example's optimiser and batch size
@@ -226,107 +215,86 @@ def train_gan(
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs={epochs}, batch_size={batch_size}: must be positive")
-    if threads is not None:
-        before = torch.get_num_threads()
-        torch.set_num_threads(threads)
-        try:
-            return train_gan(
-                kind,
-                ds,
-                epochs=epochs,
-                seed=seed,
-                batch_size=batch_size,
-                lr=lr,
-                betas=betas,
-                spectral=spectral,
-                max_steps=max_steps,
-                log_every=log_every,
-                lr_D=lr_D,
-                loss=loss,
-                hidden_D=hidden_D,
-                on_epoch=on_epoch,
-            )
-        finally:
-            torch.set_num_threads(before)
-    X = training_images(kind, ds)
-    labels = ds.labels
-    G, D = build(kind, seed, spectral, hidden_D)
-    opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
-    if loss not in ("bce", "hinge"):
-        raise ValueError(f"loss={loss!r}: choose 'bce' or 'hinge'")
-    opt_D = torch.optim.Adam(D.parameters(), lr=lr if lr_D is None else lr_D, betas=betas)
-    bce = nn.BCEWithLogitsLoss()
-    gen = torch.Generator().manual_seed(seed)
-    n_batches = len(X) // batch_size
-    hist = {k: [] for k in ("epoch", "step", "loss_D", "loss_G", "D_real", "D_fake")}
-    cpu0, wall0, step = time.process_time(), time.perf_counter(), 0
-    G.train()
-    D.train()
-    done = False
-    for epoch in range(1, epochs + 1):
-        perm = torch.randperm(len(X), generator=gen)
-        sums = torch.zeros(4, dtype=torch.float64)
-        count = 0
-        for b in range(n_batches):
-            idx = perm[b * batch_size : (b + 1) * batch_size]
-            x = X[idx]
-            z = torch.randn(batch_size, LATENT[kind], generator=gen)
-            ones, zeros = torch.ones(batch_size), torch.zeros(batch_size)
-            if kind == "p3":
-                y = labels[idx]
-                y_fake = torch.randint(0, 10, (batch_size,), generator=gen)
-                fake = G(z, y_fake)
-                d_real, d_fake = D(x, y), D(fake.detach(), y_fake)
-            else:
-                fake = G(z)
-                d_real, d_fake = D(x), D(fake.detach())
-            if loss == "bce":
-                loss_D = bce(d_real, ones) + bce(d_fake, zeros)
-            else:
-                loss_D = torch.relu(1 - d_real).mean() + torch.relu(1 + d_fake).mean()
-            opt_D.zero_grad(set_to_none=True)
-            loss_D.backward()
-            opt_D.step()
-            d_gen = D(fake, y_fake) if kind == "p3" else D(fake)
-            # non-saturating: minimise -log D(G(z)); hinge: minimise -D(G(z))
-            loss_G = bce(d_gen, ones) if loss == "bce" else -d_gen.mean()
-            opt_G.zero_grad(set_to_none=True)
-            loss_G.backward()
-            opt_G.step()
-            sums += torch.tensor(
-                [
-                    loss_D.item(),
-                    loss_G.item(),
-                    torch.sigmoid(d_real).mean().item(),
-                    torch.sigmoid(d_fake).mean().item(),
-                ],
-                dtype=torch.float64,
-            )
-            count += 1
-            step += 1
-            if max_steps is not None and step >= max_steps:
+    with torch_threads(threads):
+        X = training_images(kind, ds)
+        labels = ds.labels
+        G, D = build(kind, seed, spectral, hidden_D)
+        opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
+        if loss not in ("bce", "hinge"):
+            raise ValueError(f"loss={loss!r}: choose 'bce' or 'hinge'")
+        opt_D = torch.optim.Adam(D.parameters(), lr=lr if lr_D is None else lr_D, betas=betas)
+        bce = nn.BCEWithLogitsLoss()
+        gen = torch.Generator().manual_seed(seed)
+        n_batches = len(X) // batch_size
+        hist = {k: [] for k in ("epoch", "step", "loss_D", "loss_G", "D_real", "D_fake")}
+        cpu0, wall0, step = time.process_time(), time.perf_counter(), 0
+        G.train()
+        D.train()
+        done = False
+        for epoch in range(1, epochs + 1):
+            perm = torch.randperm(len(X), generator=gen)
+            sums = torch.zeros(4, dtype=torch.float64)
+            count = 0
+            for b in range(n_batches):
+                idx = perm[b * batch_size : (b + 1) * batch_size]
+                x = X[idx]
+                z = torch.randn(batch_size, LATENT[kind], generator=gen)
+                ones, zeros = torch.ones(batch_size), torch.zeros(batch_size)
+                if kind == "p3":
+                    y = labels[idx]
+                    y_fake = torch.randint(0, 10, (batch_size,), generator=gen)
+                    fake = G(z, y_fake)
+                    d_real, d_fake = D(x, y), D(fake.detach(), y_fake)
+                else:
+                    fake = G(z)
+                    d_real, d_fake = D(x), D(fake.detach())
+                if loss == "bce":
+                    loss_D = bce(d_real, ones) + bce(d_fake, zeros)
+                else:
+                    loss_D = torch.relu(1 - d_real).mean() + torch.relu(1 + d_fake).mean()
+                opt_D.zero_grad(set_to_none=True)
+                loss_D.backward()
+                opt_D.step()
+                d_gen = D(fake, y_fake) if kind == "p3" else D(fake)
+                # non-saturating: minimise -log D(G(z)); hinge: minimise -D(G(z))
+                loss_G = bce(d_gen, ones) if loss == "bce" else -d_gen.mean()
+                opt_G.zero_grad(set_to_none=True)
+                loss_G.backward()
+                opt_G.step()
+                sums += torch.tensor(
+                    [
+                        loss_D.item(),
+                        loss_G.item(),
+                        torch.sigmoid(d_real).mean().item(),
+                        torch.sigmoid(d_fake).mean().item(),
+                    ],
+                    dtype=torch.float64,
+                )
+                count += 1
+                step += 1
+                if max_steps is not None and step >= max_steps:
+                    done = True
+                    break
+            m = (sums / max(count, 1)).tolist()
+            for k, v in zip(("loss_D", "loss_G", "D_real", "D_fake"), m, strict=True):
+                hist[k].append(round(v, 5))
+            hist["epoch"].append(epoch)
+            hist["step"].append(step)
+            if log_every and (epoch % log_every == 0 or epoch == epochs or done):
+                print(
+                    f"{kind} epoch {epoch:4d} step {step:6d}: loss_D {m[0]:.3f} loss_G {m[1]:.3f} "
+                    f"D(x) {m[2]:.2f} D(G(z)) {m[3]:.2f} ({time.perf_counter() - wall0:.0f} s)",
+                    flush=True,
+                )
+            if on_epoch is not None and on_epoch(epoch, G):
                 done = True
+            if done:
                 break
-        m = (sums / max(count, 1)).tolist()
-        for k, v in zip(("loss_D", "loss_G", "D_real", "D_fake"), m, strict=True):
-            hist[k].append(round(v, 5))
-        hist["epoch"].append(epoch)
-        hist["step"].append(step)
-        if log_every and (epoch % log_every == 0 or epoch == epochs or done):
-            print(
-                f"{kind} epoch {epoch:4d} step {step:6d}: loss_D {m[0]:.3f} loss_G {m[1]:.3f} "
-                f"D(x) {m[2]:.2f} D(G(z)) {m[3]:.2f} ({time.perf_counter() - wall0:.0f} s)",
-                flush=True,
-            )
-        if on_epoch is not None and on_epoch(epoch, G):
-            done = True
-        if done:
-            break
-    hist["cpu_seconds"] = round(time.process_time() - cpu0, 1)
-    hist["wall_seconds"] = round(time.perf_counter() - wall0, 1)
-    G.eval()
-    D.eval()
-    return G, D, hist
+        hist["cpu_seconds"] = round(time.process_time() - cpu0, 1)
+        hist["wall_seconds"] = round(time.perf_counter() - wall0, 1)
+        G.eval()
+        D.eval()
+        return G, D, hist
 
 
 # ----------------------------------------------------------------------------- VAE (P2's code)
@@ -366,10 +334,7 @@ def train_vae(
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs={epochs}, batch_size={batch_size}: must be positive")
-    before = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         X = training_images("p2", ds)
         vae = _seeded(seed, P2VAE)
         opt = torch.optim.Adam(vae.parameters(), lr=lr)
@@ -408,8 +373,6 @@ def train_vae(
                 break
         hist["cpu_seconds"] = round(time.process_time() - cpu0, 1)
         hist["wall_seconds"] = round(time.perf_counter() - wall0, 1)
-    finally:
-        torch.set_num_threads(before)
     vae.eval()
     return vae, hist
 
@@ -596,17 +559,10 @@ def main(argv: list[str] | None = None) -> int:
         "command": command.strip(),
         "environment": _environment(),
     }
+    run = {k: cfg[k] for k in ("epochs", "seed", "batch_size", "lr")}  # every kind's options
     if args.kind == "classifier":
         train, test = mdata.split(ds, n_test=cfg["n_test"], seed=cfg["seed"])
-        C, hist = train_classifier(
-            train,
-            test,
-            epochs=cfg["epochs"],
-            seed=cfg["seed"],
-            batch_size=cfg["batch_size"],
-            lr=cfg["lr"],
-            log_every=1,
-        )
+        C, hist = train_classifier(train, test, log_every=1, **run)
         meta["data"].update(train=len(train), test=len(test), split_seed=cfg["seed"])
         meta.update(
             seed=cfg["seed"],
@@ -622,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"held-out accuracy {acc:.4f}; wrote {pt}")
         return 0
     if args.kind == "p2vae":
-        return _main_vae(cfg, meta, ds, args.out)
+        return _main_vae(run, meta, ds, args.out)
     spectral = cfg.get("spectral", False) and not args.plain_discriminator
     quality = {"epoch": [], "confident": [], "min_class_share": []}
     C = load("classifier", args.out)[0] if paths("classifier", args.out)[0].exists() else None
@@ -636,19 +592,8 @@ def main(argv: list[str] | None = None) -> int:
             quality["min_class_share"].append(round(min(s["hist"]) / sum(s["hist"]), 4))
         return False
 
-    G, D, hist = train_gan(
-        args.kind,
-        ds,
-        epochs=cfg["epochs"],
-        seed=cfg["seed"],
-        batch_size=cfg["batch_size"],
-        lr=cfg["lr"],
-        betas=cfg["betas"],
-        lr_D=cfg.get("lr_D"),
-        spectral=spectral,
-        log_every=5,
-        on_epoch=on_epoch,
-    )
+    gan = dict(betas=cfg["betas"], lr_D=cfg.get("lr_D"), spectral=spectral, on_epoch=on_epoch)
+    G, D, hist = train_gan(args.kind, ds, log_every=5, **gan, **run)
     if C is not None:
         hist["quality"] = quality
     meta.update(
@@ -682,15 +627,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main_vae(cfg: dict, meta: dict, ds: mdata.MNIST, out: str | Path) -> int:
-    """Train, check and save P2's code's VAE (``python -m lib.mnist.train p2vae``)."""
-    vae, hist = train_vae(
-        ds,
-        epochs=cfg["epochs"],
-        seed=cfg["seed"],
-        batch_size=cfg["batch_size"],
-        lr=cfg["lr"],
-        log_every=10,
-    )
+    """Train, check and save P2's code's VAE (``python -m lib.mnist.train p2vae``); ``cfg``:
+    epochs, seed, batch_size, lr."""
+    vae, hist = train_vae(ds, log_every=10, **cfg)
     meta.update(
         seed=cfg["seed"],
         epochs=cfg["epochs"],

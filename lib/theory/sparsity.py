@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import torch
@@ -252,7 +254,7 @@ def uniqueness_certificate(
     - ICLR Theorem 2 (random i.i.d. weights): s_L < n, s_i < s_{i+1}, s_1 >= n_0.
 
     Biases do not change the conditions: on the support, x_{i+1}^S - b_i^S = W_i^S x_i is the
-    same linear system.
+    same linear system. The per-signal reference of the batched :func:`certify`.
     """
     if G.hidden != "relu":
         raise ValueError("G.hidden: the certificate is for ReLU hidden layers (P1 Eq. 3)")
@@ -265,118 +267,60 @@ def uniqueness_certificate(
     s = [int(v.sum()) for v in S]
     Ws = [_np(W) for W in G.weights]
     cert = Certificate(list(dims), s)
-    add = cert.conditions.append
 
-    # ---- Theorem 1, exact or bounded
-    # (i) last layer: spark(W_L)
-    try:
-        sp = spark(Ws[L], rtol=rtol, max_subsets=max_subsets)
-        add(
-            Condition(
-                "Thm 1",
-                f"x_{L}",
-                f"s_{L}={s[-1]} < spark(W_{L})/2={sp / 2:g}",
-                s[-1] < sp / 2,
-                "exact",
-            )
-        )
-    except ValueError:
-        lo, hi = spark_bounds(Ws[L], rtol=rtol)
-        add(
-            Condition(
-                "Thm 1",
-                f"x_{L}",
-                f"s_{L}={s[-1]} < spark(W_{L})/2 in [{lo / 2:.3g}, {hi / 2:g}]",
-                _decide(s[-1], lo / 2, hi / 2),
-                "bound",
-            )
-        )
-    # (ii) middle layers: sub-spark(W_i, s_{i+1})
+    def add(*condition) -> None:  # source, layer, statement, holds, method
+        cert.conditions.append(Condition(*condition))
+
+    def half_spark(source, layer, A, si, what, how) -> None:  # s_i < spark(A)/2, exact or bounds
+        lo, hi, exact = _spark_or_bounds(A, rtol, max_subsets)
+        if exact:
+            add(source, layer, f"{what}/2={lo / 2:g}", si < lo / 2, how + "exact")
+        else:
+            text = f"{what}/2 in [{lo / 2:.3g}, {hi / 2:g}]"
+            add(source, layer, text, _decide(si, lo / 2, hi / 2), how + "bound")
+
+    # ---- Theorem 1: (i) spark(W_L), (ii) sub-spark(W_i, s_{i+1}), (iii) sub-rank(W_0, s_1)
+    half_spark("Thm 1", f"x_{L}", Ws[L], s[-1], f"s_{L}={s[-1]} < spark(W_{L})", "")
     for i in range(L - 1, 0, -1):
-        si, snext = s[i - 1], s[i]
+        si, sn = s[i - 1], s[i]
+        what = f"s_{i}={si} < sub-spark(W_{i},{sn})/2"
         try:
-            ssp = sub_spark(Ws[i], snext, rtol=rtol, max_subsets=max_subsets) if snext else math.inf
-            add(
-                Condition(
-                    "Thm 1",
-                    f"x_{i}",
-                    f"s_{i}={si} < sub-spark(W_{i},{snext})/2={ssp / 2:g}",
-                    si < ssp / 2,
-                    "exact",
-                )
-            )
+            v = sub_spark(Ws[i], sn, rtol=rtol, max_subsets=max_subsets) / 2 if sn else math.inf
+            add("Thm 1", f"x_{i}", f"{what}={v:g}", si < v, "exact")
         except ValueError:
-            add(
-                Condition(
-                    "Thm 1",
-                    f"x_{i}",
-                    f"s_{i}={si} < sub-spark(W_{i},{snext})/2",
-                    None,
-                    "too large to enumerate",
-                )
-            )
-    # (iii) first layer: sub-rank(W_0, s_1) = n_0 <= s_1
+            add("Thm 1", f"x_{i}", what, None, "too large to enumerate")
+    what, tail = f"sub-rank(W_0,{s[0]})", f" = n_0={n0} <= s_1={s[0]}"
     if s[0] < n0:
-        add(Condition("Thm 1", "z", f"n_0={n0} <= s_1={s[0]}", False, "exact"))
+        add("Thm 1", "z", f"n_0={n0} <= s_1={s[0]}", False, "exact")
     else:
         try:
             sr = sub_rank(Ws[0], s[0], rtol=rtol, max_subsets=max_subsets)
-            add(
-                Condition(
-                    "Thm 1",
-                    "z",
-                    f"sub-rank(W_0,{s[0]})={sr} = n_0={n0} <= s_1={s[0]}",
-                    sr == n0,
-                    "exact",
-                )
-            )
+            add("Thm 1", "z", f"{what}={sr}{tail}", sr == n0, "exact")
         except ValueError:
-            add(
-                Condition(
-                    "Thm 1",
-                    "z",
-                    f"sub-rank(W_0,{s[0]}) = n_0={n0} <= s_1={s[0]}",
-                    None,
-                    "too large to enumerate",
-                )
-            )
-
+            add("Thm 1", "z", what + tail, None, "too large to enumerate")
     # ---- the proof's support-specific conditions (exact for this signal's supports)
-    _support_conditions(cert, Ws, S, s, n0, L, rtol, max_subsets)
-
+    for i in range(L - 1, 0, -1):
+        A, si = Ws[i][S[i]], s[i - 1]  # W_i^{S_{i+1}}
+        if A.shape[0] == 0:
+            add("Thm 1 (support)", f"x_{i}", f"s_{i}={si}: S_{i + 1} is empty", si == 0, "exact")
+        else:
+            what = f"s_{i}={si} < spark(W_{i}^S_{i + 1})"
+            half_spark("Thm 1 (support)", f"x_{i}", A, si, what, "support-specific ")
+    r = _rank(Ws[0][S[0]], rtol) if s[0] else 0
+    text = f"rank(W_0^S_1)={r} = n_0={n0}"
+    add("Thm 1 (support)", "z", text, r == n0, "support-specific exact")
     # ---- random-weight conditions
-    add(
-        Condition(
-            "arXiv Cor 1",
-            f"x_{L}",
-            f"s_{L}={s[-1]} < (n+1)/2={(n + 1) / 2:g}",
-            s[-1] < (n + 1) / 2,
-            "exact",
-        )
-    )
+    text = f"s_{L}={s[-1]} < (n+1)/2={(n + 1) / 2:g}"
+    add("arXiv Cor 1", f"x_{L}", text, s[-1] < (n + 1) / 2, "exact")
     for i in range(L - 1, 0, -1):
-        add(
-            Condition(
-                "arXiv Cor 1",
-                f"x_{i}",
-                f"s_{i}={s[i - 1]} < (s_{i + 1}+1)/2={(s[i] + 1) / 2:g}",
-                s[i - 1] < (s[i] + 1) / 2,
-                "exact",
-            )
-        )
-    add(Condition("arXiv Cor 1", "z", f"s_1={s[0]} >= n_0={n0}", s[0] >= n0, "exact"))
-    add(Condition("ICLR Thm 2", f"x_{L}", f"s_{L}={s[-1]} < n={n}", s[-1] < n, "exact"))
+        text = f"s_{i}={s[i - 1]} < (s_{i + 1}+1)/2={(s[i] + 1) / 2:g}"
+        add("arXiv Cor 1", f"x_{i}", text, s[i - 1] < (s[i] + 1) / 2, "exact")
+    add("arXiv Cor 1", "z", f"s_1={s[0]} >= n_0={n0}", s[0] >= n0, "exact")
+    add("ICLR Thm 2", f"x_{L}", f"s_{L}={s[-1]} < n={n}", s[-1] < n, "exact")
     for i in range(L - 1, 0, -1):
-        add(
-            Condition(
-                "ICLR Thm 2",
-                f"x_{i}",
-                f"s_{i}={s[i - 1]} < s_{i + 1}={s[i]}",
-                s[i - 1] < s[i],
-                "exact",
-            )
-        )
-    add(Condition("ICLR Thm 2", "z", f"s_1={s[0]} >= n_0={n0}", s[0] >= n0, "exact"))
+        text = f"s_{i}={s[i - 1]} < s_{i + 1}={s[i]}"
+        add("ICLR Thm 2", f"x_{i}", text, s[i - 1] < s[i], "exact")
+    add("ICLR Thm 2", "z", f"s_1={s[0]} >= n_0={n0}", s[0] >= n0, "exact")
     return cert
 
 
@@ -387,52 +331,6 @@ def _decide(s: int, lo: float, hi: float) -> bool | None:
     if s >= hi:
         return False
     return None
-
-
-def _support_conditions(cert, Ws, S, s, n0, L, rtol, max_subsets) -> None:
-    add = cert.conditions.append
-    for i in range(L - 1, 0, -1):
-        A = Ws[i][S[i]]  # W_i^{S_{i+1}}
-        si = s[i - 1]
-        if A.shape[0] == 0:
-            add(
-                Condition(
-                    "Thm 1 (support)", f"x_{i}", f"s_{i}={si}: S_{i + 1} is empty", si == 0, "exact"
-                )
-            )
-            continue
-        try:
-            sp = spark(A, rtol=rtol, max_subsets=max_subsets)
-            add(
-                Condition(
-                    "Thm 1 (support)",
-                    f"x_{i}",
-                    f"s_{i}={si} < spark(W_{i}^S_{i + 1})/2={sp / 2:g}",
-                    si < sp / 2,
-                    "support-specific exact",
-                )
-            )
-        except ValueError:
-            lo, hi = spark_bounds(A, rtol=rtol)
-            add(
-                Condition(
-                    "Thm 1 (support)",
-                    f"x_{i}",
-                    f"s_{i}={si} < spark(W_{i}^S_{i + 1})/2 in [{lo / 2:.3g}, {hi / 2:g}]",
-                    _decide(si, lo / 2, hi / 2),
-                    "support-specific bound",
-                )
-            )
-    r = _rank(Ws[0][S[0]], rtol) if s[0] else 0
-    add(
-        Condition(
-            "Thm 1 (support)",
-            "z",
-            f"rank(W_0^S_1)={r} = n_0={n0}",
-            r == n0,
-            "support-specific exact",
-        )
-    )
 
 
 # ------------------------------------------------------------------ the batched certificate
@@ -538,6 +436,28 @@ def _gram_rank(A: torch.Tensor, rtol: float) -> tuple[torch.Tensor, torch.Tensor
     return rank, C.amax(dim=(-2, -1)).clamp(max=1.0)
 
 
+def _spark_or_bounds(A: np.ndarray, rtol: float, max_subsets: int) -> tuple[float, float, bool]:
+    """(spark, spark, True) by enumeration, or (lo, hi, False) from :func:`spark_bounds` when the
+    enumeration would exceed ``max_subsets``."""
+    try:
+        sp = spark(A, rtol=rtol, max_subsets=max_subsets)
+        return sp, sp, True
+    except ValueError:
+        return (*spark_bounds(A, rtol=rtol), False)
+
+
+def _enumerated(values: list[int], quantity: Callable[[int], float]) -> dict[int, float]:
+    """quantity(v) for each distinct v > 0 of ``values`` (a sub-spark or sub-rank by enumeration),
+    NaN where the enumeration would exceed its budget."""
+    out = {}
+    for v in sorted(set(values) - {0}):
+        try:
+            out[v] = quantity(v)
+        except ValueError:
+            out[v] = math.nan
+    return out
+
+
 def certify(
     G: Generator,
     z: torch.Tensor,
@@ -636,16 +556,10 @@ def certify(
     lo_i[full], hi_i[full], ex_i[full] = math.inf, math.inf, True
     by_mask: dict[bytes, tuple[float, float, bool]] = {}  # one computation per distinct mask
     for b in (~full).nonzero().flatten().tolist():
-        rows_b = M[b].cpu().numpy()
-        if rows_b.tobytes() not in by_mask:
-            A = _np(WL[M[b]])
-            try:
-                sp = spark(A, rtol=rtol, max_subsets=max_subsets)
-                by_mask[rows_b.tobytes()] = (sp, sp, True)
-            except ValueError:
-                lo, hi = spark_bounds(A, rtol=rtol)
-                by_mask[rows_b.tobytes()] = (lo, hi, False)
-        lo_i[b], hi_i[b], ex_i[b] = by_mask[rows_b.tobytes()]
+        key = M[b].cpu().numpy().tobytes()
+        if key not in by_mask:
+            by_mask[key] = _spark_or_bounds(_np(WL[M[b]]), rtol, max_subsets)
+        lo_i[b], hi_i[b], ex_i[b] = by_mask[key]
     sL = s[:, L - 1].double()
     name_i = f"spark(W_{L}^M)"
     cert.bounds[name_i], cert.exact[name_i] = (lo_i, hi_i), ex_i
@@ -674,26 +588,15 @@ def certify(
         si, snext = s[:, i - 1].double(), s[:, i]
         cond[f"Thm 1 (support): x_{i}"] = code(si < lo / 2, si >= hi / 2)
         # global sub-spark(W_i, s_{i+1}): exact when enumerable, else bounds
-        lo_g, hi_g = torch.full((B,), 2.0, dtype=torch.float64), hi.clone()
-        ex_g = torch.zeros(B, dtype=torch.bool)
-        Wn = _np(W)
+        Wn, sn = _np(W), snext.tolist()
         zeros_per_col = (np.abs(Wn) <= 1e-12 * np.abs(Wn).max()).sum(0)
-        cache: dict[int, float] = {}
-        for b in range(B):
-            sv = int(snext[b])
-            if sv == 0:
-                lo_g[b] = hi_g[b] = math.inf  # no rows: x_i is unconstrained by data
-                continue
-            if sv not in cache:
-                try:
-                    cache[sv] = sub_spark(Wn, sv, rtol=rtol, max_subsets=max_subsets)
-                except ValueError:
-                    cache[sv] = float("nan")
-            if not math.isnan(cache[sv]):
-                lo_g[b] = hi_g[b] = cache[sv]
-                ex_g[b] = True
-            elif (zeros_per_col >= sv).any():
-                lo_g[b] = 1.0
+        known = _enumerated(sn, partial(sub_spark, Wn, rtol=rtol, max_subsets=max_subsets))
+        val = torch.tensor(
+            [known.get(v, math.inf) for v in sn], dtype=torch.float64
+        )  # inf: no rows
+        lo_g = torch.tensor([1.0 if (zeros_per_col >= v).any() else 2.0 for v in sn]).double()
+        lo_g, hi_g = torch.where(val.isnan(), lo_g, val), torch.where(val.isnan(), hi, val)
+        ex_g = ~val.isnan() & (snext > 0)
         name = f"sub-spark(W_{i},s_{i + 1})"
         cert.bounds[name], cert.exact[name] = (lo_g, hi_g), ex_g
         cond[f"Thm 1: x_{i}"] = code(si < lo_g / 2, si >= hi_g / 2)
@@ -706,25 +609,12 @@ def certify(
     cond["Thm 1 (support): z"] = code((r0 == n0) & (s1 >= n0))
     W0n = _np(W0)
     rank_W0 = _rank(W0n, rtol)
-    lo_r = torch.clamp(rank_W0 - (dims[1] - s1), min=0)
-    hi_r = r0.clone()
-    ex_r = torch.zeros(B, dtype=torch.bool)
-    cache_r: dict[int, int] = {}
-    for b in range(B):
-        sv = int(s1[b])
-        if sv == 0:
-            lo_r[b] = hi_r[b] = 0
-            ex_r[b] = True
-            continue
-        if sv not in cache_r:
-            try:
-                cache_r[sv] = sub_rank(W0n, sv, rtol=rtol, max_subsets=max_subsets)
-            except ValueError:
-                cache_r[sv] = -1
-        if cache_r[sv] >= 0:
-            lo_r[b] = hi_r[b] = cache_r[sv]
-            ex_r[b] = True
-    cert.bounds["sub-rank(W_0,s_1)"] = (lo_r.double(), hi_r.double())
+    known = _enumerated(s1.tolist(), partial(sub_rank, W0n, rtol=rtol, max_subsets=max_subsets))
+    val = torch.tensor([known.get(v, 0) for v in s1.tolist()], dtype=torch.float64)  # 0: no rows
+    ex_r = ~val.isnan()
+    lo_r = torch.where(ex_r, val, torch.clamp(rank_W0 - (dims[1] - s1), min=0).double())
+    hi_r = torch.where(ex_r, val, r0.double())
+    cert.bounds["sub-rank(W_0,s_1)"] = (lo_r, hi_r)
     cert.exact["sub-rank(W_0,s_1)"] = ex_r
     cond["Thm 1: z"] = code((lo_r == n0) & (s1 >= n0), (hi_r < n0) | (s1 < n0))
     cond["rank: all layers"] = code(full_rank)
