@@ -675,3 +675,31 @@ def test_alg2_reference_matches_the_engine_layer_by_layer():
         assert a.objective == pytest.approx(e.objective, rel=1e-9)
     with pytest.raises(ValueError, match="method"):
         lp.invert_reference(G, y, "gd")
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.2])
+def test_next_change_of_the_rows_is_the_scans(slope):
+    """The grid index at which the row categories next change (what Alg. 2 and 3 skip to) is
+    the first index a scan of the grid finds; values placed exactly on grid points included."""
+    eps0, alpha = 1e-6, 1.2
+    layer = lp.LayerLP(np.eye(3)[:, :2].repeat(10, axis=0), method="l1", slope=slope)
+    rng = np.random.default_rng(3)
+    for trial in range(40):
+        x = rng.standard_normal(30) * 10.0 ** rng.uniform(-5, 0, 30)
+        x[:3] = [eps0 * alpha**t for t in rng.integers(0, 60, 3)]  # on the grid
+        if slope:
+            x[3:6] = [-eps0 * alpha**t for t in rng.integers(0, 60, 3)]
+        obs = rng.random(30) > 0.2
+        t = int(rng.integers(0, 50))
+        want = next(
+            (
+                u
+                for u in range(t + 1, 200)
+                if not np.array_equal(
+                    layer.categories(x[obs], eps0 * alpha**u),
+                    layer.categories(x[obs], eps0 * alpha**t),
+                )
+            ),
+            None,
+        )
+        assert layer._next_change(x, obs, t, eps0, alpha) == want, trial

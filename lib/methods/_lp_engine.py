@@ -204,6 +204,8 @@ class BoundsLP:
             val = np.asarray(val, dtype=float)
             if val.shape != getattr(self, name).shape:
                 raise ValueError(f"{name}: shape {val.shape}, expected {getattr(self, name).shape}")
+            if np.array_equal(val, getattr(self, name)):
+                continue  # the solver already holds it
             setattr(self, name, val.copy())
             if not name.startswith("row"):
                 self._basis = None  # the basis's optimality depends on the cost, column bounds
@@ -664,18 +666,16 @@ class LayerLP:
         """First grid index t' > t whose row categories differ from those at t (or None)."""
         eps = self._grid(eps0, alpha, t)
         vals = x[obs]
-        if self.c > 0:
-            # x_j > eps flips when eps >= x_j; x_j <= -eps flips when eps > -x_j
-            up = vals[vals > eps]
-            neg = -vals[(vals < 0) & (-vals > eps)]
-            cands = [self._first_t_at_least(v, eps0, alpha) for v in up]
-            for v in neg:
-                tt = self._first_t_at_least(v, eps0, alpha)
-                cands.append(tt + 1 if self._grid(eps0, alpha, tt) == v else tt)
-        else:
-            up = vals[vals > eps]
-            cands = [self._first_t_at_least(v, eps0, alpha) for v in up]
-        cands = [c for c in cands if c > t]
+        # x_j > eps flips at the first grid point >= x_j; with LeakyReLU, x_j <= -eps flips at
+        # the first one > -x_j. Every such index is > t, and both are nondecreasing in the value:
+        # the first change is that of the smallest value of each kind.
+        up = vals[vals > eps]
+        cands = [self._first_t_at_least(float(up.min()), eps0, alpha)] if len(up) else []
+        neg = -vals[(vals < 0) & (-vals >= eps)] if self.c > 0 else vals[:0]
+        if len(neg):
+            v = float(neg.min())
+            tt = self._first_t_at_least(v, eps0, alpha)
+            cands.append(tt + 1 if self._grid(eps0, alpha, tt) == v else tt)
         return min(cands) if cands else None
 
     def _solve_at(self, x, obs, eps):
