@@ -186,3 +186,18 @@ def test_gd_restarts_reuses_a_first_run_without_changing_the_answer():
     assert torch.equal(first.z, z_first)  # the caller's run is not modified
     with pytest.raises(ValueError, match="first"):
         gd_restarts(G, y[:3], mask=mask[:3], lrs=(0.1,), max_iter=60, first=first)
+
+
+def test_the_engine_keeps_the_public_defaults():
+    """The inner loop (_descend, called by the step search and P3's recovery without restating
+    every option) has the same defaults as gradient_descent, so no caller's run drifts."""
+    import inspect
+
+    from lib.methods.gradient import _descend
+
+    public = inspect.signature(gradient_descent).parameters
+    inner = inspect.signature(_descend).parameters
+    shared = [k for k in inner if k in public and inner[k].default is not inspect.Parameter.empty]
+    assert len(shared) == 8  # lr, max_iter, optimizer, momentum, decay, decay_every, betas, tol
+    for k in shared:
+        assert inner[k].default == public[k].default, k
