@@ -496,43 +496,58 @@ def fista(
     accepted signals stop there. Finished signals are frozen at once and leave the batch every
     ``check_every`` iterations. Returns x (B, k), iterations (B,), converged (B,) on the CPU.
     """
-    B = x0.shape[0]
-    dev = x0.device
-    X, its = x0.clone(), torch.zeros(B, dtype=torch.long, device=dev)
-    conv = torch.zeros(B, dtype=torch.bool, device=dev)
-    idx = torch.arange(B, device=dev)
-    x, mu = x0.clone(), step.expand(B, 1)
-    v, tk = x.clone(), torch.ones(B, 1, dtype=x.dtype, device=dev)
-    act = torch.ones(B, dtype=torch.bool, device=dev)  # still iterating (within the batch)
-    n = torch.zeros(B, dtype=torch.long, device=dev)  # iterations of the signals in the batch
-    tiny = torch.finfo(x.dtype).tiny
-    next_polish, k = 0, 0
-    while True:
-        if polish is not None and k == next_polish:
-            xp, ok = polish(x, idx)
-            ok = ok & act
-            x, v = torch.where(ok[:, None], xp, x), torch.where(ok[:, None], xp, v)
-            act = act & ~ok
-            next_polish = _next_polish(k)
-        if k % check_every == 0 or k >= max_iter:  # write back; drop finished signals
-            X[idx], its[idx], conv[idx] = x, n, ~act
-            if k >= max_iter or not bool(act.any()):
-                break
-            if not bool(act.all()):
-                keep = act
-                idx, x, v, tk, mu, n = idx[keep], x[keep], v[keep], tk[keep], mu[keep], n[keep]
-                act = act[keep]
-        g = grad(v, idx)
-        x_new = prox(v - mu * g, mu, idx)
+    tiny = torch.finfo(x0.dtype).tiny
+
+    def step_fn(state, idx):
+        x, v, tk, mu = state
+        x_new = prox(v - mu * grad(v, idx), mu, idx)
         t_new = (1 + torch.sqrt(1 + 4 * tk * tk)) / 2
         restart = ((v - x_new) * (x_new - x)).sum(1, keepdim=True) > 0
         v_new = x_new + torch.where(restart, 0.0, (tk - 1) / t_new) * (x_new - x)
         t_new = torch.where(restart, torch.ones_like(t_new), t_new)
         dx = torch.linalg.vector_norm(x_new - x, dim=1)
+        moving = dx > tol * torch.linalg.vector_norm(x_new, dim=1).clamp_min(tiny)
+        return (x_new, v_new, t_new, mu), moving
+
+    B = x0.shape[0]
+    state = (x0.clone(), x0.clone(), torch.ones(B, 1, dtype=x0.dtype, device=x0.device))
+    return _iterate(step_fn, (*state, step.expand(B, 1)), max_iter, polish, check_every)
+
+
+def _iterate(step_fn, state, max_iter: int, polish, check_every: int):
+    """The batched loop of :func:`fista` and :func:`linearized_admm`. ``state`` is a tuple of
+    per-signal tensors, x first; ``step_fn(state, idx) -> (state_new, moving)`` is one iteration
+    of the signals ``idx`` (moving: the signal has not met its stopping test). A signal that
+    stops, or whose ``polish(x, idx) -> (x_p, ok)`` is accepted (at :data:`POLISH_AT`), is frozen
+    at once; finished signals leave the batch every ``check_every`` iterations (one host sync).
+    Returns x (B, k), iterations (B,), converged (B,) on the CPU."""
+    x = state[0]
+    B, dev = x.shape[0], x.device
+    X, its = x.clone(), torch.zeros(B, dtype=torch.long, device=dev)
+    conv = torch.zeros(B, dtype=torch.bool, device=dev)
+    idx = torch.arange(B, device=dev)
+    act = torch.ones(B, dtype=torch.bool, device=dev)  # still iterating (within the batch)
+    n = torch.zeros(B, dtype=torch.long, device=dev)  # iterations of the signals in the batch
+    next_polish, k = 0, 0
+    while True:
+        if polish is not None and k == next_polish:
+            xp, ok = polish(state[0], idx)
+            ok = ok & act
+            state = (torch.where(ok[:, None], xp, state[0]), *state[1:])
+            act = act & ~ok
+            next_polish = _next_polish(k)
+        if k % check_every == 0 or k >= max_iter:  # write back; drop finished signals
+            X[idx], its[idx], conv[idx] = state[0], n, ~act
+            if k >= max_iter or not bool(act.any()):
+                break
+            if not bool(act.all()):
+                idx, n, state = idx[act], n[act], tuple(s[act] for s in state)
+                act = act[act]
+        new, moving = step_fn(state, idx)
         a = act[:, None]
-        x, v, tk = torch.where(a, x_new, x), torch.where(a, v_new, v), torch.where(a, t_new, tk)
+        state = tuple(torch.where(a, s_new, s) for s_new, s in zip(new, state, strict=True))
         n += act.long()
-        act = act & (dx > tol * torch.linalg.vector_norm(x, dim=1).clamp_min(tiny))
+        act = act & moving
         k += 1
     return X, its.cpu(), conv.cpu()
 
@@ -799,7 +814,7 @@ def linearized_admm(
     tol = default_tol(W.dtype, tol)
     support_tol = default_support_tol(W.dtype, support_tol)
     B = x_next.shape[0]
-    dev, dt = W.device, W.dtype
+    dt = W.dtype
     tiny = torch.finfo(dt).tiny
     d = (x_next > 0).to(dt)
     c = 1 - d
@@ -825,29 +840,8 @@ def linearized_admm(
         ok &= violation(xp @ W.T + b, idx) <= tol
         return xp, ok
 
-    X = torch.zeros(B, W.shape[1], dtype=dt, device=dev)
-    its = torch.zeros(B, dtype=torch.long, device=dev)
-    conv = torch.zeros(B, dtype=torch.bool, device=dev)
-    idx = torch.arange(B, device=dev)
-    x = X.clone()
-    a = torch.zeros_like(x_next)
-    u = torch.zeros_like(x_next)
-    act = torch.ones(B, dtype=torch.bool, device=dev)
-    n = torch.zeros(B, dtype=torch.long, device=dev)
-    next_polish, k = 0, 0
-    while True:
-        if polish and k == next_polish:
-            xp, ok = try_polish(x, idx)
-            ok = ok & act
-            x = torch.where(ok[:, None], xp, x)
-            act = act & ~ok
-            next_polish = _next_polish(k)
-        if k % check_every == 0 or k >= max_iter:  # write back; drop finished signals
-            X[idx], its[idx], conv[idx] = x, n, ~act
-            if k >= max_iter or not bool(act.any()):
-                break
-            if not bool(act.all()):
-                idx, x, a, u, n, act = idx[act], x[act], a[act], u[act], n[act], act[act]
+    def step_fn(state, idx):
+        x, a, u = state
         di, ci, abi = d[idx], c[idx], ab[idx]
         Wx = x @ W.T + b
         g = (di * (Wx - x_next[idx]) + rho * ci * (Wx - a - u)) @ W
@@ -859,13 +853,12 @@ def linearized_admm(
         a_new = -torch.relu(ci * (u - Wx))
         u_new = ci * (u + a_new - Wx)
         dx = torch.linalg.vector_norm(x_new - x, dim=1)
-        m = act[:, None]
-        x, a, u = torch.where(m, x_new, x), torch.where(m, a_new, a), torch.where(m, u_new, u)
-        n += act.long()
-        viol = torch.linalg.vector_norm(torch.relu(ci * Wx), dim=1) / scale[idx]
-        act = act & ((dx > tol * torch.linalg.vector_norm(x, dim=1).clamp_min(tiny)) | (viol > tol))
-        k += 1
-    return X, its.cpu(), conv.cpu()
+        moving = dx > tol * torch.linalg.vector_norm(x_new, dim=1).clamp_min(tiny)
+        return (x_new, a_new, u_new), moving | (violation(Wx, idx) > tol)
+
+    x0 = torch.zeros(B, W.shape[1], dtype=dt, device=W.device)
+    state = (x0, torch.zeros_like(x_next), torch.zeros_like(x_next))
+    return _iterate(step_fn, state, max_iter, try_polish if polish else None, check_every)
 
 
 def latent_pursuit(
