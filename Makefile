@@ -31,7 +31,7 @@ NB_CHANGED = $(sort $(filter book/%.ipynb,$(patsubst %.py,%.ipynb,$(shell git di
 NBVAL = $(BIN)/python -m pytest -q -p no:randomly --nbval --nbval-current-env \
   --nbval-cell-timeout=$(NB_TIMEOUT)
 
-.PHONY: book test check install lint unit nbval build browser notebooks notebook scorecard clean
+.PHONY: book test test-notebooks test-pages check install lint unit nbval build browser notebooks notebook scorecard clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,10 +65,22 @@ nbval: $(STAMP)
 browser: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_browser.py
 
-# Everything CI checks, in order: lint, unit tests (incl. jupytext sync and scorecard
-# consistency), nbval over every notebook, the strict book build, the browser check of the pages.
-test: lint unit nbval build browser
+# Everything CI checks: lint; then the unit tests (incl. jupytext sync and scorecard consistency)
+# followed by nbval over every notebook, and *beside them* the strict book build followed by the
+# browser check of its pages. The build renders the committed outputs (nothing is executed) and
+# the browser check mostly waits on Chromium, so the two use the CPU that the tests leave idle
+# (make -j2; each part's output is printed when that part ends).
+test: lint
+	$(MAKE) --no-print-directory -j2 --output-sync=recurse test-notebooks test-pages
 	@echo "make test: all checks passed"
+
+test-notebooks:
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory nbval
+
+test-pages:
+	$(MAKE) --no-print-directory build
+	$(MAKE) --no-print-directory browser
 
 # The habit before a commit (about 2 minutes): lint, unit tests (they include the jupytext sync and
 # scorecard checks), and nbval of the notebooks the change touches, or of the cheapest ones.
