@@ -31,6 +31,40 @@ def test_batched_lstsq_matches_numpy_including_rank_deficient():
         assert np.allclose(x[k].numpy(), ref, atol=1e-9)
 
 
+def _pinv_reference(A: np.ndarray, b: np.ndarray, gamma: float) -> np.ndarray:
+    """The minimum-norm (ridge) solution through numpy's eigendecomposition of the normal
+    equations, dropping eigenvalues below 10 k eps lambda_max (batched_lstsq's cut)."""
+    Gm = A.T @ A + gamma * np.eye(A.shape[1])
+    lam, V = np.linalg.eigh(Gm)
+    keep = lam > 10 * A.shape[1] * np.finfo(float).eps * lam[-1]
+    return V[:, keep] @ ((V[:, keep].T @ (A.T @ b)) / lam[keep])
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5])
+def test_batched_lstsq_takes_the_pseudo_inverse_on_full_rank_and_deficient_matrices(gamma):
+    """Cholesky where the matrix is provably far from singular, eigh elsewhere: every kind in
+    one batch, and a shared matrix of each kind, against numpy's pseudo-inverse."""
+    g = torch.Generator().manual_seed(1)
+    A = torch.randn(6, 40, 9, generator=g, dtype=f64)
+    A[1, :, 8] = A[1, :, 2]  # exactly rank deficient
+    A[2, :, 8] = A[2, :, 2] + 1e-7 * torch.randn(40, generator=g, dtype=f64)  # Cholesky runs,
+    # yet lambda_min / lambda_max (about 1e-15) is below the cut: the pseudo-inverse drops it
+    A[3, 5:] = 0  # fewer nonzero rows than columns
+    A[4] *= 1e-8  # full rank at a small scale (the cut is relative)
+    A[5, :, 0] *= 1e4  # full rank, badly scaled columns
+    b = torch.randn(6, 40, generator=g, dtype=f64)
+    x = batched_lstsq(A, b, gamma=gamma)
+    for k in range(6):
+        ref = _pinv_reference(A[k].numpy(), b[k].numpy(), gamma)
+        assert np.allclose(x[k].numpy(), ref, rtol=1e-7, atol=1e-9 * np.abs(ref).max())
+        xs = batched_lstsq(A[k], b[[k, k]], gamma=gamma)  # one matrix shared by two signals
+        assert np.allclose(xs[0].numpy(), ref, rtol=1e-7, atol=1e-9 * np.abs(ref).max())
+    x32 = batched_lstsq(A[[0, 4]].float(), b[[0, 4]].float(), gamma=gamma)
+    for j, k in enumerate((0, 4)):  # well conditioned in float32 too
+        ref = _pinv_reference(A[k].numpy(), b[k].numpy(), gamma)
+        assert np.allclose(x32[j].double().numpy(), ref, rtol=1e-3, atol=1e-4 * np.abs(ref).max())
+
+
 def test_oracle_is_least_squares_on_true_supports():
     """P1 Alg. 1 with phi = identity: z = pinv(W_1 D_1 W_0) y on the true support (closed form)."""
     G = Generator.random([4, 20, 30], seed=1, std="fan_in", output="identity")

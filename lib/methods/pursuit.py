@@ -215,21 +215,16 @@ def lambda_max(
 def batched_lstsq(A: torch.Tensor, rhs: torch.Tensor, *, gamma: float = 0.0) -> torch.Tensor:
     """Minimum-norm solution of min_x ||A_b x - rhs_b||^2 + gamma ||x||^2 for a batch.
 
-    A: (B, m, k) per signal, or (m, k) shared by all signals; rhs: (B, m). Normal equations
-    diagonalised by eigh (pseudo-inverse below a relative eigenvalue threshold, so a
-    rank-deficient support gives the minimum-norm solution), plus one step of iterative
-    refinement to recover the accuracy lost by squaring the condition number. Device-agnostic
-    (eigh exists on CPU and CUDA, unlike a rank-revealing lstsq driver).
+    A: (B, m, k) per signal, or (m, k) shared by all signals; rhs: (B, m). The normal equations
+    by :func:`pinv_solver` (the pseudo-inverse, so a rank-deficient support gives the
+    minimum-norm solution), plus one step of iterative refinement to recover the accuracy lost by
+    squaring the condition number. Device-agnostic (Cholesky and eigh exist on CPU and CUDA,
+    unlike a rank-revealing lstsq driver).
     """
     Gm = A.mT @ A
     if gamma > 0:
         Gm = Gm + gamma * torch.eye(Gm.shape[-1], dtype=A.dtype, device=A.device)
-    evals, V = torch.linalg.eigh(Gm)
-    thr = evals[..., -1:].clamp_min(0) * (Gm.shape[-1] * torch.finfo(A.dtype).eps * 10)
-    inv = torch.where(evals > thr, 1.0 / evals.clamp_min(1e-300), torch.zeros_like(evals))
-
-    def solve(g):  # g: (B, k) -> pinv(Gm) g
-        return (V @ (inv[..., :, None] * (V.mT @ g[:, :, None])))[:, :, 0]
+    solve = pinv_solver(Gm)
 
     def At(r):  # (B, m) -> (B, k)
         return (A.mT @ r[:, :, None])[:, :, 0]
@@ -237,6 +232,41 @@ def batched_lstsq(A: torch.Tensor, rhs: torch.Tensor, *, gamma: float = 0.0) -> 
     x = solve(At(rhs))
     r = rhs - (A @ x[:, :, None])[:, :, 0]
     return x + solve(At(r) - gamma * x)
+
+
+def pinv_solver(Gm: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """g (B, k) -> Gm^+ g for symmetric positive semi-definite Gm, (k, k) or (B, k, k): the
+    pseudo-inverse that drops the eigenvalues below 10 k eps lambda_max.
+
+    Where no eigenvalue is that small the pseudo-inverse is the inverse, applied through the
+    Cholesky factor Gm = L L^T; that is certain when 1 / ||L^{-1}||_F^2 (a lower bound of
+    lambda_min, as ||L^{-1}||_F^2 = trace(Gm^{-1})) exceeds 10 k eps trace(Gm) (an upper bound
+    of the threshold). The other matrices (rank deficient or nearly so) are diagonalised by eigh,
+    about five times the work, and their small eigenvalues dropped.
+    """
+    k = Gm.shape[-1]
+    cut = 10 * k * torch.finfo(Gm.dtype).eps
+    L, info = torch.linalg.cholesky_ex(Gm)
+    eye = torch.eye(k, dtype=Gm.dtype, device=Gm.device)
+    Li = torch.linalg.solve_triangular(L, eye.expand_as(L), upper=False)  # L^{-1}
+    trace = Gm.diagonal(dim1=-2, dim2=-1).sum(-1)
+    chol = (info == 0) & (Li.square().sum((-2, -1)) * trace * cut < 1)  # False on inf and NaN
+    ill = (~chol).reshape(-1).nonzero().flatten()
+    if len(ill):
+        Gi = Gm if Gm.ndim == 2 else Gm[ill]
+        evals, V = torch.linalg.eigh(Gi)
+        thr = evals[..., -1:].clamp_min(0) * cut
+        inv = torch.where(evals > thr, 1.0 / evals.clamp_min(1e-300), torch.zeros_like(evals))
+
+    def solve(g: torch.Tensor) -> torch.Tensor:
+        if Gm.ndim == 2 and len(ill):
+            return (V @ (inv[:, None] * (V.mT @ g.mT))).mT
+        x = (Li.mT @ (Li @ g[:, :, None]))[:, :, 0]
+        if len(ill):
+            x[ill] = (V @ (inv[..., :, None] * (V.mT @ g[ill][:, :, None])))[:, :, 0]
+        return x
+
+    return solve
 
 
 def masked_lstsq(
