@@ -102,6 +102,39 @@ def _noisy_layer(seed=0, n=60, k=10, a=1e-2, slope=0.0):
     return W, z, x_true, x_true + e, np.abs(e).max()
 
 
+def test_leaky_linf_lp_equals_remark_1_as_printed_one_linprog_per_grid_point():
+    """P2 Remark 1 (LeakyReLU l_inf LP), one scipy LP per grid point from the rows as printed,
+    against the engine's primal LP (warm starts, rows switched on and off between signals and
+    thresholds, a row switched off handed to HiGHS with infinite bounds): the same first
+    feasible eps, delta* and z on noisy and noiseless signals."""
+    c, W = 0.2, _noisy_layer(seed=7, n=40, k=6)[0]
+    layer = lp.LayerLP(W, method="linf", slope=c)
+    rng = np.random.default_rng(8)
+    for a in (1e-2, 1e-3, 0.0, 1e-2, 0.0, 1e-4):  # noisy and noiseless signals in turn
+        t = W @ rng.standard_normal(6)
+        x = np.where(t >= 0, t, c * t) + rng.uniform(-a, a, 40)
+        e = layer.solve(x, eps0=1e-6)
+        for t in range(200):
+            eps = 1e-6 * 1.2**t
+            on, neg = x > eps, x <= -eps
+            mid = ~on & ~neg  # (x - delta) / c <= w z <= x + delta
+            rows = [(W[on | mid], x[on | mid]), (-W[on], -x[on]), (-c * W[mid], -x[mid])]
+            rows += [(c * W[neg], x[neg]), (-c * W[neg], -x[neg])]
+            A = np.vstack([np.c_[M, -np.ones(len(M))] for M, _ in rows])
+            ref = linprog(
+                np.r_[np.zeros(6), 1.0],
+                A_ub=A,
+                b_ub=np.concatenate([r for _, r in rows]),
+                bounds=[(None, None)] * 6 + [(0, eps)],
+                method="highs",
+            )
+            if ref.status == 0:
+                break
+        assert (e.steps, e.eps) == (t, eps)
+        assert e.objective == pytest.approx(ref.x[6], abs=1e-9)
+        np.testing.assert_allclose(e.z, ref.x[:6], atol=1e-7)
+
+
 @pytest.mark.parametrize("slope", [0.0, 0.2])
 def test_linf_solution_is_feasible_for_alg1_constraints(slope):
     W, _, _, x, _ = _noisy_layer(slope=slope)
