@@ -315,19 +315,17 @@ def invert_lps(inverters, y, z_true):
     }
 
 
-def descend(G, y, z_true, runs):
-    """Relative latent error of GD and Adam on the observations y, which stack several levels
-    of ``runs`` signals each: every level's signals start from the same z0 ~ N(0, I) (seed
-    S['seed'] + 1), and one call descends all levels together (each signal's descent is its
-    own, so this gives the same z as one call per level, with fewer, larger products)."""
-    gen = torch.Generator().manual_seed(S["seed"] + 1)
+def descend(G, y, runs, *, seed, mask=None):
+    """GD and Adam (the settings above) on observations y that stack groups of ``runs``
+    signals: every group starts from the same z0 ~ N(0, I) drawn from ``seed``, and one call
+    descends all groups together (each signal's descent is its own, so this gives the same z as
+    one call per group, with fewer, larger products). Returns {'gd': result, 'adam': result}."""
+    gen = torch.Generator().manual_seed(seed)
     z0 = torch.randn(runs, G.dims[0], generator=gen, dtype=G.dtype).repeat(len(y) // runs, 1)
-    z0 = z0.to(G.device)
-    g = gradient_descent(G, y, z0=z0, lr=S["gd_lr"], max_iter=S["gd_steps"], tol=S["gd_tol"])
-    a = gradient_descent(
-        G, y, z0=z0, lr=S["adam_lr"], max_iter=S["adam_steps"], optimizer="adam", tol=S["gd_tol"]
-    )
-    return {"gd": relative_error(z_true, g.z).cpu(), "adam": relative_error(z_true, a.z).cpu()}
+    opts = dict(mask=mask, z0=z0.to(G.device), tol=S["gd_tol"])
+    g = gradient_descent(G, y, lr=S["gd_lr"], max_iter=S["gd_steps"], **opts)
+    a = gradient_descent(G, y, lr=S["adam_lr"], max_iter=S["adam_steps"], optimizer="adam", **opts)
+    return {"gd": g, "adam": a}
 
 
 # %% tags=["hide-input"]
@@ -345,7 +343,8 @@ for name, G in NETS.items():
             cases.append((nt, li))
             zs.append(zt)
             ys.append(y)
-    for m, e in descend(G, torch.cat(ys), torch.cat(zs), runs).items():
+    for m, res in descend(G, torch.cat(ys), runs, seed=S["seed"] + 1).items():
+        e = relative_error(torch.cat(zs), res.z).cpu()
         for j, (nt, li) in enumerate(cases):
             err[name, m, nt, li] = np.nan_to_num(e[j * runs : (j + 1) * runs].numpy(), nan=np.inf)
 print("median relative error ||z - z*|| / ||z*||")
@@ -640,35 +639,19 @@ for name, G in NETS.items():
     zp = G.sample_latent(T, seed=S["seed"] + 401)
     xp = xp_of[name] = G(zp)
     linf = INV[name]["linf"]
-    for mname, mask in masks.items():
-        mask = mask.to(G.device)
+    M = torch.stack([m.to(G.device) for m in masks.values()])  # one row per mask
+    # GD and Adam: the T signals under every mask in one call (a mask per row)
+    gd = descend(G, xp.repeat(len(M), 1), T, seed=S["seed"] + 402, mask=M.repeat_interleave(T, 0))
+    for j, (mname, mask) in enumerate(zip(masks, M, strict=True)):
         r = projected_gd(G, xp, mask=mask, inverter=linf, max_iter=S["pgd_steps"])
         direct = linf.invert(xp, mask=mask)
-        g = gradient_descent(
-            G,
-            xp,
-            mask=mask,
-            lr=S["gd_lr"],
-            max_iter=S["gd_steps"],
-            tol=S["gd_tol"],
-            seed=S["seed"] + 402,
-        )
-        a = gradient_descent(
-            G,
-            xp,
-            mask=mask,
-            lr=S["adam_lr"],
-            max_iter=S["adam_steps"],
-            optimizer="adam",
-            tol=S["gd_tol"],
-            seed=S["seed"] + 402,
-        )
+        rows = slice(j * T, (j + 1) * T)
         pgd[name, mname] = {
             "mask": mask,
             "PGD (LP)": r.x,
             "LP on observed": G(direct.z.nan_to_num()),
-            "GD": G(g.z),
-            "Adam": G(a.z),
+            "GD": G(gd["gd"].z[rows]),
+            "Adam": G(gd["adam"].z[rows]),
         }
     # with every pixel observed, PGD's first projection is the plain LP inversion
     every = torch.ones(784, dtype=torch.bool, device=G.device)
