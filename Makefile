@@ -34,11 +34,13 @@ NBVAL = $(BIN)/python -m pytest -q -p no:randomly --nbval --nbval-current-env \
 .PHONY: book test test-notebooks test-pages check install lint unit nbval build browser notebooks notebook scorecard clean
 
 # The environment. uv (an installer from PyPI that fetches and unpacks in parallel) installs it in
-# about 10 s, pip in about 50 s, to the same versions; pip does it where uv cannot be had. uv does
+# about 30 s, pip in about 55 s, to the same versions; pip does it where uv cannot be had. uv does
 # not read pip's configuration, so pip's find-links (where a machine keeps wheels on disk, such as
-# the CPU build of torch) are passed on.
+# the CPU build of torch) are passed on, and it compiles the bytecode only when asked: without it,
+# and with PYTHONDONTWRITEBYTECODE set as on these machines, every process (each notebook's kernel,
+# each test worker) compiled torch's modules again, 3 s more per start.
 FIND_LINKS ?= $(or $(PIP_FIND_LINKS),$(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null))
-UV_PIP = $(BIN)/uv pip install -q --python $(BIN)/python $(addprefix --find-links ,$(FIND_LINKS))
+UV_PIP = $(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python $(addprefix --find-links ,$(FIND_LINKS))
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	if $(BIN)/python -m pip install -q uv; then \
