@@ -316,15 +316,18 @@ def invert_lps(inverters, y, z_true):
 
 
 def descend(G, y, runs, *, seed, mask=None):
-    """GD and Adam (the settings above) on observations y that stack groups of ``runs``
-    signals: every group starts from the same z0 ~ N(0, I) drawn from ``seed``, and one call
-    descends all groups together (each signal's descent is its own, so this gives the same z as
-    one call per group, with fewer, larger products). Returns {'gd': result, 'adam': result}."""
+    """GD and Adam (the settings above) on observations y that stack groups
+    of ``runs`` signals. Every group starts from the same z0 ~ N(0, I) drawn
+    from ``seed``, and one call descends all groups together: each signal's
+    descent is its own, so this gives the same z as one call per group, with
+    fewer, larger matrix products. Returns {'gd': result, 'adam': result}."""
     gen = torch.Generator().manual_seed(seed)
-    z0 = torch.randn(runs, G.dims[0], generator=gen, dtype=G.dtype).repeat(len(y) // runs, 1)
-    opts = dict(mask=mask, z0=z0.to(G.device), tol=S["gd_tol"])
+    z0 = torch.randn(runs, G.dims[0], generator=gen, dtype=G.dtype)
+    z0 = z0.repeat(len(y) // runs, 1).to(G.device)
+    opts = dict(mask=mask, z0=z0, tol=S["gd_tol"])
     g = gradient_descent(G, y, lr=S["gd_lr"], max_iter=S["gd_steps"], **opts)
-    a = gradient_descent(G, y, lr=S["adam_lr"], max_iter=S["adam_steps"], optimizer="adam", **opts)
+    adam = dict(lr=S["adam_lr"], max_iter=S["adam_steps"], optimizer="adam")
+    a = gradient_descent(G, y, **adam, **opts)
     return {"gd": g, "adam": a}
 
 
@@ -641,7 +644,8 @@ for name, G in NETS.items():
     linf = INV[name]["linf"]
     M = torch.stack([m.to(G.device) for m in masks.values()])  # one row per mask
     # GD and Adam: the T signals under every mask in one call (a mask per row)
-    gd = descend(G, xp.repeat(len(M), 1), T, seed=S["seed"] + 402, mask=M.repeat_interleave(T, 0))
+    rows_M = M.repeat_interleave(T, 0)
+    gd = descend(G, xp.repeat(len(M), 1), T, seed=S["seed"] + 402, mask=rows_M)
     for j, (mname, mask) in enumerate(zip(masks, M, strict=True)):
         r = projected_gd(G, xp, mask=mask, inverter=linf, max_iter=S["pgd_steps"])
         direct = linf.invert(xp, mask=mask)
