@@ -2,11 +2,13 @@
 
 One command retrains any of them and writes its weights and metadata under ``data/``::
 
-    python -m lib.mnist.train p1           # P1 Sec. 6.2: 20-128-392-784, BN + ReLU, PLU; SN
-    discriminator python -m lib.mnist.train p2           # P2 Sec. 5.2: 20-60-784, ReLU; original
-    GAN loss python -m lib.mnist.train p3           # P3 Sec. 4.3: conditional DCGAN, 32x32, latent
-    10 python -m lib.mnist.train p2vae        # P2's code: VAE, decoder 20-60-784 without biases
-    python -m lib.mnist.train classifier   # the digit classifier used to score the samples
+    python -m lib.mnist.train p1          # P1 Sec. 6.2: 20-128-392-784, BN + ReLU, PLU
+    python -m lib.mnist.train p2          # P2 Sec. 5.2: 20-60-784, ReLU; original GAN loss
+    python -m lib.mnist.train p3          # P3 Sec. 4.3: conditional DCGAN, 32x32, latent 10
+    python -m lib.mnist.train p2vae       # P2's code: VAE, decoder 20-60-784 without biases
+    python -m lib.mnist.train classifier  # the digit classifier used to score the samples
+
+(P1 and P2 with a spectral-norm discriminator; ``--plain-discriminator`` trains without it.)
 
 Training is seeded and deterministic on a given machine and thread count: module initialisation
 runs under a forked global RNG seeded with ``seed`` (the caller's global state is untouched), and
