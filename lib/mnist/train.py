@@ -95,6 +95,9 @@ ARCHITECTURES = {
     "classifier": "CNN: Conv 1-16 k5, ReLU, maxpool 2, Conv 16-32 k5, ReLU, maxpool 2, "
     "Linear 1568-128, ReLU, dropout 0.25, Linear 128-10; input 28x28 in [0, 1].",
 }
+#: a GAN's losses in its history, and their formats in the progress line
+_GAN_LOSSES = {"loss_D": "loss_D {:.3f}", "loss_G": "loss_G {:.3f}", "D_real": "D(x) {:.2f}"}
+_GAN_LOSSES["D_fake"] = "D(G(z)) {:.2f}"
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -175,6 +178,49 @@ def sample(kind: str, G: nn.Module, n: int, seed: int, labels=None) -> tuple[tor
         return G(z), z, None
 
 
+def _epochs(train_step, losses, digits, n, n_batches, gen, label, run, on_epoch=None) -> dict:
+    """The epoch loop of every training here: per epoch a permutation of the n items drawn from
+    ``gen``, then ``n_batches`` batches of ``run["batch_size"]`` items, ``train_step(idx)``
+    training on the items ``idx`` and returning the values of ``losses`` (name -> its format in
+    the progress line). ``run``: ``epochs``, ``batch_size``, ``max_steps`` (stop after this many
+    steps; None: all epochs), ``log_every`` (print ``label`` and the epoch's mean losses every
+    this many epochs and at the last; 0: never). Stops early after an epoch where
+    ``on_epoch(epoch, means, history)`` returns True. Returns the history: per epoch its number,
+    the steps so far and each loss's mean (rounded to ``digits``), and the CPU/wall seconds."""
+    epochs, batch_size = run["epochs"], run["batch_size"]
+    max_steps, log_every = run["max_steps"], run["log_every"]
+    names = tuple(losses)
+    hist = {k: [] for k in ("epoch", "step", *names)}
+    cpu0, wall0, step = time.process_time(), time.perf_counter(), 0
+    for epoch in range(1, epochs + 1):
+        perm = torch.randperm(n, generator=gen)
+        sums, count, done = torch.zeros(len(names), dtype=torch.float64), 0, False
+        for b in range(n_batches):
+            values = train_step(perm[b * batch_size : (b + 1) * batch_size])
+            sums += torch.tensor(values, dtype=torch.float64)
+            count, step = count + 1, step + 1
+            if max_steps is not None and step >= max_steps:
+                done = True
+                break
+        m = (sums / max(count, 1)).tolist()
+        hist["epoch"].append(epoch)
+        hist["step"].append(step)
+        for k, v in zip(names, m, strict=True):
+            hist[k].append(round(v, digits))
+        if log_every and (epoch % log_every == 0 or epoch == epochs or done):
+            print(
+                f"{label} epoch {epoch:4d} step {step:6d}: "
+                + " ".join(f.format(v) for f, v in zip(losses.values(), m, strict=True))
+                + f" ({time.perf_counter() - wall0:.0f} s)",
+                flush=True,
+            )
+        if (on_epoch is not None and on_epoch(epoch, m, hist)) or done:
+            break
+    hist["cpu_seconds"] = round(time.process_time() - cpu0, 1)
+    hist["wall_seconds"] = round(time.perf_counter() - wall0, 1)
+    return hist
+
+
 # ----------------------------------------------------------------------------- GAN training
 def train_gan(
     kind: str,
@@ -227,73 +273,40 @@ def train_gan(
         opt_D = torch.optim.Adam(D.parameters(), lr=lr if lr_D is None else lr_D, betas=betas)
         bce = nn.BCEWithLogitsLoss()
         gen = torch.Generator().manual_seed(seed)
-        n_batches = len(X) // batch_size
-        hist = {k: [] for k in ("epoch", "step", "loss_D", "loss_G", "D_real", "D_fake")}
-        cpu0, wall0, step = time.process_time(), time.perf_counter(), 0
+
+        def gan_step(idx):
+            x = X[idx]
+            z = torch.randn(batch_size, LATENT[kind], generator=gen)
+            ones, zeros = torch.ones(batch_size), torch.zeros(batch_size)
+            if kind == "p3":
+                y = labels[idx]
+                y_fake = torch.randint(0, 10, (batch_size,), generator=gen)
+                fake = G(z, y_fake)
+                d_real, d_fake = D(x, y), D(fake.detach(), y_fake)
+            else:
+                fake = G(z)
+                d_real, d_fake = D(x), D(fake.detach())
+            if loss == "bce":
+                loss_D = bce(d_real, ones) + bce(d_fake, zeros)
+            else:
+                loss_D = torch.relu(1 - d_real).mean() + torch.relu(1 + d_fake).mean()
+            opt_D.zero_grad(set_to_none=True)
+            loss_D.backward()
+            opt_D.step()
+            d_gen = D(fake, y_fake) if kind == "p3" else D(fake)
+            # non-saturating: minimise -log D(G(z)); hinge: minimise -D(G(z))
+            loss_G = bce(d_gen, ones) if loss == "bce" else -d_gen.mean()
+            opt_G.zero_grad(set_to_none=True)
+            loss_G.backward()
+            opt_G.step()
+            p_real, p_fake = torch.sigmoid(d_real).mean(), torch.sigmoid(d_fake).mean()
+            return [loss_D.item(), loss_G.item(), p_real.item(), p_fake.item()]
+
         G.train()
         D.train()
-        done = False
-        for epoch in range(1, epochs + 1):
-            perm = torch.randperm(len(X), generator=gen)
-            sums = torch.zeros(4, dtype=torch.float64)
-            count = 0
-            for b in range(n_batches):
-                idx = perm[b * batch_size : (b + 1) * batch_size]
-                x = X[idx]
-                z = torch.randn(batch_size, LATENT[kind], generator=gen)
-                ones, zeros = torch.ones(batch_size), torch.zeros(batch_size)
-                if kind == "p3":
-                    y = labels[idx]
-                    y_fake = torch.randint(0, 10, (batch_size,), generator=gen)
-                    fake = G(z, y_fake)
-                    d_real, d_fake = D(x, y), D(fake.detach(), y_fake)
-                else:
-                    fake = G(z)
-                    d_real, d_fake = D(x), D(fake.detach())
-                if loss == "bce":
-                    loss_D = bce(d_real, ones) + bce(d_fake, zeros)
-                else:
-                    loss_D = torch.relu(1 - d_real).mean() + torch.relu(1 + d_fake).mean()
-                opt_D.zero_grad(set_to_none=True)
-                loss_D.backward()
-                opt_D.step()
-                d_gen = D(fake, y_fake) if kind == "p3" else D(fake)
-                # non-saturating: minimise -log D(G(z)); hinge: minimise -D(G(z))
-                loss_G = bce(d_gen, ones) if loss == "bce" else -d_gen.mean()
-                opt_G.zero_grad(set_to_none=True)
-                loss_G.backward()
-                opt_G.step()
-                sums += torch.tensor(
-                    [
-                        loss_D.item(),
-                        loss_G.item(),
-                        torch.sigmoid(d_real).mean().item(),
-                        torch.sigmoid(d_fake).mean().item(),
-                    ],
-                    dtype=torch.float64,
-                )
-                count += 1
-                step += 1
-                if max_steps is not None and step >= max_steps:
-                    done = True
-                    break
-            m = (sums / max(count, 1)).tolist()
-            for k, v in zip(("loss_D", "loss_G", "D_real", "D_fake"), m, strict=True):
-                hist[k].append(round(v, 5))
-            hist["epoch"].append(epoch)
-            hist["step"].append(step)
-            if log_every and (epoch % log_every == 0 or epoch == epochs or done):
-                print(
-                    f"{kind} epoch {epoch:4d} step {step:6d}: loss_D {m[0]:.3f} loss_G {m[1]:.3f} "
-                    f"D(x) {m[2]:.2f} D(G(z)) {m[3]:.2f} ({time.perf_counter() - wall0:.0f} s)",
-                    flush=True,
-                )
-            if on_epoch is not None and on_epoch(epoch, G):
-                done = True
-            if done:
-                break
-        hist["cpu_seconds"] = round(time.process_time() - cpu0, 1)
-        hist["wall_seconds"] = round(time.perf_counter() - wall0, 1)
+        run = dict(epochs=epochs, batch_size=batch_size, max_steps=max_steps, log_every=log_every)
+        stop = None if on_epoch is None else lambda epoch, *_: on_epoch(epoch, G)
+        hist = _epochs(gan_step, _GAN_LOSSES, 5, len(X), len(X) // batch_size, gen, kind, run, stop)
         G.eval()
         D.eval()
         return G, D, hist
@@ -341,40 +354,20 @@ def train_vae(
         vae = _seeded(seed, P2VAE)
         opt = torch.optim.Adam(vae.parameters(), lr=lr)
         gen = torch.Generator().manual_seed(seed)
-        n_batches = max(len(X) // batch_size, 1)
-        hist = {k: [] for k in ("epoch", "step", "bce", "kl")}
-        cpu0, wall0, step, done = time.process_time(), time.perf_counter(), 0, False
+
+        def vae_step(idx):
+            x = X[idx]
+            logits, mu, logvar = vae(x, generator=gen)
+            bce, kl = vae_loss(logits, x, mu, logvar)
+            opt.zero_grad(set_to_none=True)
+            (bce + kl).backward()
+            opt.step()
+            return [bce.item(), kl.item()]
+
         vae.train()
-        for epoch in range(1, epochs + 1):
-            perm = torch.randperm(len(X), generator=gen)
-            sums, count = torch.zeros(2, dtype=torch.float64), 0
-            for b in range(n_batches):
-                x = X[perm[b * batch_size : (b + 1) * batch_size]]
-                logits, mu, logvar = vae(x, generator=gen)
-                bce, kl = vae_loss(logits, x, mu, logvar)
-                opt.zero_grad(set_to_none=True)
-                (bce + kl).backward()
-                opt.step()
-                sums += torch.tensor([bce.item(), kl.item()], dtype=torch.float64)
-                count, step = count + 1, step + 1
-                if max_steps is not None and step >= max_steps:
-                    done = True
-                    break
-            m = (sums / max(count, 1)).tolist()
-            hist["epoch"].append(epoch)
-            hist["step"].append(step)
-            hist["bce"].append(round(m[0], 3))
-            hist["kl"].append(round(m[1], 3))
-            if log_every and (epoch % log_every == 0 or epoch == epochs or done):
-                print(
-                    f"p2vae epoch {epoch:4d} step {step:6d}: BCE {m[0]:.2f} KL {m[1]:.2f} "
-                    f"({time.perf_counter() - wall0:.0f} s)",
-                    flush=True,
-                )
-            if done:
-                break
-        hist["cpu_seconds"] = round(time.process_time() - cpu0, 1)
-        hist["wall_seconds"] = round(time.perf_counter() - wall0, 1)
+        run = dict(epochs=epochs, batch_size=batch_size, max_steps=max_steps, log_every=log_every)
+        losses = {"bce": "BCE {:.2f}", "kl": "KL {:.2f}"}
+        hist = _epochs(vae_step, losses, 3, len(X), max(len(X) // batch_size, 1), gen, "p2vae", run)
     vae.eval()
     return vae, hist
 
@@ -425,30 +418,30 @@ def _train_classifier(train, test, epochs, seed, batch_size, lr, log_every):
     opt = torch.optim.Adam(C.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
     X, y = train.images, train.labels
-    hist = {"epoch": [], "loss": [], "test_accuracy": []}
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    for epoch in range(1, epochs + 1):
-        C.train()
-        perm = torch.randperm(len(X), generator=gen)
-        total, count = 0.0, 0
-        for b in range(len(X) // batch_size):
-            idx = perm[b * batch_size : (b + 1) * batch_size]
-            shift = torch.randint(-2, 3, (2,), generator=gen).tolist()
-            xb = torch.roll(X[idx], shifts=shift, dims=(1, 2))
-            loss = nn.functional.cross_entropy(C(xb), y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.item()
-            count += 1
+
+    def classifier_step(idx):
+        shift = torch.randint(-2, 3, (2,), generator=gen).tolist()
+        xb = torch.roll(X[idx], shifts=shift, dims=(1, 2))
+        loss = nn.functional.cross_entropy(C(xb), y[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return [loss.item()]
+
+    def test_accuracy(epoch, m, hist):
         acc = accuracy(C, test)
-        hist["epoch"].append(epoch)
-        hist["loss"].append(round(total / count, 5))
-        hist["test_accuracy"].append(round(acc, 4))
+        C.train()
+        hist.setdefault("test_accuracy", []).append(round(acc, 4))
         if log_every and epoch % log_every == 0:
-            print(f"classifier epoch {epoch}: loss {total / count:.4f} test acc {acc:.4f}")
-    hist["cpu_seconds"] = round(time.process_time() - cpu0, 1)
-    hist["wall_seconds"] = round(time.perf_counter() - wall0, 1)
+            print(f"classifier epoch {epoch}: loss {m[0]:.4f} test acc {acc:.4f}")
+
+    C.train()
+    run = dict(epochs=epochs, batch_size=batch_size, max_steps=None, log_every=0)
+    n = len(X)
+    hist = _epochs(
+        classifier_step, {"loss": ""}, 5, n, n // batch_size, gen, "", run, test_accuracy
+    )
+    del hist["step"]
     C.eval()
     return C, hist
 
