@@ -378,8 +378,7 @@ class ConvGenerator:
 
     def __call__(self, z: torch.Tensor) -> torch.Tensor:
         """G(z), shape (B, n_L) (flattened channels-first)."""
-        x = self.layers(z)[-1]
-        return x.reshape(x.shape[0], -1)
+        return self.apply(self.check_latent(z))
 
     #: B latents z ~ N(0, std^2 I), seeded, on the generator's device and dtype (the same rule
     #: as :meth:`lib.core.generator.Generator.sample_latent`, shared)

@@ -225,20 +225,9 @@ class Generator:
     def forward(self, z: torch.Tensor) -> Forward:
         """Forward pass returning every hidden layer and its support (P1 Eq. 3)."""
         z = self.check_latent(z)
-        h, xs, pre, supports = z, [], [], []
-        for i in range(self.L):
-            a = h @ self.weights[i].T
-            if self.biases[i] is not None:
-                a = a + self.biases[i]
-            h = activation(self.hidden, a, self.slope)
-            pre.append(a)
-            xs.append(h)
-            supports.append(a > 0 if self.hidden == "relu" else a >= 0)
-        a = h @ self.weights[self.L].T
-        if self.biases[self.L] is not None:
-            a = a + self.biases[self.L]
-        pre.append(a)
-        return Forward(z, xs, pre, supports, activation(self.output, a, self.slope))
+        pre, outs = self.run(z)
+        supports = [a > 0 if self.hidden == "relu" else a >= 0 for a in pre[:-1]]
+        return Forward(z, outs[:-1], pre, supports, outs[-1])
 
     def __call__(self, z: torch.Tensor) -> torch.Tensor:
         """G(z), shape (B, n)."""
@@ -249,16 +238,21 @@ class Generator:
         inner loop of the gradient methods, which checks once, not at every step. The same
         arithmetic as :meth:`forward`, without the checks and without keeping the hidden layers
         (and no host synchronisation on a GPU)."""
-        h = z
-        for i in range(self.L):
+        return self.run(z)[1][-1]
+
+    def run(self, z: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """The forward pass of a latent already checked: the pre-activations
+        [W_0 z + b_0, ..., W_L x_L + b_L] and the outputs [x_1, ..., x_L, G(z)] of every layer
+        (:meth:`forward` and :meth:`apply` take theirs from it)."""
+        h, pre, outs = z, [], []
+        for i in range(self.L + 1):
             a = h @ self.weights[i].T
             if self.biases[i] is not None:
                 a = a + self.biases[i]
-            h = activation(self.hidden, a, self.slope)
-        a = h @ self.weights[self.L].T
-        if self.biases[self.L] is not None:
-            a = a + self.biases[self.L]
-        return activation(self.output, a, self.slope)
+            h = activation(self.hidden if i < self.L else self.output, a, self.slope)
+            pre.append(a)
+            outs.append(h)
+        return pre, outs
 
     # ----------------------------------------------------------------- construction
     @classmethod

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from lib.core.checks import check_count, check_positive
-from lib.core.generator import Generator, activation
+from lib.core.generator import Generator
 from lib.core.observation import check_observation, undetermined
 from lib.core.result import InversionResult, demote_undetermined
 
@@ -62,18 +62,19 @@ class GDResult(InversionResult):
 
 def hidden_layers(G, z: torch.Tensor) -> list[torch.Tensor]:
     """The hidden layers [x_1, ..., x_L] of G(z), each flattened to (B, n_i): a dense
-    :class:`lib.core.generator.Generator` or a :class:`lib.core.convnet.ConvGenerator`."""
-    if isinstance(G, Generator):
-        return G.forward(z).x
-    return [x.reshape(x.shape[0], -1) for x in G.layers(z)[:-1]]
+    :class:`lib.core.generator.Generator` or a :class:`lib.core.convnet.ConvGenerator` (no
+    autograd graph)."""
+    with torch.no_grad():
+        if isinstance(G, Generator):
+            return G.forward(z).x
+        return [x.reshape(x.shape[0], -1) for x in G.layers(z)[:-1]]
 
 
 def _status(G, z, stopped, diverged, mask, fitted=None) -> tuple[list[torch.Tensor], list[str]]:
     """Per-signal status of a gradient run (see :class:`GDResult`) and the layers of G(z):
     'converged' where ``stopped``, 'fitted' where the stop was the data fit (``fitted``); a
     signal observing fewer entries than n_0 is 'not_unique' instead."""
-    with torch.no_grad():
-        layers = hidden_layers(G, z)
+    layers = hidden_layers(G, z)
     dead = torch.zeros(z.shape[0], dtype=torch.bool, device=z.device)
     if G.hidden == "relu":
         for x in layers:
@@ -123,15 +124,8 @@ def _loss_and_grad(G, z, y, mask) -> tuple[torch.Tensor, torch.Tensor]:
         f = _loss(G, zz, y, mask)
         (gz,) = torch.autograd.grad(f.sum(), zz)
         return f.detach(), gz
-    h, pre, outs = z, [], []
-    for i in range(G.L + 1):
-        a = h @ G.weights[i].T
-        if G.biases[i] is not None:
-            a = a + G.biases[i]
-        h = activation(G.hidden if i < G.L else G.output, a, G.slope)
-        pre.append(a)
-        outs.append(h)
-    r = h - y
+    pre, outs = G.run(z)
+    r = outs[-1] - y
     if mask is not None:
         r = r * mask
     f = 0.5 * (r * r).sum(dim=1)
@@ -510,8 +504,7 @@ def gd_restarts(
 
     starts = ("negation",) + ("random",) * (restarts - 1)
     best, _ = restart(G, y, mask, first, again, starts, fit_tol)
-    with torch.no_grad():
-        best.layers = hidden_layers(G, best.z)
+    best.layers = hidden_layers(G, best.z)
     best.seconds = time.perf_counter() - t0
     best.method = "gradient descent, P1 step rule, random and negation restarts"
     best.status = demote_undetermined(best.status, undetermined(G, mask, y.shape[0]))

@@ -12,12 +12,10 @@ import torch
 
 from lib.core.checks import check_count, check_positive
 from lib.core.convnet import ConvGenerator
-from lib.core.generator import (
-    Generator,
-)
+from lib.core.generator import Generator
 from lib.core.observation import check_observation, undetermined
 from lib.core.result import InversionResult, demote_undetermined
-from lib.methods.gradient import _descend, _fit_loss, _rows, restart
+from lib.methods.gradient import _descend, _fit_loss, _rows, hidden_layers, restart
 
 
 @dataclass
@@ -53,14 +51,6 @@ class RecoveryResult(InversionResult):
     def steps(self) -> torch.Tensor:
         """(B,) gradient steps per signal, both runs (= ``iterations``)."""
         return self.iterations
-
-
-def _hidden_layers(G, z: torch.Tensor) -> list[torch.Tensor]:
-    """The hidden layers of G(z), flattened to (B, n_i) (dense or convolutional G)."""
-    with torch.no_grad():
-        if isinstance(G, Generator):
-            return G.forward(z).x
-        return [x.reshape(x.shape[0], -1) for x in G.layers(z)[:-1]]
 
 
 def recover(
@@ -136,7 +126,7 @@ def recover(
     rel = (2 * loss).sqrt() / (y * y).sum(1).sqrt().clamp_min(torch.finfo(y.dtype).tiny)
     return RecoveryResult(
         z,
-        _hidden_layers(G, z),
+        hidden_layers(G, z),
         status,
         iters,
         time.perf_counter() - t0,
