@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
@@ -418,17 +418,8 @@ class ConvGenerator:
 
     def _with(self, kernels: list[torch.Tensor], biases: list) -> ConvGenerator:
         """This generator's geometry, activations and metadata with other kernels and biases."""
-        return ConvGenerator(
-            kernels,
-            self.in_shape,
-            list(self.stride),
-            list(self.padding),
-            self.hidden,
-            self.output,
-            self.slope,
-            dict(self.meta),
-            biases,
-        )
+        copies = dict(stride=list(self.stride), padding=list(self.padding), meta=dict(self.meta))
+        return replace(self, kernels=kernels, biases=biases, **copies)
 
     def matrices(self, network: int = 0) -> list[torch.Tensor]:
         """The sparse matrices [W_1, ..., W_L] of one network (:func:`conv_transpose_matrix`)."""

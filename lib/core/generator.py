@@ -17,7 +17,7 @@ inversions of the book recover z to 1e-8 and better, which float32 cannot show).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
@@ -206,14 +206,8 @@ class Generator:
     def to(self, device=None, dtype=None) -> Generator:
         """A copy on another device and/or dtype."""
         move = lambda t: None if t is None else t.to(device=device, dtype=dtype)  # noqa: E731
-        return Generator(
-            [move(W) for W in self.weights],
-            [move(b) for b in self.biases],
-            self.hidden,
-            self.output,
-            self.slope,
-            dict(self.meta),
-        )
+        weights, biases = [move(W) for W in self.weights], [move(b) for b in self.biases]
+        return replace(self, weights=weights, biases=biases, meta=dict(self.meta))
 
     # ----------------------------------------------------------------- forward
     def check_latent(self, z: torch.Tensor) -> torch.Tensor:

