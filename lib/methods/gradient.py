@@ -396,23 +396,13 @@ def _step_search(G, y, mask, lrs, max_iter, tol, seed, z0, optimizer="gd", **kwa
     diverged = torch.zeros(B, dtype=torch.bool)
     lr_b = torch.full((B,), lrs[0], dtype=G.dtype)
     todo = torch.arange(B)
+    run = dict(max_iter=max_iter, optimizer=optimizer, tol=tol, **kwargs)
     for lr in lrs:
         idx = todo.to(G.device)
         m = mask if mask is None or mask.ndim == 1 else mask[idx]
         # a batched ConvGenerator holds one network per row: take the same rows of it
         Gt = G.select(idx) if getattr(G, "batched", False) else G
-        r = _descend(
-            Gt,
-            y[idx],
-            m,
-            z0[idx],
-            seed,
-            lr=lr,
-            max_iter=max_iter,
-            optimizer=optimizer,
-            tol=tol,
-            **kwargs,
-        )
+        r = _descend(Gt, y[idx], m, z0[idx], seed, lr=lr, **run)
         r_div = torch.tensor([w == "diverged" for w in r.status], dtype=torch.bool)
         if best is None:
             best = r
@@ -482,16 +472,8 @@ def gd_restarts(
         if first.z.shape != (y.shape[0], G.dims[0]):
             raise ValueError(f"first: a run on these {y.shape[0]} signals, got {first.z.shape}")
         t0 -= first.seconds  # its time is part of this method's
-        first = replace(
-            first,
-            z=first.z.clone(),
-            iterations=first.iterations.clone(),
-            status=list(first.status),
-            loss=first.loss.clone(),
-            grad_norm=first.grad_norm.clone(),
-            converged=first.converged.clone(),
-            lr=first.lr.clone(),
-        )
+        copies = {f: getattr(first, f).clone() for f in (*_ROW_FIELDS, "iterations")}
+        first = replace(first, status=list(first.status), **copies)  # the caller's run untouched
     else:
         first = _step_search(G, y, mask, lrs, seed=seed, z0=None, **run)
 

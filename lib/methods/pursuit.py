@@ -149,27 +149,22 @@ def _row_mask(mask: torch.Tensor | None, y: torch.Tensor) -> torch.Tensor:
     return torch.ones_like(y) if mask is None else mask.expand_as(y).to(y.dtype)
 
 
-def _status(
-    conv: dict[str, torch.Tensor], supports: Sequence[torch.Tensor], n0: int, B: int
-) -> list[str]:
-    """Per-signal status: 'not_unique' (|S_1| < n_0), else 'converged' / 'budget'; the caller
-    adds 'not_unique' where fewer than n_0 pixels are observed (:func:`_finish`)."""
-    ok = torch.ones(B, dtype=torch.bool)
+def _finish(G, z, layers, supports, its, conv, t0, method, mask) -> PursuitResult:
+    """The pursuits' result: ``iterations`` the total over the stages; per signal 'not_unique'
+    where |S_1| < n_0 (or fewer than n_0 pixels are observed), else 'converged' where every
+    stage met its tolerance, else 'budget'."""
+    B = z.shape[0]
+    total, ok = torch.zeros(B, dtype=torch.long), torch.ones(B, dtype=torch.bool)
+    for v in its.values():
+        total += v.cpu()
     for v in conv.values():
         ok &= v.cpu()
-    few = (supports[0].sum(1) < n0).cpu() if supports else torch.zeros(B, dtype=torch.bool)
-    return [
+    few = (supports[0].sum(1) < G.dims[0]).cpu() if supports else torch.zeros(B, dtype=torch.bool)
+    status = [
         "not_unique" if f else "converged" if c else "budget"
         for f, c in zip(few.tolist(), ok.tolist(), strict=True)
     ]
-
-
-def _finish(G, z, layers, supports, its, conv, t0, method, mask) -> PursuitResult:
-    B = z.shape[0]
-    total = torch.zeros(B, dtype=torch.long)
-    for v in its.values():
-        total += v.cpu()
-    status = demote_undetermined(_status(conv, supports, G.dims[0], B), undetermined(G, mask, B))
+    status = demote_undetermined(status, undetermined(G, mask, B))
     return PursuitResult(
         z,
         list(layers),

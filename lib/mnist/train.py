@@ -553,6 +553,8 @@ def main(argv: list[str] | None = None) -> int:
         "data": {"source": ds.source, "detail": ds.detail, "count": len(ds)},
         "command": command.strip(),
         "environment": _environment(),
+        "seed": cfg["seed"],
+        "epochs": cfg["epochs"],
     }
     run = {k: cfg[k] for k in ("epochs", "seed", "batch_size", "lr")}  # every kind's options
     if args.kind == "classifier":
@@ -560,8 +562,6 @@ def main(argv: list[str] | None = None) -> int:
         C, hist = train_classifier(train, test, log_every=1, **run)
         meta["data"].update(train=len(train), test=len(test), split_seed=cfg["seed"])
         meta.update(
-            seed=cfg["seed"],
-            epochs=cfg["epochs"],
             optimiser={"name": "Adam", "lr": cfg["lr"], "batch_size": cfg["batch_size"]},
             test_accuracy=hist["test_accuracy"][-1],
             history=hist,
@@ -592,8 +592,6 @@ def main(argv: list[str] | None = None) -> int:
     if C is not None:
         hist["quality"] = quality
     meta.update(
-        seed=cfg["seed"],
-        epochs=cfg["epochs"],
         steps=hist["step"][-1],
         spectral_norm_discriminator=bool(spectral),
         loss="non-saturating GAN loss (BCE; generator minimises -log D(G(z)))",
@@ -604,12 +602,7 @@ def main(argv: list[str] | None = None) -> int:
             "betas": list(cfg["betas"]),
             "batch_size": cfg["batch_size"],
         },
-        final_losses={
-            "loss_D": hist["loss_D"][-1],
-            "loss_G": hist["loss_G"][-1],
-            "D_real": hist["D_real"][-1],
-            "D_fake": hist["D_fake"][-1],
-        },
+        final_losses={k: hist[k][-1] for k in _GAN_LOSSES},
         cpu_seconds=hist["cpu_seconds"],
         wall_seconds=hist["wall_seconds"],
         history=hist,
@@ -626,8 +619,6 @@ def _main_vae(cfg: dict, meta: dict, ds: mdata.MNIST, out: str | Path) -> int:
     epochs, seed, batch_size, lr."""
     vae, hist = train_vae(ds, log_every=10, **cfg)
     meta.update(
-        seed=cfg["seed"],
-        epochs=cfg["epochs"],
         steps=hist["step"][-1],
         loss="negative ELBO: binary cross-entropy of the sigmoid output (summed over pixels) + "
         "KL(q(z|x) || N(0, I)), per digit",

@@ -40,14 +40,10 @@ def cost_landscape(
     """J(z) = 1/2 ||A (G(z) - y)||^2 (P3 Eq. 3) at every row of Z, for one observation y (n,)
     and a shared-weight generator. Returns (len(Z),)."""
     y = torch.as_tensor(y).reshape(1, -1)
-    out = []
+    m, out = None if mask is None else mask.to(Z.dtype), []
     for s in range(0, Z.shape[0], chunk):
         Zc = Z[s : s + chunk]
-        out.append(
-            latent_loss(
-                G, Zc, y.expand(Zc.shape[0], -1), None if mask is None else mask.to(Zc.dtype)
-            )
-        )
+        out.append(latent_loss(G, Zc, y.expand(Zc.shape[0], -1), m))
     return torch.cat(out)
 
 
