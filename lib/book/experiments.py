@@ -506,16 +506,11 @@ def gd_alternatives_point(k: int, S: dict) -> dict:
     base = gd(1.0, S["gd_steps"], S["seed"] + k)
     long = gd(1.0, S["gd_alt_steps"], S["seed"] + k)
     small = gd(0.5, S["gd_alt_steps"], S["seed"] + k)
-    best_z, best_loss = None, None
-    for rs in range(3):
-        g = gd(1.0, S["gd_steps"], S["seed"] + 77 * (rs + 1) + k)
-        loss = latent_loss(G, g.z, y)
-        if best_z is None:
-            best_z, best_loss = g.z, loss
-        else:
-            better = loss < best_loss
-            best_z = torch.where(better[:, None], g.z, best_z)
-            best_loss = torch.minimum(loss, best_loss)
+    starts = torch.stack(
+        [gd(1.0, S["gd_steps"], S["seed"] + 77 * (rs + 1) + k).z for rs in range(3)]
+    )
+    losses = torch.stack([latent_loss(G, zs, y) for zs in starts])  # the first lowest is kept
+    best_z = starts[losses.argmin(0), torch.arange(len(z))]
     return {
         "k": k,
         "a": succ(base.z),

@@ -425,18 +425,9 @@ def _step_search(G, y, mask, lrs, max_iter, tol, seed, z0, optimizer="gd", **kwa
     assert best is not None
     stopped = best.converged.to(G.device)
     layers, status = _status(G, best.z, stopped, diverged.to(G.device), mask)
-    return StepSearchResult(
-        best.z,
-        layers,
-        status,
-        best.iterations,
-        time.perf_counter() - t0,
-        f"gradient descent ({optimizer}), P1 step-size rule",
-        loss=best.loss,
-        grad_norm=best.grad_norm,
-        converged=best.converged,
-        lr=lr_b,
-    )
+    seconds, method = time.perf_counter() - t0, f"gradient descent ({optimizer}), P1 step-size rule"
+    new = dict(layers=layers, status=status, seconds=seconds, method=method, lr=lr_b)
+    return StepSearchResult(**(vars(best) | new))  # the kept runs' z, iterations, loss, ...
 
 
 def gd_restarts(
