@@ -309,22 +309,12 @@ def collect(book: Path = BOOK) -> dict[str, dict]:
     """The scorecard: every target with its verdict, difference, measured and paper numbers,
     notebook(s). A failed claim counts as no claim ('not started')."""
     targets = load_targets()
-    card = {
-        tid: {
-            "status": "not started",
-            "difference": "",
-            "short": "",
-            "measured": "",
-            "paper": t["claim"],
-            "notebook": "",
-            "what": t["what"],
-            "verdicts": {},
-        }
-        for tid, t in targets.items()
-    }
-    for e in card.values():
-        # the paper's own claim; TARGETS.md sometimes prefixes it with "paper: "
-        e["paper"] = e["paper"].removeprefix("paper: ") or "(beyond the papers)"
+    card = {}
+    for tid, t in targets.items():
+        # the paper's own claim (TARGETS.md sometimes prefixes it with "paper: ")
+        paper = t["claim"].removeprefix("paper: ") or "(beyond the papers)"
+        row = dict(status="not started", paper=paper, what=t["what"], verdicts={})
+        card[tid] = dict.fromkeys(FIELDS, "") | row  # the other fields empty, in FIELDS' order
     for tid, why in NOT_REPRODUCIBLE.items():
         card[tid].update(
             status="not reproducible here", difference=why, short="data unavailable", measured=why
