@@ -15,6 +15,16 @@ NB_TIMEOUT ?= 1800
 # 345 x 1000 matrix: 4.8 s with 2 threads beside another job, 0.05 s with one). Override with
 # OPENBLAS_NUM_THREADS=n make ...
 export OPENBLAS_NUM_THREADS ?= 1
+# glibc's malloc: keep freed memory for reuse instead of handing it back to the kernel. By
+# default a block over 128 KiB (a 400 x 784 float64 tensor is 2.5 MB; P1's per-signal maps
+# 64 MB) is mapped fresh and unmapped when freed, so every torch or numpy temporary of that size
+# page-faults its memory in anew, and on these VMs the faults cost more than the arithmetic
+# (P2's batched GD on the trained nets alone 3.5 -> 2.5 ms per step; a P1 sweep point 2.8 M ->
+# 0.2 M page faults, 5-8 % faster; whole notebooks 1-5 %, as glibc's own adaptive threshold
+# already spares some of them). The same arithmetic, the same results: blocks up to 256 MiB come
+# from the heap, which keeps up to 512 MiB free before trimming (peak memory +20-40 %).
+export MALLOC_MMAP_THRESHOLD_ ?= 268435456
+export MALLOC_TRIM_THRESHOLD_ ?= 536870912
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # Longest first, so that the workers finish together (measured times: README, "Test time");
 # every other notebook follows in name order.
