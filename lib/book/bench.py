@@ -34,7 +34,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 
 import torch
@@ -410,15 +410,11 @@ def run(
     generators = list(generators or cfg["generators"])
     methods = list(methods or METHODS)
     conditions = list(conditions or [c for c, _ in CONDITIONS])
-    for m in methods:
-        if m not in METHODS:
-            raise ValueError(f"methods: unknown method {m!r}; choose from {list(METHODS)}")
-    for c in conditions:
-        if c not in CONDITION_LABELS:
-            raise ValueError(f"conditions: unknown {c!r}; choose from {list(CONDITION_LABELS)}")
-    for g in generators:
-        if g not in cfg["generators"]:
-            raise ValueError(f"generators: unknown {g!r}; choose from {list(cfg['generators'])}")
+    given = {"methods": methods, "conditions": conditions, "generators": generators}
+    known = {"methods": METHODS, "conditions": CONDITION_LABELS, "generators": cfg["generators"]}
+    for arg, names in given.items():
+        for v in (v for v in names if v not in known[arg]):
+            raise ValueError(f"{arg}: unknown {v!r}; choose from {list(known[arg])}")
     t_start = time.perf_counter()
     pairs = [(g, c) for g in generators for c in conditions]
     if executor is None:  # serial, in this process: each pair runs when its turn comes
@@ -523,11 +519,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     a = parser().parse_args(argv)
-    pool = None
-    if a.workers > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        pool = ProcessPoolExecutor(a.workers, initializer=one_cpu_thread)
+    pool = ProcessPoolExecutor(a.workers, initializer=one_cpu_thread) if a.workers > 1 else None
     try:
         res = run(
             a.scale,
