@@ -18,6 +18,8 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
+import torch
+
 from lib.core.generator import Generator
 from lib.core.metrics import relative_error, snr_db
 from lib.core.observation import make_masks
@@ -377,8 +379,6 @@ def random_sweep_point(n0: int, n1: int, cfg: dict, *, device=None) -> dict:
     debiased). Returns the per-signal SNRs (dB) of z, x_1 and x for each method, s_1 per signal
     and the wall times.
     """
-    import torch
-
     seed = cfg["seed"] + 1000 * n0 + n1
     G = Generator.random(
         [n0, n1, cfg["n"]], seed=seed, std=cfg["weight_std"], output="tanh", device=device
@@ -489,8 +489,6 @@ def gd_alternatives_point(k: int, S: dict) -> dict:
     S['success'], 'median_b': the median relative error of (b), 'near_minus_b': the share of
     (b)'s estimates nearer -z* than ||z*||}.
     """
-    import torch
-
     G = Generator.random(
         [k, S["hidden"], S["out"]], seed=S["seed"] + k, std="fan_out", output="relu"
     )
@@ -551,8 +549,6 @@ def recovery_sweep(
         tol: success threshold on the relative latent error.
         recover_kw: passed to :func:`lib.methods.recovery.recover` (optimizer, lr, steps, ...).
     """
-    import torch
-
     T, K, R = z_star.shape[0], len(kinds), len(rates)
     Gr = G.repeat(K * R) if G.batched else G
     z_rep = z_star.repeat_interleave(K * R, dim=0)

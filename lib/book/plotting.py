@@ -9,10 +9,13 @@ Legends go beside or below the axes (:func:`legend_below`), never over the data.
 from __future__ import annotations
 
 import re
+import textwrap
+from html import escape
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import display
 
 #: pixels per inch of the PNGs the notebooks store (what the browser shows, 1 px per px)
 DPI = 100
@@ -134,8 +137,6 @@ TEXT_WIDTH = 88
 def wrap(text: str, width: int = TEXT_WIDTH) -> str:
     """``text`` with every line longer than ``width`` characters wrapped (shorter lines, e.g.
     the rows of a printed table, are kept as they are), for printed output."""
-    import textwrap
-
     return "\n".join(
         textwrap.fill(line, width, subsequent_indent="  ") if len(line) > width else line
         for line in text.split("\n")
@@ -148,10 +149,6 @@ _NUMBER = re.compile(r"[-+]?[0-9.,]+(e[-+]?[0-9]+)?\s*%?")
 def show_table(header: list[str], rows: list[list], *, caption: str | None = None) -> None:
     """Display a small table: an HTML table in the book (cells wrap to the text column) and
     aligned plain text elsewhere. Cells are shown with ``str``; round numbers before."""
-    from html import escape
-
-    from IPython.display import display
-
     cells = [[str(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in [header, *cells]) for i in range(len(header))]
     # numbers (and empty cells) right-aligned, text left-aligned, per column
