@@ -33,7 +33,6 @@ from lib.methods._ipm import BatchLinfLP
 
 LP_METHODS = ("linf", "l1", "relax")
 BACKENDS = ("highs", "ipm")  # of LayerLP, LayerwiseLP: the simplex or the batched interior point
-INF = highspy.kHighsInf
 # "no bound" for HiGHS in Alg. 3's LPs: finite, so that switching a row on or off keeps the basis
 # valid (infinite bounds there: no faster, answers moved in the last digits). The primal l_inf and
 # l_1 LPs (LeakyReLU) pass inf (BoundsLP's big): HiGHS then takes a row switched off as free, 4.7x

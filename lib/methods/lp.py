@@ -37,8 +37,6 @@ from lib.core.observation import check_observation, undetermined
 from lib.core.result import InversionResult, demote_undetermined
 from lib.methods._lp_engine import (  # noqa: F401 (re-exported: lib.methods.lp is the public module)
     BACKENDS,
-    BIG,
-    INF,
     LP_METHODS,
     BoundsLP,
     LayerLP,
@@ -375,23 +373,20 @@ def _check_generator(G: Generator, method: str, caller: str) -> float:
     if method not in METHODS:
         raise ValueError(f"method={method!r}: choose one of {METHODS}")
     require_hidden(G, ("relu", "leaky_relu"), caller)
-    if G.hidden == "relu":
-        if G.output != "relu":
-            raise ValueError(
-                f"G.output={G.output!r}: {caller} (P2's layer-wise inversion) needs the output "
-                "activation of the hidden layers, here 'relu'; for another output use gradient "
-                "descent (lib.methods.gradient.gradient_descent) or P1's Latent-Pursuit "
-                "(lib.methods.pursuit.latent_pursuit)"
-            )
-        slope = 0.0
-    else:
-        if G.output != "leaky_relu":
-            raise ValueError(
-                f"G.output={G.output!r}: {caller} on a LeakyReLU network needs a LeakyReLU "
-                "output as well (P2 Remarks 1-2, Eq. 5); for another output use gradient "
-                "descent (lib.methods.gradient.gradient_descent)"
-            )
-        slope = G.slope
+    if G.hidden == "relu" and G.output != "relu":
+        raise ValueError(
+            f"G.output={G.output!r}: {caller} (P2's layer-wise inversion) needs the output "
+            "activation of the hidden layers, here 'relu'; for another output use gradient "
+            "descent (lib.methods.gradient.gradient_descent) or P1's Latent-Pursuit "
+            "(lib.methods.pursuit.latent_pursuit)"
+        )
+    if G.hidden == "leaky_relu" and G.output != "leaky_relu":
+        raise ValueError(
+            f"G.output={G.output!r}: {caller} on a LeakyReLU network needs a LeakyReLU "
+            "output as well (P2 Remarks 1-2, Eq. 5); for another output use gradient "
+            "descent (lib.methods.gradient.gradient_descent)"
+        )
+    slope = 0.0 if G.hidden == "relu" else G.slope
     if method == "leaky_inverse" and slope == 0:
         raise ValueError("method='leaky_inverse' (P2 Eq. 5) needs a LeakyReLU generator")
     return slope
@@ -412,10 +407,9 @@ def _ranks(W: np.ndarray, rows: np.ndarray, zero: np.ndarray | None = None) -> n
         A = torch.from_numpy(W)[order] * torch.gather(rows, 1, order)[..., None]
     else:
         A = torch.from_numpy(W)[None] * rows[..., None]
-    m = n
     if zero is not None:
         A = torch.cat([A, torch.diag_embed(torch.from_numpy(zero).to(A.dtype))], 1)
-        m = n + k
+    m = n if zero is None else n + k
     rtol = max(m, k) * torch.finfo(A.dtype).eps  # matrix_rank's default for the full shape
     return torch.linalg.matrix_rank(A, rtol=rtol).numpy()
 
@@ -427,15 +421,10 @@ def _act(t: np.ndarray, slope: float) -> np.ndarray:
 def _statuses(failure, rank, fit, dims_in, tol) -> list[str]:
     out = []
     for s, f in enumerate(failure):
-        if f:
+        if f:  # 'layer i: <the LayerSolve's status>'
             kind = f.split(": ", 1)[1]
-            out.append(
-                "infeasible"
-                if kind.startswith("infeasible")
-                else "budget"
-                if kind == "max_steps"
-                else "solver_failure"
-            )
+            failed = "budget" if kind == "max_steps" else "solver_failure"
+            out.append("infeasible" if kind.startswith("infeasible") else failed)
         elif (rank[s] < dims_in).any():
             out.append("not_unique")
         elif fit[s] <= tol:
@@ -445,11 +434,11 @@ def _statuses(failure, rank, fit, dims_in, tol) -> list[str]:
     return out
 
 
-def _fit(Ws, bs, slope, z, Y, obs) -> np.ndarray:
+def _fit(G: Generator, slope, z, Y, obs) -> np.ndarray:
     """Relative l_inf fit of G(z) to Y over the observed entries, per signal (float64)."""
     x = z
-    for W, b in zip(Ws, bs, strict=True):  # P2's nets: the activation at every layer
-        x = _act(x @ W.T + b, slope)
+    for i, W in enumerate(G.weights):  # P2's nets: the activation at every layer
+        x = _act(x @ _np(W).T + _np(G.bias(i)), slope)
     r = np.where(obs, np.abs(x - Y), 0.0).max(1)
     return r / (1 + np.abs(np.where(obs, Y, 0.0)).max(1))
 
@@ -606,14 +595,12 @@ class LayerwiseLP:
                 if len(low):
                     v = xs[i][low]
                     zero = v <= 1e-9 * (1 + np.abs(v).max(1, keepdims=True))
-                    on_low = obs[low] & (targets[i][low] > out["eps"][low, i][:, None])
-                    rank_active[low, i] = _ranks(lay.W, on_low, zero)
+                    rank_active[low, i] = _ranks(lay.W, on[rank[ok, i] < lay.k], zero)
                 r = _act(xs[i][ok] @ lay.W.T + lay.b, self.slope) - tgt
                 residual[ok, i] = np.where(obs[ok], np.abs(r), 0.0).max(1)
         fit = np.full(B, np.nan)
         if ok.any():
-            Ws, bs = [lay.W for lay in self.layers], [lay.b for lay in self.layers]
-            fit[ok] = _fit(Ws, bs, self.slope, xs[0][ok], Y[ok], obs_out[ok])
+            fit[ok] = _fit(G, self.slope, xs[0][ok], Y[ok], obs_out[ok])
         tol = max(EXACT_TOL, 1e3 * torch.finfo(G.dtype).eps)
         dims_in = np.array([lay.k for lay in self.layers])
         status = _statuses(failure, rank_active, fit, dims_in, tol)
@@ -738,10 +725,7 @@ def _equations(G: Generator, y: torch.Tensor, mask, tol: float = 1e-9) -> LPResu
         r = torch.where(t >= 0, t, slope * t) - cur
         residual[:, i] = torch.where(obs, r.abs(), 0.0).amax(1).cpu().numpy()
         xs[i] = cur = z
-    Ws = [_np(W) for W in G.weights]
-    bs = [_np(G.bias(i)) for i in range(L1)]
-    Y, obs_np = _np(y), obs_out.cpu().numpy()
-    fit = _fit(Ws, bs, slope, _np(xs[0]), Y, obs_np)
+    fit = _fit(G, slope, _np(xs[0]), _np(y), obs_out.cpu().numpy())
     dims_in = np.array(G.dims[:-1])
     tol_fit = max(EXACT_TOL, 1e3 * torch.finfo(G.dtype).eps)
     status = _statuses([""] * B, rank, fit, dims_in, tol_fit)
@@ -820,8 +804,7 @@ def projected_gd(
     tol = check_positive("tol", tol, allow_zero=True)
     if inverter is None:  # the batched interior point inverts ReLU nets; HiGHS the others
         inverter = LayerwiseLP(G, "linf", backend="ipm" if G.hidden == "relu" else "highs")
-    inv = inverter
-    if inv.G is not G:
+    if inverter.G is not G:
         raise ValueError("inverter: a LayerwiseLP built for this G")
     B = y.shape[0]
     m = mask.expand_as(y).to(y.dtype)
@@ -836,7 +819,7 @@ def projected_gd(
         if len(idx) == 0:
             break
         xs = x[idx] - eta * m[idx] * (x[idx] - y[idx])
-        r = inv._invert(xs, None)
+        r = inverter._invert(xs, None)
         good = torch.isfinite(r.z).all(1)
         zi = torch.where(good[:, None], r.z, z[idx])
         x_new = torch.where(torch.isfinite(zi).all(1)[:, None], G(zi.nan_to_num()), x[idx])
@@ -861,7 +844,7 @@ def projected_gd(
         status=status,
         iterations=its,
         seconds=seconds,
-        method="pgd_" + inv.method,
+        method="pgd_" + inverter.method,
         x=x,
         lp_statuses=lp_status,
     )
