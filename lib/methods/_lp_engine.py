@@ -363,7 +363,7 @@ class LayerLP:
       smaller); ``patience`` = p > 1 continues through p LPs without improvement and returns the
       iterate of smallest residual (a variant of the book, see the noisy-inversion chapter).
     * ``search`` ('linf', ReLU only): 'bisect' finds Alg. 1's first feasible grid point by
-      bisection (see :meth:`_linf_bisect`), 'scan' walks the grid; both return the same.
+      bisection (see :meth:`_linf_search`), 'scan' walks the grid; both return the same.
     * ``form``: 'primal' or 'dual' (see :class:`BoundsLP`); default (None): the dual for the
       ReLU 'linf' LP with HiGHS (k + 1 rows instead of 2n; 1.3x faster on the noisy 20-100-500
       net), the primal otherwise (measured slower in the dual: Alg. 3's many small eps steps by
@@ -538,13 +538,11 @@ class LayerLP:
         """
         x = self._check_x(x, eps0, alpha, batch=False)
         obs = np.ones(self.n, bool) if obs is None else np.asarray(obs, bool)
-        if self.ipm is not None:
+        if self.method == "linf" and self.c == 0 and self.search == "bisect":
             hints = None if hint is None else [hint]
             kw = dict(eps0=eps0, alpha=alpha, max_iter=max_iter)
-            return self.solve_batch(x[None], obs=obs[None], hint=hints, **kw)[0]
-        if self.method == "linf":
-            return self._linf(x, eps0, alpha, max_iter, obs, hint)
-        run = {"l1": self._l1, "relax": self._relax}[self.method]
+            return self._solve_batch(x[None], obs[None], hints, **kw)[0]
+        run = {"linf": self._linf, "l1": self._l1, "relax": self._relax}[self.method]
         return run(x, eps0, alpha, max_iter, obs)
 
     def _check_x(self, x, eps0: float, alpha: float, *, batch: bool) -> np.ndarray:
@@ -589,9 +587,13 @@ class LayerLP:
         if self.ipm is None:
             raise ValueError("solve_batch needs backend='ipm'")
         X = self._check_x(X, eps0, alpha, batch=True)
+        return self._solve_batch(X, obs, hint, eps0=eps0, alpha=alpha, max_iter=max_iter)
+
+    def _solve_batch(self, X, obs, hint, **kw) -> list[LayerSolve]:
+        """:meth:`solve_batch` on a checked X; :meth:`solve` runs its one signal's search here
+        too, by the simplex where there is no interior point (``backend='highs'``)."""
         B = len(X)
         obs = _check_mask(obs, B, self.n)
-        kw = dict(eps0=eps0, alpha=alpha, max_iter=max_iter)
         if hint is None:
             hint = np.full(B, -1)
         hint = np.asarray(hint, dtype=int).reshape(-1)
@@ -631,17 +633,20 @@ class LayerLP:
         while asks:
             S = np.fromiter(asks, int, len(asks))
             eps = np.array([self._grid(eps0, alpha, asks[s]) for s in S])
-            on = X[S] > eps[:, None]
-            r = self.ipm.solve(
-                torch.from_numpy(A[S]),
-                torch.from_numpy(on),
-                torch.from_numpy(np.ascontiguousarray(obs[S])),
-            )
-            # one copy to the host per round (the simplex and the search run there)
-            rz, rd = r.z.cpu().numpy(), r.delta.cpu().numpy()
-            rok, rit = r.ok.cpu().numpy(), r.iterations.cpu().numpy()
+            if self.ipm is not None:
+                on = X[S] > eps[:, None]
+                r = self.ipm.solve(
+                    torch.from_numpy(A[S]),
+                    torch.from_numpy(on),
+                    torch.from_numpy(np.ascontiguousarray(obs[S])),
+                )
+                # one copy to the host per round (the simplex and the search run there)
+                rz, rd = r.z.cpu().numpy(), r.delta.cpu().numpy()
+                rok, rit = r.ok.cpu().numpy(), r.iterations.cpu().numpy()
             for i, s in enumerate(S):
-                if rok[i]:
+                if self.ipm is None:  # the simplex, one LP at a time
+                    ans = self._solve_at(X[s], obs[s], float(eps[i]))
+                elif rok[i]:
                     ans = np.r_[rz[i], float(rd[i])], "optimal", int(rit[i])
                 else:
                     self.fallbacks += 1
@@ -713,9 +718,8 @@ class LayerLP:
         return np.r_[z, e], status, iters
 
     # ---- Alg. 1 / Remark 1
-    def _linf(self, x, eps0, alpha, max_iter, obs, hint=None) -> LayerSolve:
-        if self.c == 0 and self.search == "bisect":
-            return self._linf_bisect(x, eps0, alpha, max_iter, obs, hint)
+    def _linf(self, x, eps0, alpha, max_iter, obs) -> LayerSolve:
+        """Alg. 1 by walking the grid (LeakyReLU, or ``search='scan'``)."""
         t, solves, iters = 0, 0, 0
         while t <= max_iter:
             eps = self._grid(eps0, alpha, t)
@@ -730,23 +734,6 @@ class LayerLP:
             t_change = self._next_change(x, obs, t, eps0, alpha)
             t = t_delta if t_change is None else min(t_delta, t_change)
         return LayerSolve(None, "max_steps", self._grid(eps0, alpha, t), np.nan, t, solves, iters)
-
-    def _linf_bisect(self, x, eps0, alpha, max_iter, obs, hint=None) -> LayerSolve:
-        """Alg. 1 for ReLU by the bracketing search of :meth:`_linf_search`, one LP at a time."""
-        xs = np.sort(x[obs])
-        floor = self._noise_floor(xs, eps0, alpha) if hint is None else int(hint)
-        t0 = self._first_probe(floor, max_iter, self._offsets)
-        search = self._linf_search(eps0, alpha, max_iter, t0, xs)
-        t = next(search)
-        try:
-            while True:
-                t = search.send(self._solve_at(x, obs, self._grid(eps0, alpha, t)))
-        except StopIteration as stop:
-            res = stop.value
-        if res.z is not None:
-            self._last_call = [res.steps - floor]
-            self._offsets.append(res.steps - floor)
-        return res
 
     def _interval(self, xs: np.ndarray, t: int, eps0: float, alpha: float) -> tuple[int, int]:
         """The grid indices [t_start, t_change) whose LP is the LP at t (ReLU).
@@ -788,7 +775,7 @@ class LayerLP:
 
         A generator: it yields the next grid index t to solve, is sent the LP's result
         (v, status, iterations) at eps_t, and returns the :class:`LayerSolve`. So one search
-        runs one LP at a time (:meth:`_linf_bisect`) or many searches run side by side, one LP
+        runs one LP at a time (:meth:`solve`) or many searches run side by side, one LP
         per signal per round, solved together (:meth:`solve_batch`). ``xs``: the observed x_j,
         sorted (None: the interval rule below is not used).
 
