@@ -108,63 +108,41 @@ class BoundsLP:
         self.row_hi = np.full(self.m, np.inf)
         self.col_lo = np.full(self.nv, -np.inf)
         self.col_hi = np.full(self.nv, np.inf)
-        if form == "dual":
-            self._build_highs_dual(tol)
-        else:
-            self._build_highs(tol)
+        self._build()
 
     # ---- HiGHS
-    def _build_highs(self, tol: float) -> None:
+    def _build(self) -> None:
+        """A fresh HiGHS model of the LP with the current cost and bounds, or in the dual form
+        of its dual, with every row bound switched off."""
         lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = self.nv, self.m
-        lp.col_cost_ = self.c
-        lp.col_lower_ = self._inf(self.col_lo)
-        lp.col_upper_ = self._inf(self.col_hi)
-        lp.row_lower_ = self._inf(self.row_lo)
-        lp.row_upper_ = self._inf(self.row_hi)
-        self.h = self._highs(tol)
-        self._pass(self.h, self.A, lp)
-        self._rows = np.arange(self.m, dtype=np.int32)
-        self._cols = np.arange(self.nv, dtype=np.int32)
-
-    @staticmethod
-    def _highs(tol: float) -> highspy.Highs:
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("presolve", "off")  # keep the basis between solves (warm start)
-        h.setOptionValue("threads", 1)  # small LPs: a thread pool only costs here
-        h.setOptionValue("parallel", "off")
-        h.setOptionValue("primal_feasibility_tolerance", tol)
-        h.setOptionValue("dual_feasibility_tolerance", tol)
-        return h
-
-    @staticmethod
-    def _pass(h: highspy.Highs, M: np.ndarray, lp: highspy.HighsLp) -> None:
-        """Give HiGHS the LP ``lp`` with the dense constraint matrix M (stored row-wise)."""
-        nz = M != 0
+        if self.form == "dual":
+            lo_used, hi_used = self.sides
+            # one row per primal column; columns [p (used lower), q (used upper)]
+            M = np.hstack([self.A[lo_used].T, -self.A[hi_used].T])
+            lp.sense_ = highspy.ObjSense.kMaximize
+            lp.col_cost_ = lp.col_lower_ = lp.col_upper_ = np.zeros(M.shape[1])
+            lp.row_lower_ = lp.row_upper_ = np.zeros(self.nv)
+        else:
+            M = self.A
+            lp.col_cost_ = self.c
+            lp.col_lower_, lp.col_upper_ = self._inf(self.col_lo), self._inf(self.col_hi)
+            lp.row_lower_, lp.row_upper_ = self._inf(self.row_lo), self._inf(self.row_hi)
+        lp.num_row_, lp.num_col_ = M.shape
+        nz = M != 0  # M passed row-wise
         lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
         lp.a_matrix_.start_ = np.r_[0, np.cumsum(nz.sum(1))].astype(np.int32)
         lp.a_matrix_.index_ = np.nonzero(nz)[1].astype(np.int32)
         lp.a_matrix_.value_ = M[nz]
+        self.h = h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("presolve", "off")  # keep the basis between solves (warm start)
+        h.setOptionValue("threads", 1)  # small LPs: a thread pool only costs here
+        h.setOptionValue("parallel", "off")
+        h.setOptionValue("primal_feasibility_tolerance", self.tol)
+        h.setOptionValue("dual_feasibility_tolerance", self.tol)
         h.passModel(lp)
-
-    # ---- HiGHS, dual form
-    def _build_highs_dual(self, tol: float) -> None:
-        nv = self.nv
-        lo_used, hi_used = self.sides
-        nd = int(lo_used.sum() + hi_used.sum())  # columns [p (used lower), q (used upper)]
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = nd, nv  # one row per primal column
-        lp.sense_ = highspy.ObjSense.kMaximize
-        lp.col_cost_ = np.zeros(nd)
-        lp.col_lower_ = np.zeros(nd)
-        lp.col_upper_ = np.zeros(nd)  # every row bound starts switched off
-        lp.row_lower_ = np.zeros(nv)
-        lp.row_upper_ = np.zeros(nv)
-        self.h = self._highs(tol)
-        self._pass(self.h, np.hstack([self.A[lo_used].T, -self.A[hi_used].T]), lp)
-        self._rows = np.arange(nv, dtype=np.int32)
-        self._cols = np.arange(nd, dtype=np.int32)
+        self._rows = np.arange(M.shape[0], dtype=np.int32)
+        self._cols = np.arange(M.shape[1], dtype=np.int32)
 
     def _set_dual(self, name: str) -> None:
         """Push a changed cost or bound of the primal into the dual model."""
@@ -230,12 +208,10 @@ class BoundsLP:
         basis for :meth:`_reuse_basis`): the next solve is the one a new object would make.
         (HiGHS's ``clearSolver`` alone leaves state that moves the answer by ~1e-13.)"""
         self._basis = None
+        self._build()
         if self.form == "dual":
-            self._build_highs_dual(self.tol)
             self._set_dual("c")
             self._set_dual("row_lo")
-        else:
-            self._build_highs(self.tol)
 
     def solve(self) -> tuple[np.ndarray | None, str, int]:
         """Solve; returns (v or None, status, simplex iterations)."""
