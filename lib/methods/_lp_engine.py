@@ -401,6 +401,7 @@ class LayerLP:
         if nonneg and slope != 0:
             raise ValueError("nonneg=True: the unknown of a LeakyReLU layer can be negative")
         self.nonneg = bool(nonneg)
+        self._z_lo = 0.0 if nonneg else -np.inf  # the lower bound of z
         self.method, self.c, self.backend = method, float(slope), backend
         self.ipm, self.fallbacks = None, 0
         if backend == "ipm":
@@ -443,13 +444,9 @@ class LayerLP:
         relax = method == "relax"
         big = BIG if relax else np.inf
         self.lp = BoundsLP(A, tol=tol, form=form, sides=sides, reuse_basis=relax, big=big)
-        col_lo = np.full(ncols, -np.inf)
-        col_lo[k:] = 0.0  # delta >= 0, e_j >= 0
-        if self.nonneg:
-            col_lo[:k] = 0.0  # a hidden layer's values are ReLU outputs: z >= 0
-        cost = np.zeros(ncols)
-        cost[k:] = 1.0
-        self.lp.set(col_lo=col_lo, c=cost)
+        # z >= 0 where a hidden layer's values are ReLU outputs; delta >= 0, e_j >= 0
+        col_lo = np.r_[np.full(k, self._z_lo), np.zeros(ncols - k)]
+        self.lp.set(col_lo=col_lo, c=np.r_[np.zeros(k), np.ones(ncols - k)])
 
     def reset(self) -> None:
         """Forget every earlier call: the recent answers that place the search's first probe
@@ -851,8 +848,7 @@ class LayerLP:
                 since += 1
             t_next = self._next_change(x, obs, t, eps0, alpha)
             if since >= self.patience or t_next is None or t_next > max_iter:
-                zb, _, eb, ob, tb = best
-                return LayerSolve(zb, "optimal", eb, ob, tb, solves, iters)
+                return LayerSolve(best[0], "optimal", *best[2:], solves, iters)
             t = t_next
 
     # ---- Alg. 3 / Eq. 9
@@ -868,12 +864,9 @@ class LayerLP:
         solves, iters, t = 0, 0, 0
         if self.c == 0:  # smallest feasible eps: min s s.t. W z + b - x <= s (observed rows)
             if self.helper is None:
-                A = np.hstack([self.W, -np.ones((self.n, 1))])
-                self.helper = BoundsLP(A)
-                cost = np.zeros(self.k + 1)
-                cost[-1] = 1.0
-                zlo = 0.0 if self.nonneg else -np.inf
-                self.helper.set(c=cost, col_lo=np.r_[np.full(self.k, zlo), 0.0])
+                self.helper = BoundsLP(np.c_[self.W, -np.ones(self.n)])
+                col_lo = np.r_[np.full(self.k, self._z_lo), 0.0]
+                self.helper.set(c=np.r_[np.zeros(self.k), 1.0], col_lo=col_lo)
             self.helper.set(row_hi=np.where(obs, x - self.b, np.inf))
             v, status, it = self.helper.solve()
             solves, iters = 1, it
@@ -893,11 +886,9 @@ class LayerLP:
                     continue
                 return LayerSolve(None, status, eps, np.nan, t, solves, iters)
             r = self.residual(v, x, obs)
-            cur = (v, r, eps, float(self.lp.c @ v), t)
             if prev is not None and t >= 2 and r >= prev[1]:  # paper's t > 2 (t from 1)
-                zb, _, eb, ob, tb = prev
-                return LayerSolve(zb, "optimal", eb, -ob, tb, solves, iters)
-            prev = cur
+                return LayerSolve(prev[0], "optimal", *prev[2:], solves, iters)
+            prev = (v, r, eps, -float(self.lp.c @ v), t)  # the objective of the max
             t += 1
         return LayerSolve(None, "max_steps", self._grid(eps0, alpha, t), np.nan, t, solves, iters)
 

@@ -867,12 +867,9 @@ def c_inf(W: torch.Tensor | np.ndarray) -> float:
     """
     W = _np(W)
     m, k = W.shape
-    A = np.hstack([W, -np.ones((m, 1))])
-    lp = BoundsLP(np.vstack([A, np.hstack([W, np.ones((m, 1))])]))
-    cost = np.zeros(k + 1)
-    cost[-1] = 1.0
+    lp = BoundsLP(np.vstack([np.c_[W, -np.ones(m)], np.c_[W, np.ones(m)]]))
     lp.set(
-        c=cost,
+        c=np.r_[np.zeros(k), 1.0],
         row_hi=np.r_[np.zeros(m), np.full(m, np.inf)],
         row_lo=np.r_[np.full(m, -np.inf), np.zeros(m)],
     )
