@@ -411,20 +411,18 @@ class LayerLP:
                 )
             Wt = W_in if isinstance(W_in, torch.Tensor) else torch.from_numpy(self.W)
             self.ipm = BatchLinfLP(Wt, nonneg=self.nonneg)  # on the generator's device
-        n, k, W = self.n, self.k, self.W
-        one, I = np.ones((n, 1)), np.eye(n)
+        n, k = self.n, self.k
         leaky = self.c > 0
         if method == "relax":
             A = W
-            ncols = k
             sides = (np.full(n, leaky), np.ones(n, bool))  # ReLU: upper bounds only
         else:
-            S = one if method == "linf" else I  # the common delta or one slack per row
+            # the common delta or one slack per row
+            S = np.ones((n, 1)) if method == "linf" else np.eye(n)
             blocks = [np.hstack([W, -S]), np.hstack([W, S])]  # U1: Wz - s, L1: Wz + s
             if leaky:
                 blocks += [np.hstack([self.c * W, -S]), np.hstack([self.c * W, S])]  # U2, L2
             A = np.vstack(blocks)
-            ncols = k + S.shape[1]
             upper = np.tile(np.r_[np.ones(n, bool), np.zeros(n, bool)], len(blocks) // 2)
             sides = (~upper, upper)  # U rows carry upper bounds only, L rows lower bounds
         if form is None:  # few columns, many rows: HiGHS is faster on the dual
@@ -445,8 +443,8 @@ class LayerLP:
         big = BIG if relax else np.inf
         self.lp = BoundsLP(A, tol=tol, form=form, sides=sides, reuse_basis=relax, big=big)
         # z >= 0 where a hidden layer's values are ReLU outputs; delta >= 0, e_j >= 0
-        col_lo = np.r_[np.full(k, self._z_lo), np.zeros(ncols - k)]
-        self.lp.set(col_lo=col_lo, c=np.r_[np.zeros(k), np.ones(ncols - k)])
+        col_lo = np.r_[np.full(k, self._z_lo), np.zeros(A.shape[1] - k)]
+        self.lp.set(col_lo=col_lo, c=np.r_[np.zeros(k), np.ones(A.shape[1] - k)])
 
     def reset(self) -> None:
         """Forget every earlier call: the recent answers that place the search's first probe
