@@ -418,20 +418,26 @@ def _act(t: np.ndarray, slope: float) -> np.ndarray:
     return np.where(t >= 0, t, slope * t)
 
 
-def _statuses(failure, rank, fit, dims_in, tol) -> list[str]:
-    out = []
-    for s, f in enumerate(failure):
+def _result(G: Generator, method: str, xs: list, t0: float, **fields) -> LPResult:
+    """The :class:`LPResult` of the estimates xs = [z, x_1, ..., x_L] (put on G's device and
+    dtype) and the other fields, with each signal's status decided as that class says."""
+    tol = max(EXACT_TOL, 1e3 * torch.finfo(G.dtype).eps)
+    dims_in = np.array(G.dims[:-1])
+    status = []
+    for s, f in enumerate(fields["failure"]):
         if f:  # 'layer i: <the LayerSolve's status>'
             kind = f.split(": ", 1)[1]
             failed = "budget" if kind == "max_steps" else "solver_failure"
-            out.append("infeasible" if kind.startswith("infeasible") else failed)
-        elif (rank[s] < dims_in).any():
-            out.append("not_unique")
-        elif fit[s] <= tol:
-            out.append("exact")
+            status.append("infeasible" if kind.startswith("infeasible") else failed)
+        elif (fields["rank_active"][s] < dims_in).any():
+            status.append("not_unique")
+        elif fields["fit"][s] <= tol:
+            status.append("exact")
         else:
-            out.append("within_noise")
-    return out
+            status.append("within_noise")
+    seconds = time.perf_counter() - t0
+    z, *layers = (torch.as_tensor(a).to(device=G.device, dtype=G.dtype) for a in xs)
+    return LPResult(z=z, layers=layers, status=status, seconds=seconds, method=method, **fields)
 
 
 def _fit(G: Generator, slope, z, Y, obs) -> np.ndarray:
@@ -601,18 +607,12 @@ class LayerwiseLP:
         fit = np.full(B, np.nan)
         if ok.any():
             fit[ok] = _fit(G, self.slope, xs[0][ok], Y[ok], obs_out[ok])
-        tol = max(EXACT_TOL, 1e3 * torch.finfo(G.dtype).eps)
-        dims_in = np.array([lay.k for lay in self.layers])
-        status = _statuses(failure, rank_active, fit, dims_in, tol)
-        seconds = time.perf_counter() - t0
-        to = lambda a: torch.as_tensor(a).to(device=G.device, dtype=G.dtype)  # noqa: E731
-        return LPResult(
-            z=to(xs[0]),
-            layers=[to(a) for a in xs[1:]],
-            status=status,
+        return _result(
+            G,
+            self.method,
+            xs,
+            t0,
             iterations=torch.as_tensor(cnt["solves"].sum(1)),
-            seconds=seconds,
-            method=self.method,
             eps=out["eps"],
             objective=out["objective"],
             steps=cnt["steps"],
@@ -726,18 +726,13 @@ def _equations(G: Generator, y: torch.Tensor, mask, tol: float = 1e-9) -> LPResu
         residual[:, i] = torch.where(obs, r.abs(), 0.0).amax(1).cpu().numpy()
         xs[i] = cur = z
     fit = _fit(G, slope, _np(xs[0]), _np(y), obs_out.cpu().numpy())
-    dims_in = np.array(G.dims[:-1])
-    tol_fit = max(EXACT_TOL, 1e3 * torch.finfo(G.dtype).eps)
-    status = _statuses([""] * B, rank, fit, dims_in, tol_fit)
-    seconds = time.perf_counter() - t0
     zero = np.zeros((B, L1), int)
-    return LPResult(
-        z=xs[0].to(G.dtype),
-        layers=[a.to(G.dtype) for a in xs[1:]],
-        status=status,
+    return _result(
+        G,
+        method,
+        xs,
+        t0,
         iterations=torch.zeros(B, dtype=torch.long),
-        seconds=seconds,
-        method=method,
         eps=np.full((B, L1), np.nan),
         objective=np.full((B, L1), np.nan),
         steps=zero,
