@@ -503,9 +503,9 @@ class LayerLP:
             x: the layer's (noisy) output. eps0: the initial threshold; alpha > 1 its growth
             factor (P2 uses 1.2); max_iter: cap on t (status 'max_iter' when reached).
             obs: boolean mask of observed rows (None: all).
-            hint: (Alg. 1, ReLU) the grid index t of the layer above's answer for this signal,
-                where the search places its first probe from (:meth:`_first_probe`); it
-                changes how many LPs are solved, never the answer.
+            hint: (Alg. 1, ReLU) the grid index t of the layer above's answer for this signal
+                (None or -1: none), where the search places its first probe from
+                (:meth:`_first_probe`); it changes how many LPs are solved, never the answer.
         """
         x = self._check_x(x, eps0, alpha, batch=False)
         obs = np.ones(self.n, bool) if obs is None else np.asarray(obs, bool)

@@ -559,27 +559,24 @@ class LayerwiseLP:
             return True
 
         t0 = time.perf_counter()
-        if self.backend == "ipm":  # layer by layer, every signal's LPs solved together
-            alive, cur = np.arange(B), Y
-            for i in range(L1 - 1, -1, -1):
-                if len(alive) == 0:
-                    break
-                obs = obs_out[alive] if i == L1 - 1 else None
-                hint = cnt["steps"][alive, i + 1] if i < L1 - 1 else None  # the answer above
-                rs = self.layers[i].solve_batch(cur[alive], obs=obs, hint=hint, **kw)
-                alive = np.array(
-                    [s for s, r in zip(alive, rs, strict=True) if record(s, i, r)], int
-                )
-                cur = xs[i]
-        else:  # signal by signal, each warm-starting from the previous one's basis
-            for s in range(B):
-                cur = Y[s]
-                for i in range(L1 - 1, -1, -1):
-                    obs = obs_out[s] if i == L1 - 1 else None
-                    hint = int(cnt["steps"][s, i + 1]) if i < L1 - 1 else None
-                    if not record(s, i, self.layers[i].solve(cur, obs=obs, hint=hint, **kw)):
-                        break
-                    cur = xs[i][s]
+        # backwards, layer by layer (a layer's LPs and warm state see the signals in order)
+        alive, cur = np.arange(B), Y
+        for i in range(L1 - 1, -1, -1):
+            if len(alive) == 0:
+                break
+            lay, top = self.layers[i], i == L1 - 1
+            obs = obs_out[alive] if top else np.ones((len(alive), lay.n), bool)
+            # the answer of the layer above (-1: none; the search starts from the noise floor)
+            hint = np.full(len(alive), -1) if top else cnt["steps"][alive, i + 1]
+            if self.backend == "ipm":  # every signal's LPs solved together
+                rs = lay.solve_batch(cur[alive], obs=obs, hint=hint, **kw)
+            else:  # signal by signal, each warm-starting from the previous one's basis
+                rs = [
+                    lay.solve(x, obs=o, hint=h, **kw)
+                    for x, o, h in zip(cur[alive], obs, hint, strict=True)
+                ]
+            alive = np.array([s for s, r in zip(alive, rs, strict=True) if record(s, i, r)], int)
+            cur = xs[i]
         failed = np.array([bool(f) for f in failure])
         for a in xs:
             a[failed] = np.nan
