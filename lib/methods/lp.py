@@ -449,14 +449,6 @@ def _fit(G: Generator, slope, z, Y, obs) -> np.ndarray:
     return r / (1 + np.abs(np.where(obs, Y, 0.0)).max(1))
 
 
-def _check_schedule(eps0, alpha, max_iter) -> tuple[float, float, int]:
-    eps0 = check_positive("eps0", eps0)
-    alpha = check_positive("alpha", alpha)
-    if not alpha > 1:
-        raise ValueError(f"alpha={alpha!r}: the threshold's growth factor must be > 1 (P2: 1.2)")
-    return eps0, alpha, check_count("max_iter", max_iter, minimum=1)
-
-
 class LayerwiseLP:
     """P2's layer-wise LP inversion of a whole generator, built once and reused.
 
@@ -493,30 +485,34 @@ class LayerwiseLP:
     ) -> None:
         if algorithm not in LP_METHODS:
             raise ValueError(f"algorithm={algorithm!r}: choose one of {LP_METHODS}")
-        method = algorithm  # P2's algorithm; the result's method names it
-        self.slope = _check_generator(G, method, f"LayerwiseLP(algorithm={method!r})")
+        self.slope = _check_generator(G, algorithm, f"LayerwiseLP(algorithm={algorithm!r})")
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r}: choose one of {BACKENDS}")
-        if backend == "ipm" and (method != "linf" or self.slope != 0):
+        if backend == "ipm" and (algorithm != "linf" or self.slope != 0):
             raise ValueError(
                 f"backend='ipm' solves the l_inf LP of a ReLU network only (Alg. 1); "
-                f"got algorithm={method!r} on a {G.hidden} network: use backend='highs'"
+                f"got algorithm={algorithm!r} on a {G.hidden} network: use backend='highs'"
             )
         patience = check_count("patience", patience, minimum=1)
-        if patience != 1 and method != "l1":
+        if patience != 1 and algorithm != "l1":
             raise ValueError(f"patience={patience}: a stopping rule of algorithm='l1' only")
         if form not in (None, "primal", "dual"):
             raise ValueError(f"form={form!r}: 'primal', 'dual' or None")
         if form == "dual" and backend != "highs":
             raise ValueError(f"form='dual' needs backend='highs', got backend={backend!r}")
-        self.eps0, self.alpha, self.max_iter = _check_schedule(eps0, alpha, max_iter)
-        self.G, self.method, self.backend = G, method, backend
+        self.eps0, self.alpha = check_positive("eps0", eps0), check_positive("alpha", alpha)
+        if not self.alpha > 1:
+            raise ValueError(
+                f"alpha={self.alpha!r}: the threshold's growth factor must be > 1 (P2: 1.2)"
+            )
+        self.max_iter = check_count("max_iter", max_iter, minimum=1)
+        self.G, self.method, self.backend = G, algorithm, backend  # the result's method names it
         self.patience = patience
         self.layers = [
             LayerLP(
                 W,
                 G.biases[i],
-                method=method,
+                method=algorithm,
                 slope=self.slope,
                 backend=backend,
                 patience=patience,
