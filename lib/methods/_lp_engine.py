@@ -741,14 +741,14 @@ class LayerLP:
         off = sorted(offsets)[(len(offsets) - 1) // 2] if len(offsets) else 0
         return int(min(max(floor + off, 0), max_iter))
 
-    def _linf_search(self, eps0, alpha, max_iter, t, xs=None):
+    def _linf_search(self, eps0, alpha, max_iter, t, xs):
         """Alg. 1 for ReLU as a bracketing search over the grid index t: same output as the loop.
 
         A generator: it yields the next grid index t to solve, is sent the LP's result
         (v, status, iterations) at eps_t, and returns the :class:`LayerSolve`. So one search
         runs one LP at a time (:meth:`solve`) or many searches run side by side, one LP
         per signal per round, solved together (:meth:`solve_batch`). ``xs``: the observed x_j,
-        sorted (None: the interval rule below is not used).
+        sorted.
 
         For ReLU, raising eps moves rows from 'on' (two-sided) to 'off' (one-sided): the
         feasible set only grows, so delta*(eps) is non-increasing while eps grows, and
@@ -788,7 +788,7 @@ class LayerLP:
             solved.add(t)
             delta = float(v[self.k])
             t_delta = self._first_t_at_least(delta, eps0, alpha)
-            t_start, t_change = (t, None) if xs is None else self._interval(xs, t, eps0, alpha)
+            t_start, t_change = self._interval(xs, t, eps0, alpha)
             if t_change is None:
                 t_change = 4 * max_iter + 8
             feasible = delta <= eps

@@ -538,16 +538,15 @@ class LayerwiseLP:
         B, L1 = y.shape[0], len(self.layers)
         obs_out = _check_mask(mask, B, G.dims[-1])
         Y = _np(y)
-        out = {k: np.full((B, L1), np.nan) for k in ("eps", "objective")}
-        cnt = {k: np.zeros((B, L1), int) for k in ("steps", "solves", "iterations")}
+        per = {k: np.full((B, L1), np.nan) for k in ("eps", "objective")}  # LayerSolve's fields
+        per |= {k: np.zeros((B, L1), int) for k in ("steps", "solves", "iterations")}
         xs = [np.full((B, d), np.nan) for d in G.dims[:-1]]  # z, x_1, ..., x_L
         failure = [""] * B
         kw = dict(eps0=self.eps0, alpha=self.alpha, max_iter=self.max_iter)
 
         def record(s: int, i: int, r: LayerSolve) -> bool:
-            out["eps"][s, i], out["objective"][s, i] = r.eps, r.objective
-            cnt["steps"][s, i], cnt["solves"][s, i] = r.steps, r.solves
-            cnt["iterations"][s, i] = r.iterations
+            for k, a in per.items():
+                a[s, i] = getattr(r, k)
             if r.z is None:
                 failure[s] = f"layer {i}: {r.status}"
                 return False
@@ -563,7 +562,7 @@ class LayerwiseLP:
             lay, top = self.layers[i], i == L1 - 1
             obs = obs_out[alive] if top else np.ones((len(alive), lay.n), bool)
             # the answer of the layer above (-1: none; the search starts from the noise floor)
-            hint = np.full(len(alive), -1) if top else cnt["steps"][alive, i + 1]
+            hint = np.full(len(alive), -1) if top else per["steps"][alive, i + 1]
             if self.backend == "ipm":  # every signal's LPs solved together
                 rs = lay.solve_batch(cur[alive], obs=obs, hint=hint, **kw)
             else:  # signal by signal, each warm-starting from the previous one's basis
@@ -573,20 +572,19 @@ class LayerwiseLP:
                 ]
             alive = np.array([s for s, r in zip(alive, rs, strict=True) if record(s, i, r)], int)
             cur = xs[i]
-        failed = np.array([bool(f) for f in failure])
+        ok = np.array([not f for f in failure])
         for a in xs:
-            a[failed] = np.nan
+            a[~ok] = np.nan
         # per layer: rank of the active rows (P2's condition) and the LP's residual
         rank = np.full((B, L1), -1)
         rank_active = np.full((B, L1), -1)
         residual = np.full((B, L1), np.nan)
-        ok = ~failed
         targets = xs[1:] + [Y]
         for i, lay in enumerate(self.layers):
             obs = obs_out if i == L1 - 1 else np.ones_like(targets[i], bool)
             if ok.any():
                 tgt = targets[i][ok]
-                on = obs[ok] & (tgt > out["eps"][ok, i][:, None])
+                on = obs[ok] & (tgt > per["eps"][ok, i][:, None])
                 rank[ok, i] = _ranks(lay.W, on)
                 rank_active[ok, i] = rank[ok, i]
                 # the pinned coordinates add rows: they can raise a rank below k only
@@ -598,19 +596,18 @@ class LayerwiseLP:
                 r = _act(xs[i][ok] @ lay.W.T + lay.b, self.slope) - tgt
                 residual[ok, i] = np.where(obs[ok], np.abs(r), 0.0).max(1)
         fit = np.full(B, np.nan)
-        if ok.any():
-            fit[ok] = _fit(G, self.slope, xs[0][ok], Y[ok], obs_out[ok])
+        fit[ok] = _fit(G, self.slope, xs[0][ok], Y[ok], obs_out[ok])
         return _result(
             G,
             self.method,
             xs,
             t0,
-            iterations=torch.as_tensor(cnt["solves"].sum(1)),
-            eps=out["eps"],
-            objective=out["objective"],
-            steps=cnt["steps"],
-            solves=cnt["solves"],
-            solver_iterations=cnt["iterations"],
+            iterations=torch.as_tensor(per["solves"].sum(1)),
+            eps=per["eps"],
+            objective=per["objective"],
+            steps=per["steps"],
+            solves=per["solves"],
+            solver_iterations=per["iterations"],
             rank=rank,
             rank_active=rank_active,
             residual=residual,
