@@ -483,9 +483,7 @@ class LayerLP:
 
     def residual(self, z: np.ndarray, x: np.ndarray, obs: np.ndarray) -> float:
         """||act(W z + b) - x||_1 over the observed rows (the stopping rule of Alg. 2 and 3)."""
-        t = self.W @ z + self.b
-        fx = np.where(t >= 0, t, self.c * t)
-        return float(np.abs(fx - x)[obs].sum())
+        return float(np.abs(_act(self.W @ z + self.b, self.c) - x)[obs].sum())
 
     def solve(
         self,
@@ -565,9 +563,7 @@ class LayerLP:
         too, by the simplex where there is no interior point (``backend='highs'``)."""
         B = len(X)
         obs = _check_mask(obs, B, self.n)
-        if hint is None:
-            hint = np.full(B, -1)
-        hint = np.asarray(hint, dtype=int).reshape(-1)
+        hint = np.full(B, -1) if hint is None else np.asarray(hint, dtype=int).reshape(-1)
         if hint.shape != (B,):
             raise ValueError(f"hint: one grid index per signal ({B}), got shape {hint.shape}")
         ref = list(self._last_call) if B > 1 else list(self._offsets)
@@ -889,6 +885,11 @@ class LayerLP:
             prev = (v, r, eps, -float(self.lp.c @ v), t)  # the objective of the max
             t += 1
         return LayerSolve(None, "max_steps", self._grid(eps0, alpha, t), np.nan, t, solves, iters)
+
+
+def _act(t: np.ndarray, slope: float) -> np.ndarray:
+    """The layer's activation: ReLU (slope 0) or LeakyReLU."""
+    return np.where(t >= 0, t, slope * t)
 
 
 def _np(t) -> np.ndarray:

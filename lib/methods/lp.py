@@ -41,6 +41,7 @@ from lib.methods._lp_engine import (  # noqa: F401 (re-exported: lib.methods.lp 
     BoundsLP,
     LayerLP,
     LayerSolve,
+    _act,
     _check_mask,
     _np,
 )
@@ -414,10 +415,6 @@ def _ranks(W: np.ndarray, rows: np.ndarray, zero: np.ndarray | None = None) -> n
     return torch.linalg.matrix_rank(A, rtol=rtol).numpy()
 
 
-def _act(t: np.ndarray, slope: float) -> np.ndarray:
-    return np.where(t >= 0, t, slope * t)
-
-
 def _result(G: Generator, method: str, xs: list, t0: float, **fields) -> LPResult:
     """The :class:`LPResult` of the estimates xs = [z, x_1, ..., x_L] (put on G's device and
     dtype) and the other fields, with each signal's status decided as that class says."""
@@ -634,7 +631,7 @@ def invert_lp(
 
     Build a :class:`LayerwiseLP` yourself to re-use the problems across calls.
     """
-    inv = LayerwiseLP(
+    return LayerwiseLP(
         as_matrices(G),
         algorithm,
         backend=backend,
@@ -642,8 +639,7 @@ def invert_lp(
         alpha=alpha,
         max_iter=max_iter,
         patience=patience,
-    )
-    return inv.invert(y, mask)
+    ).invert(y, mask)
 
 
 # ------------------------------------------------------------------------ exact (noiseless)
