@@ -685,12 +685,7 @@ def _equations(G: Generator, y: torch.Tensor, mask, tol: float = 1e-9) -> LPResu
     slope = 0.0 if G.hidden == "relu" else G.slope
     method = "equations" if slope == 0 else "leaky_inverse"
     B, L1 = y.shape[0], len(G.weights)
-    n_out = G.dims[-1]
-    obs_out = (
-        torch.ones(B, n_out, dtype=torch.bool, device=G.device)
-        if mask is None
-        else mask.expand(B, n_out)
-    )
+    obs_out = torch.ones_like(y, dtype=torch.bool) if mask is None else mask.expand_as(y)
     xs: list[torch.Tensor] = [torch.empty(0)] * L1
     rank = np.zeros((B, L1), int)
     residual = np.zeros((B, L1))
@@ -778,8 +773,6 @@ def projected_gd(
     """
     G = require_dense(as_matrices(G), "projected_gd")
     y, mask = check_observation(G, y, mask)
-    if mask is None:
-        mask = torch.ones(G.dims[-1], dtype=torch.bool, device=y.device)
     eta = check_positive("eta", eta)
     max_iter = check_count("max_iter", max_iter, minimum=1)
     tol = check_positive("tol", tol, allow_zero=True)
@@ -788,7 +781,7 @@ def projected_gd(
     if inverter.G is not G:
         raise ValueError("inverter: a LayerwiseLP built for this G")
     B = y.shape[0]
-    m = mask.expand_as(y).to(y.dtype)
+    m = torch.ones_like(y) if mask is None else mask.expand_as(y).to(y.dtype)
     x = m * y
     z = torch.full((B, G.dims[0]), torch.nan, dtype=G.dtype, device=G.device)
     its = torch.zeros(B, dtype=torch.long)
