@@ -601,10 +601,9 @@ class LayerLP:
             S = np.fromiter(asks, int, len(asks))
             eps = np.array([self._grid(eps0, alpha, asks[s]) for s in S])
             if self.ipm is not None:
-                on = X[S] > eps[:, None]
                 r = self.ipm.solve(
                     torch.from_numpy(A[S]),
-                    torch.from_numpy(on),
+                    torch.from_numpy(X[S] > eps[:, None]),  # the on rows
                     torch.from_numpy(np.ascontiguousarray(obs[S])),
                 )
                 # one copy to the host per round (the simplex and the search run there)

@@ -582,8 +582,7 @@ class LayerwiseLP:
             if ok.any():
                 tgt = targets[i][ok]
                 on = obs[ok] & (tgt > per["eps"][ok, i][:, None])
-                rank[ok, i] = _ranks(lay.W, on)
-                rank_active[ok, i] = rank[ok, i]
+                rank[ok, i] = rank_active[ok, i] = _ranks(lay.W, on)
                 # the pinned coordinates add rows: they can raise a rank below k only
                 low = np.flatnonzero(ok)[rank[ok, i] < lay.k] if lay.nonneg else []
                 if len(low):
