@@ -793,8 +793,7 @@ def projected_gd(
             break
         xs = x[idx] - eta * m[idx] * (x[idx] - y[idx])
         r = inverter._invert(xs, None)
-        good = torch.isfinite(r.z).all(1)
-        zi = torch.where(good[:, None], r.z, z[idx])
+        zi = torch.where(torch.isfinite(r.z).all(1)[:, None], r.z, z[idx])  # a failure keeps z
         x_new = torch.where(torch.isfinite(zi).all(1)[:, None], G(zi.nan_to_num()), x[idx])
         change = (x_new - x[idx]).abs().amax(1)
         z[idx], x[idx] = zi, x_new
