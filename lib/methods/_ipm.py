@@ -126,9 +126,7 @@ class BatchLinfLP:
             M[:, :k, :k] = (self.W.T * (dU + dL)[:, None, :]) @ self.W
         if self.nonneg:
             M[:, :k, :k].diagonal(dim1=1, dim2=2).add_(d[:, 2 * n + 1 :])
-        side = (dL - dU) @ self.W
-        M[:, :k, k] = side
-        M[:, k, :k] = side
+        M[:, :k, k] = M[:, k, :k] = (dL - dU) @ self.W  # the delta column and row
         M[:, k, k] = d[:, : 2 * n + 1].sum(1)
         return M
 

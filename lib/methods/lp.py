@@ -577,20 +577,19 @@ class LayerwiseLP:
         rank_active = np.full((B, L1), -1)
         residual = np.full((B, L1), np.nan)
         targets = xs[1:] + [Y]
-        for i, lay in enumerate(self.layers):
+        for i, lay in enumerate(self.layers if ok.any() else ()):  # () if every signal failed
             obs = obs_out if i == L1 - 1 else np.ones_like(targets[i], bool)
-            if ok.any():
-                tgt = targets[i][ok]
-                on = obs[ok] & (tgt > per["eps"][ok, i][:, None])
-                rank[ok, i] = rank_active[ok, i] = _ranks(lay.W, on)
-                # the pinned coordinates add rows: they can raise a rank below k only
-                low = np.flatnonzero(ok)[rank[ok, i] < lay.k] if lay.nonneg else []
-                if len(low):
-                    v = xs[i][low]
-                    zero = v <= 1e-9 * (1 + np.abs(v).max(1, keepdims=True))
-                    rank_active[low, i] = _ranks(lay.W, on[rank[ok, i] < lay.k], zero)
-                r = _act(xs[i][ok] @ lay.W.T + lay.b, self.slope) - tgt
-                residual[ok, i] = np.where(obs[ok], np.abs(r), 0.0).max(1)
+            tgt = targets[i][ok]
+            on = obs[ok] & (tgt > per["eps"][ok, i][:, None])
+            rank[ok, i] = rank_active[ok, i] = _ranks(lay.W, on)
+            # the pinned coordinates add rows: they can raise a rank below k only
+            low = np.flatnonzero(ok)[rank[ok, i] < lay.k] if lay.nonneg else []
+            if len(low):
+                v = xs[i][low]
+                zero = v <= 1e-9 * (1 + np.abs(v).max(1, keepdims=True))
+                rank_active[low, i] = _ranks(lay.W, on[rank[ok, i] < lay.k], zero)
+            r = _act(xs[i][ok] @ lay.W.T + lay.b, self.slope) - tgt
+            residual[ok, i] = np.where(obs[ok], np.abs(r), 0.0).max(1)
         fit = np.full(B, np.nan)
         fit[ok] = _fit(G, self.slope, xs[0][ok], Y[ok], obs_out[ok])
         return _result(
