@@ -126,9 +126,7 @@ class BatchLinfLP:
             M[:, :k, :k] = (self.W.T * (dU + dL)[:, None, :]) @ self.W
         if self.nonneg:
             M[:, :k, :k].diagonal(dim1=1, dim2=2).add_(d[:, 2 * n + 1 :])
-        side = (dL - dU) @ self.W
-        M[:, :k, k] = side
-        M[:, k, :k] = side
+        M[:, :k, k] = M[:, k, :k] = (dL - dU) @ self.W  # the delta column and row
         M[:, k, k] = d[:, : 2 * n + 1].sum(1)
         return M
 
@@ -329,12 +327,16 @@ class BatchLinfLP:
         e = torch.zeros_like(lamA).scatter(1, r[:, None], -1.0)
         d = torch.linalg.solve(GA, e[..., None])[..., 0]  # G_A d = -e_r: leave row r
         slack = h - self._G(z, delta)
-        gd = self._G(d[:, :k], d[:, k])
-        free = (mask > 0).scatter(1, rows, False)
-        tiny = 1e-12 * gd.abs().amax(1, keepdim=True)
-        t = torch.where(free & (gd > tiny), slack.clamp(min=0) / gd, torch.full_like(gd, torch.inf))
-        enter = t.argmin(1)
+        enter = self._steps(slack.clamp(min=0), self._G(d[:, :k], d[:, k]), rows, mask).argmin(1)
         return rows.scatter(1, r[:, None], enter[:, None])
+
+    def _steps(self, slack, g, rows, mask):
+        """How far one moves along a direction whose rows of G change at the rates g (B, m)
+        until each other present row becomes tight, slack_i / g_i (inf where g does not
+        approach the row, and for the rows ``rows``)."""
+        free = (mask > 0).scatter(1, rows, False)
+        tiny = 1e-12 * g.abs().amax(1, keepdim=True)
+        return torch.where(free & (g > tiny), slack / g, torch.full_like(g, torch.inf))
 
     def _purify(self, rows, z, delta, h, mask):
         """From an interior point of a 1-dimensional optimal face (k tight rows ``rows``) to a
@@ -350,13 +352,6 @@ class BatchLinfLP:
         v = v + (GK.transpose(1, 2) @ y)[..., 0]  # on the k rows exactly
         slack = h - self._G(v[:, :k], v[:, k])
         gu = self._G(u[:, :k], u[:, k])
-        free = (mask > 0).scatter(1, rows, False)  # candidates: the other rows present
-        tiny = 1e-12 * gu.abs().amax(1, keepdim=True)
-        best = []
-        for sgn in (1.0, -1.0):
-            g = sgn * gu
-            t = torch.where(free & (g > tiny), slack / g, torch.full_like(g, torch.inf))
-            best.append(t.min(1))
-        (tp, ip), (tm, im) = best
+        (tp, ip), (tm, im) = (self._steps(slack, sgn * gu, rows, mask).min(1) for sgn in (1, -1))
         hit = torch.where(tp <= tm, ip, im)  # the nearer vertex of the face
         return torch.cat([rows, hit[:, None]], 1)

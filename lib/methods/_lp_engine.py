@@ -33,7 +33,6 @@ from lib.methods._ipm import BatchLinfLP
 
 LP_METHODS = ("linf", "l1", "relax")
 BACKENDS = ("highs", "ipm")  # of LayerLP, LayerwiseLP: the simplex or the batched interior point
-INF = highspy.kHighsInf
 # "no bound" for HiGHS in Alg. 3's LPs: finite, so that switching a row on or off keeps the basis
 # valid (infinite bounds there: no faster, answers moved in the last digits). The primal l_inf and
 # l_1 LPs (LeakyReLU) pass inf (BoundsLP's big): HiGHS then takes a row switched off as free, 4.7x
@@ -109,63 +108,41 @@ class BoundsLP:
         self.row_hi = np.full(self.m, np.inf)
         self.col_lo = np.full(self.nv, -np.inf)
         self.col_hi = np.full(self.nv, np.inf)
-        if form == "dual":
-            self._build_highs_dual(tol)
-        else:
-            self._build_highs(tol)
+        self._build()
 
     # ---- HiGHS
-    def _build_highs(self, tol: float) -> None:
+    def _build(self) -> None:
+        """A fresh HiGHS model of the LP with the current cost and bounds, or in the dual form
+        of its dual, with every row bound switched off."""
         lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = self.nv, self.m
-        lp.col_cost_ = self.c
-        lp.col_lower_ = self._inf(self.col_lo)
-        lp.col_upper_ = self._inf(self.col_hi)
-        lp.row_lower_ = self._inf(self.row_lo)
-        lp.row_upper_ = self._inf(self.row_hi)
-        self.h = self._highs(tol)
-        self._pass(self.h, self.A, lp)
-        self._rows = np.arange(self.m, dtype=np.int32)
-        self._cols = np.arange(self.nv, dtype=np.int32)
-
-    @staticmethod
-    def _highs(tol: float) -> highspy.Highs:
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("presolve", "off")  # keep the basis between solves (warm start)
-        h.setOptionValue("threads", 1)  # small LPs: a thread pool only costs here
-        h.setOptionValue("parallel", "off")
-        h.setOptionValue("primal_feasibility_tolerance", tol)
-        h.setOptionValue("dual_feasibility_tolerance", tol)
-        return h
-
-    @staticmethod
-    def _pass(h: highspy.Highs, M: np.ndarray, lp: highspy.HighsLp) -> None:
-        """Give HiGHS the LP ``lp`` with the dense constraint matrix M (stored row-wise)."""
-        nz = M != 0
+        if self.form == "dual":
+            lo_used, hi_used = self.sides
+            # one row per primal column; columns [p (used lower), q (used upper)]
+            M = np.hstack([self.A[lo_used].T, -self.A[hi_used].T])
+            lp.sense_ = highspy.ObjSense.kMaximize
+            lp.col_cost_ = lp.col_lower_ = lp.col_upper_ = np.zeros(M.shape[1])
+            lp.row_lower_ = lp.row_upper_ = np.zeros(self.nv)
+        else:
+            M = self.A
+            lp.col_cost_ = self.c
+            lp.col_lower_, lp.col_upper_ = self._inf(self.col_lo), self._inf(self.col_hi)
+            lp.row_lower_, lp.row_upper_ = self._inf(self.row_lo), self._inf(self.row_hi)
+        lp.num_row_, lp.num_col_ = M.shape
+        nz = M != 0  # M passed row-wise
         lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
         lp.a_matrix_.start_ = np.r_[0, np.cumsum(nz.sum(1))].astype(np.int32)
         lp.a_matrix_.index_ = np.nonzero(nz)[1].astype(np.int32)
         lp.a_matrix_.value_ = M[nz]
+        self.h = h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("presolve", "off")  # keep the basis between solves (warm start)
+        h.setOptionValue("threads", 1)  # small LPs: a thread pool only costs here
+        h.setOptionValue("parallel", "off")
+        h.setOptionValue("primal_feasibility_tolerance", self.tol)
+        h.setOptionValue("dual_feasibility_tolerance", self.tol)
         h.passModel(lp)
-
-    # ---- HiGHS, dual form
-    def _build_highs_dual(self, tol: float) -> None:
-        nv = self.nv
-        lo_used, hi_used = self.sides
-        nd = int(lo_used.sum() + hi_used.sum())  # columns [p (used lower), q (used upper)]
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = nd, nv  # one row per primal column
-        lp.sense_ = highspy.ObjSense.kMaximize
-        lp.col_cost_ = np.zeros(nd)
-        lp.col_lower_ = np.zeros(nd)
-        lp.col_upper_ = np.zeros(nd)  # every row bound starts switched off
-        lp.row_lower_ = np.zeros(nv)
-        lp.row_upper_ = np.zeros(nv)
-        self.h = self._highs(tol)
-        self._pass(self.h, np.hstack([self.A[lo_used].T, -self.A[hi_used].T]), lp)
-        self._rows = np.arange(nv, dtype=np.int32)
-        self._cols = np.arange(nd, dtype=np.int32)
+        self._rows = np.arange(M.shape[0], dtype=np.int32)
+        self._cols = np.arange(M.shape[1], dtype=np.int32)
 
     def _set_dual(self, name: str) -> None:
         """Push a changed cost or bound of the primal into the dual model."""
@@ -231,12 +208,10 @@ class BoundsLP:
         basis for :meth:`_reuse_basis`): the next solve is the one a new object would make.
         (HiGHS's ``clearSolver`` alone leaves state that moves the answer by ~1e-13.)"""
         self._basis = None
+        self._build()
         if self.form == "dual":
-            self._build_highs_dual(self.tol)
             self._set_dual("c")
             self._set_dual("row_lo")
-        else:
-            self._build_highs(self.tol)
 
     def solve(self) -> tuple[np.ndarray | None, str, int]:
         """Solve; returns (v or None, status, simplex iterations)."""
@@ -364,7 +339,7 @@ class LayerLP:
       smaller); ``patience`` = p > 1 continues through p LPs without improvement and returns the
       iterate of smallest residual (a variant of the book, see the noisy-inversion chapter).
     * ``search`` ('linf', ReLU only): 'bisect' finds Alg. 1's first feasible grid point by
-      bisection (see :meth:`_linf_bisect`), 'scan' walks the grid; both return the same.
+      bisection (see :meth:`_linf_search`), 'scan' walks the grid; both return the same.
     * ``form``: 'primal' or 'dual' (see :class:`BoundsLP`); default (None): the dual for the
       ReLU 'linf' LP with HiGHS (k + 1 rows instead of 2n; 1.3x faster on the noisy 20-100-500
       net), the primal otherwise (measured slower in the dual: Alg. 3's many small eps steps by
@@ -426,6 +401,7 @@ class LayerLP:
         if nonneg and slope != 0:
             raise ValueError("nonneg=True: the unknown of a LeakyReLU layer can be negative")
         self.nonneg = bool(nonneg)
+        self._z_lo = 0.0 if nonneg else -np.inf  # the lower bound of z
         self.method, self.c, self.backend = method, float(slope), backend
         self.ipm, self.fallbacks = None, 0
         if backend == "ipm":
@@ -435,20 +411,18 @@ class LayerLP:
                 )
             Wt = W_in if isinstance(W_in, torch.Tensor) else torch.from_numpy(self.W)
             self.ipm = BatchLinfLP(Wt, nonneg=self.nonneg)  # on the generator's device
-        n, k, W = self.n, self.k, self.W
-        one, I = np.ones((n, 1)), np.eye(n)
+        n, k = self.n, self.k
         leaky = self.c > 0
         if method == "relax":
             A = W
-            ncols = k
             sides = (np.full(n, leaky), np.ones(n, bool))  # ReLU: upper bounds only
         else:
-            S = one if method == "linf" else I  # the common delta or one slack per row
+            # the common delta or one slack per row
+            S = np.ones((n, 1)) if method == "linf" else np.eye(n)
             blocks = [np.hstack([W, -S]), np.hstack([W, S])]  # U1: Wz - s, L1: Wz + s
             if leaky:
                 blocks += [np.hstack([self.c * W, -S]), np.hstack([self.c * W, S])]  # U2, L2
             A = np.vstack(blocks)
-            ncols = k + S.shape[1]
             upper = np.tile(np.r_[np.ones(n, bool), np.zeros(n, bool)], len(blocks) // 2)
             sides = (~upper, upper)  # U rows carry upper bounds only, L rows lower bounds
         if form is None:  # few columns, many rows: HiGHS is faster on the dual
@@ -468,13 +442,9 @@ class LayerLP:
         relax = method == "relax"
         big = BIG if relax else np.inf
         self.lp = BoundsLP(A, tol=tol, form=form, sides=sides, reuse_basis=relax, big=big)
-        col_lo = np.full(ncols, -np.inf)
-        col_lo[k:] = 0.0  # delta >= 0, e_j >= 0
-        if self.nonneg:
-            col_lo[:k] = 0.0  # a hidden layer's values are ReLU outputs: z >= 0
-        cost = np.zeros(ncols)
-        cost[k:] = 1.0
-        self.lp.set(col_lo=col_lo, c=cost)
+        # z >= 0 where a hidden layer's values are ReLU outputs; delta >= 0, e_j >= 0
+        col_lo = np.r_[np.full(k, self._z_lo), np.zeros(A.shape[1] - k)]
+        self.lp.set(col_lo=col_lo, c=np.r_[np.zeros(k), np.ones(A.shape[1] - k)])
 
     def reset(self) -> None:
         """Forget every earlier call: the recent answers that place the search's first probe
@@ -513,9 +483,7 @@ class LayerLP:
 
     def residual(self, z: np.ndarray, x: np.ndarray, obs: np.ndarray) -> float:
         """||act(W z + b) - x||_1 over the observed rows (the stopping rule of Alg. 2 and 3)."""
-        t = self.W @ z + self.b
-        fx = np.where(t >= 0, t, self.c * t)
-        return float(np.abs(fx - x)[obs].sum())
+        return float(np.abs(_act(self.W @ z + self.b, self.c) - x)[obs].sum())
 
     def solve(
         self,
@@ -533,19 +501,17 @@ class LayerLP:
             x: the layer's (noisy) output. eps0: the initial threshold; alpha > 1 its growth
             factor (P2 uses 1.2); max_iter: cap on t (status 'max_iter' when reached).
             obs: boolean mask of observed rows (None: all).
-            hint: (Alg. 1, ReLU) the grid index t of the layer above's answer for this signal,
-                where the search places its first probe from (:meth:`_first_probe`); it
-                changes how many LPs are solved, never the answer.
+            hint: (Alg. 1, ReLU) the grid index t of the layer above's answer for this signal
+                (None or -1: none), where the search places its first probe from
+                (:meth:`_first_probe`); it changes how many LPs are solved, never the answer.
         """
         x = self._check_x(x, eps0, alpha, batch=False)
         obs = np.ones(self.n, bool) if obs is None else np.asarray(obs, bool)
-        if self.ipm is not None:
+        if self.method == "linf" and self.c == 0 and self.search == "bisect":
             hints = None if hint is None else [hint]
             kw = dict(eps0=eps0, alpha=alpha, max_iter=max_iter)
-            return self.solve_batch(x[None], obs=obs[None], hint=hints, **kw)[0]
-        if self.method == "linf":
-            return self._linf(x, eps0, alpha, max_iter, obs, hint)
-        run = {"l1": self._l1, "relax": self._relax}[self.method]
+            return self._solve_batch(x[None], obs[None], hints, **kw)[0]
+        run = {"linf": self._linf, "l1": self._l1, "relax": self._relax}[self.method]
         return run(x, eps0, alpha, max_iter, obs)
 
     def _check_x(self, x, eps0: float, alpha: float, *, batch: bool) -> np.ndarray:
@@ -590,12 +556,14 @@ class LayerLP:
         if self.ipm is None:
             raise ValueError("solve_batch needs backend='ipm'")
         X = self._check_x(X, eps0, alpha, batch=True)
+        return self._solve_batch(X, obs, hint, eps0=eps0, alpha=alpha, max_iter=max_iter)
+
+    def _solve_batch(self, X, obs, hint, **kw) -> list[LayerSolve]:
+        """:meth:`solve_batch` on a checked X; :meth:`solve` runs its one signal's search here
+        too, by the simplex where there is no interior point (``backend='highs'``)."""
         B = len(X)
         obs = _check_mask(obs, B, self.n)
-        kw = dict(eps0=eps0, alpha=alpha, max_iter=max_iter)
-        if hint is None:
-            hint = np.full(B, -1)
-        hint = np.asarray(hint, dtype=int).reshape(-1)
+        hint = np.full(B, -1) if hint is None else np.asarray(hint, dtype=int).reshape(-1)
         if hint.shape != (B,):
             raise ValueError(f"hint: one grid index per signal ({B}), got shape {hint.shape}")
         ref = list(self._last_call) if B > 1 else list(self._offsets)
@@ -632,17 +600,19 @@ class LayerLP:
         while asks:
             S = np.fromiter(asks, int, len(asks))
             eps = np.array([self._grid(eps0, alpha, asks[s]) for s in S])
-            on = X[S] > eps[:, None]
-            r = self.ipm.solve(
-                torch.from_numpy(A[S]),
-                torch.from_numpy(on),
-                torch.from_numpy(np.ascontiguousarray(obs[S])),
-            )
-            # one copy to the host per round (the simplex and the search run there)
-            rz, rd = r.z.cpu().numpy(), r.delta.cpu().numpy()
-            rok, rit = r.ok.cpu().numpy(), r.iterations.cpu().numpy()
+            if self.ipm is not None:
+                r = self.ipm.solve(
+                    torch.from_numpy(A[S]),
+                    torch.from_numpy(X[S] > eps[:, None]),  # the on rows
+                    torch.from_numpy(np.ascontiguousarray(obs[S])),
+                )
+                # one copy to the host per round (the simplex and the search run there)
+                rz, rd = r.z.cpu().numpy(), r.delta.cpu().numpy()
+                rok, rit = r.ok.cpu().numpy(), r.iterations.cpu().numpy()
             for i, s in enumerate(S):
-                if rok[i]:
+                if self.ipm is None:  # the simplex, one LP at a time
+                    ans = self._solve_at(X[s], obs[s], float(eps[i]))
+                elif rok[i]:
                     ans = np.r_[rz[i], float(rd[i])], "optimal", int(rit[i])
                 else:
                     self.fallbacks += 1
@@ -714,9 +684,8 @@ class LayerLP:
         return np.r_[z, e], status, iters
 
     # ---- Alg. 1 / Remark 1
-    def _linf(self, x, eps0, alpha, max_iter, obs, hint=None) -> LayerSolve:
-        if self.c == 0 and self.search == "bisect":
-            return self._linf_bisect(x, eps0, alpha, max_iter, obs, hint)
+    def _linf(self, x, eps0, alpha, max_iter, obs) -> LayerSolve:
+        """Alg. 1 by walking the grid (LeakyReLU, or ``search='scan'``)."""
         t, solves, iters = 0, 0, 0
         while t <= max_iter:
             eps = self._grid(eps0, alpha, t)
@@ -731,23 +700,6 @@ class LayerLP:
             t_change = self._next_change(x, obs, t, eps0, alpha)
             t = t_delta if t_change is None else min(t_delta, t_change)
         return LayerSolve(None, "max_steps", self._grid(eps0, alpha, t), np.nan, t, solves, iters)
-
-    def _linf_bisect(self, x, eps0, alpha, max_iter, obs, hint=None) -> LayerSolve:
-        """Alg. 1 for ReLU by the bracketing search of :meth:`_linf_search`, one LP at a time."""
-        xs = np.sort(x[obs])
-        floor = self._noise_floor(xs, eps0, alpha) if hint is None else int(hint)
-        t0 = self._first_probe(floor, max_iter, self._offsets)
-        search = self._linf_search(eps0, alpha, max_iter, t0, xs)
-        t = next(search)
-        try:
-            while True:
-                t = search.send(self._solve_at(x, obs, self._grid(eps0, alpha, t)))
-        except StopIteration as stop:
-            res = stop.value
-        if res.z is not None:
-            self._last_call = [res.steps - floor]
-            self._offsets.append(res.steps - floor)
-        return res
 
     def _interval(self, xs: np.ndarray, t: int, eps0: float, alpha: float) -> tuple[int, int]:
         """The grid indices [t_start, t_change) whose LP is the LP at t (ReLU).
@@ -784,14 +736,14 @@ class LayerLP:
         off = sorted(offsets)[(len(offsets) - 1) // 2] if len(offsets) else 0
         return int(min(max(floor + off, 0), max_iter))
 
-    def _linf_search(self, eps0, alpha, max_iter, t, xs=None):
+    def _linf_search(self, eps0, alpha, max_iter, t, xs):
         """Alg. 1 for ReLU as a bracketing search over the grid index t: same output as the loop.
 
         A generator: it yields the next grid index t to solve, is sent the LP's result
         (v, status, iterations) at eps_t, and returns the :class:`LayerSolve`. So one search
-        runs one LP at a time (:meth:`_linf_bisect`) or many searches run side by side, one LP
+        runs one LP at a time (:meth:`solve`) or many searches run side by side, one LP
         per signal per round, solved together (:meth:`solve_batch`). ``xs``: the observed x_j,
-        sorted (None: the interval rule below is not used).
+        sorted.
 
         For ReLU, raising eps moves rows from 'on' (two-sided) to 'off' (one-sided): the
         feasible set only grows, so delta*(eps) is non-increasing while eps grows, and
@@ -831,7 +783,7 @@ class LayerLP:
             solved.add(t)
             delta = float(v[self.k])
             t_delta = self._first_t_at_least(delta, eps0, alpha)
-            t_start, t_change = (t, None) if xs is None else self._interval(xs, t, eps0, alpha)
+            t_start, t_change = self._interval(xs, t, eps0, alpha)
             if t_change is None:
                 t_change = 4 * max_iter + 8
             feasible = delta <= eps
@@ -889,8 +841,7 @@ class LayerLP:
                 since += 1
             t_next = self._next_change(x, obs, t, eps0, alpha)
             if since >= self.patience or t_next is None or t_next > max_iter:
-                zb, _, eb, ob, tb = best
-                return LayerSolve(zb, "optimal", eb, ob, tb, solves, iters)
+                return LayerSolve(best[0], "optimal", *best[2:], solves, iters)
             t = t_next
 
     # ---- Alg. 3 / Eq. 9
@@ -906,12 +857,9 @@ class LayerLP:
         solves, iters, t = 0, 0, 0
         if self.c == 0:  # smallest feasible eps: min s s.t. W z + b - x <= s (observed rows)
             if self.helper is None:
-                A = np.hstack([self.W, -np.ones((self.n, 1))])
-                self.helper = BoundsLP(A)
-                cost = np.zeros(self.k + 1)
-                cost[-1] = 1.0
-                zlo = 0.0 if self.nonneg else -np.inf
-                self.helper.set(c=cost, col_lo=np.r_[np.full(self.k, zlo), 0.0])
+                self.helper = BoundsLP(np.c_[self.W, -np.ones(self.n)])
+                col_lo = np.r_[np.full(self.k, self._z_lo), 0.0]
+                self.helper.set(c=np.r_[np.zeros(self.k), 1.0], col_lo=col_lo)
             self.helper.set(row_hi=np.where(obs, x - self.b, np.inf))
             v, status, it = self.helper.solve()
             solves, iters = 1, it
@@ -931,13 +879,16 @@ class LayerLP:
                     continue
                 return LayerSolve(None, status, eps, np.nan, t, solves, iters)
             r = self.residual(v, x, obs)
-            cur = (v, r, eps, float(self.lp.c @ v), t)
             if prev is not None and t >= 2 and r >= prev[1]:  # paper's t > 2 (t from 1)
-                zb, _, eb, ob, tb = prev
-                return LayerSolve(zb, "optimal", eb, -ob, tb, solves, iters)
-            prev = cur
+                return LayerSolve(prev[0], "optimal", *prev[2:], solves, iters)
+            prev = (v, r, eps, -float(self.lp.c @ v), t)  # the objective of the max
             t += 1
         return LayerSolve(None, "max_steps", self._grid(eps0, alpha, t), np.nan, t, solves, iters)
+
+
+def _act(t: np.ndarray, slope: float) -> np.ndarray:
+    """The layer's activation: ReLU (slope 0) or LeakyReLU."""
+    return np.where(t >= 0, t, slope * t)
 
 
 def _np(t) -> np.ndarray:

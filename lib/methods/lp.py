@@ -37,12 +37,11 @@ from lib.core.observation import check_observation, undetermined
 from lib.core.result import InversionResult, demote_undetermined
 from lib.methods._lp_engine import (  # noqa: F401 (re-exported: lib.methods.lp is the public module)
     BACKENDS,
-    BIG,
-    INF,
     LP_METHODS,
     BoundsLP,
     LayerLP,
     LayerSolve,
+    _act,
     _check_mask,
     _np,
 )
@@ -375,23 +374,20 @@ def _check_generator(G: Generator, method: str, caller: str) -> float:
     if method not in METHODS:
         raise ValueError(f"method={method!r}: choose one of {METHODS}")
     require_hidden(G, ("relu", "leaky_relu"), caller)
-    if G.hidden == "relu":
-        if G.output != "relu":
-            raise ValueError(
-                f"G.output={G.output!r}: {caller} (P2's layer-wise inversion) needs the output "
-                "activation of the hidden layers, here 'relu'; for another output use gradient "
-                "descent (lib.methods.gradient.gradient_descent) or P1's Latent-Pursuit "
-                "(lib.methods.pursuit.latent_pursuit)"
-            )
-        slope = 0.0
-    else:
-        if G.output != "leaky_relu":
-            raise ValueError(
-                f"G.output={G.output!r}: {caller} on a LeakyReLU network needs a LeakyReLU "
-                "output as well (P2 Remarks 1-2, Eq. 5); for another output use gradient "
-                "descent (lib.methods.gradient.gradient_descent)"
-            )
-        slope = G.slope
+    if G.hidden == "relu" and G.output != "relu":
+        raise ValueError(
+            f"G.output={G.output!r}: {caller} (P2's layer-wise inversion) needs the output "
+            "activation of the hidden layers, here 'relu'; for another output use gradient "
+            "descent (lib.methods.gradient.gradient_descent) or P1's Latent-Pursuit "
+            "(lib.methods.pursuit.latent_pursuit)"
+        )
+    if G.hidden == "leaky_relu" and G.output != "leaky_relu":
+        raise ValueError(
+            f"G.output={G.output!r}: {caller} on a LeakyReLU network needs a LeakyReLU "
+            "output as well (P2 Remarks 1-2, Eq. 5); for another output use gradient "
+            "descent (lib.methods.gradient.gradient_descent)"
+        )
+    slope = 0.0 if G.hidden == "relu" else G.slope
     if method == "leaky_inverse" and slope == 0:
         raise ValueError("method='leaky_inverse' (P2 Eq. 5) needs a LeakyReLU generator")
     return slope
@@ -412,54 +408,42 @@ def _ranks(W: np.ndarray, rows: np.ndarray, zero: np.ndarray | None = None) -> n
         A = torch.from_numpy(W)[order] * torch.gather(rows, 1, order)[..., None]
     else:
         A = torch.from_numpy(W)[None] * rows[..., None]
-    m = n
     if zero is not None:
         A = torch.cat([A, torch.diag_embed(torch.from_numpy(zero).to(A.dtype))], 1)
-        m = n + k
+    m = n if zero is None else n + k
     rtol = max(m, k) * torch.finfo(A.dtype).eps  # matrix_rank's default for the full shape
     return torch.linalg.matrix_rank(A, rtol=rtol).numpy()
 
 
-def _act(t: np.ndarray, slope: float) -> np.ndarray:
-    return np.where(t >= 0, t, slope * t)
-
-
-def _statuses(failure, rank, fit, dims_in, tol) -> list[str]:
-    out = []
-    for s, f in enumerate(failure):
-        if f:
+def _result(G: Generator, method: str, xs: list, t0: float, **fields) -> LPResult:
+    """The :class:`LPResult` of the estimates xs = [z, x_1, ..., x_L] (put on G's device and
+    dtype) and the other fields, with each signal's status decided as that class says."""
+    tol = max(EXACT_TOL, 1e3 * torch.finfo(G.dtype).eps)
+    dims_in = np.array(G.dims[:-1])
+    status = []
+    for s, f in enumerate(fields["failure"]):
+        if f:  # 'layer i: <the LayerSolve's status>'
             kind = f.split(": ", 1)[1]
-            out.append(
-                "infeasible"
-                if kind.startswith("infeasible")
-                else "budget"
-                if kind == "max_steps"
-                else "solver_failure"
-            )
-        elif (rank[s] < dims_in).any():
-            out.append("not_unique")
-        elif fit[s] <= tol:
-            out.append("exact")
+            failed = "budget" if kind == "max_steps" else "solver_failure"
+            status.append("infeasible" if kind.startswith("infeasible") else failed)
+        elif (fields["rank_active"][s] < dims_in).any():
+            status.append("not_unique")
+        elif fields["fit"][s] <= tol:
+            status.append("exact")
         else:
-            out.append("within_noise")
-    return out
+            status.append("within_noise")
+    seconds = time.perf_counter() - t0
+    z, *layers = (torch.as_tensor(a).to(device=G.device, dtype=G.dtype) for a in xs)
+    return LPResult(z=z, layers=layers, status=status, seconds=seconds, method=method, **fields)
 
 
-def _fit(Ws, bs, slope, z, Y, obs) -> np.ndarray:
+def _fit(G: Generator, slope, z, Y, obs) -> np.ndarray:
     """Relative l_inf fit of G(z) to Y over the observed entries, per signal (float64)."""
     x = z
-    for W, b in zip(Ws, bs, strict=True):  # P2's nets: the activation at every layer
-        x = _act(x @ W.T + b, slope)
+    for i, W in enumerate(G.weights):  # P2's nets: the activation at every layer
+        x = _act(x @ _np(W).T + _np(G.bias(i)), slope)
     r = np.where(obs, np.abs(x - Y), 0.0).max(1)
     return r / (1 + np.abs(np.where(obs, Y, 0.0)).max(1))
-
-
-def _check_schedule(eps0, alpha, max_iter) -> tuple[float, float, int]:
-    eps0 = check_positive("eps0", eps0)
-    alpha = check_positive("alpha", alpha)
-    if not alpha > 1:
-        raise ValueError(f"alpha={alpha!r}: the threshold's growth factor must be > 1 (P2: 1.2)")
-    return eps0, alpha, check_count("max_iter", max_iter, minimum=1)
 
 
 class LayerwiseLP:
@@ -498,30 +482,34 @@ class LayerwiseLP:
     ) -> None:
         if algorithm not in LP_METHODS:
             raise ValueError(f"algorithm={algorithm!r}: choose one of {LP_METHODS}")
-        method = algorithm  # P2's algorithm; the result's method names it
-        self.slope = _check_generator(G, method, f"LayerwiseLP(algorithm={method!r})")
+        self.slope = _check_generator(G, algorithm, f"LayerwiseLP(algorithm={algorithm!r})")
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r}: choose one of {BACKENDS}")
-        if backend == "ipm" and (method != "linf" or self.slope != 0):
+        if backend == "ipm" and (algorithm != "linf" or self.slope != 0):
             raise ValueError(
                 f"backend='ipm' solves the l_inf LP of a ReLU network only (Alg. 1); "
-                f"got algorithm={method!r} on a {G.hidden} network: use backend='highs'"
+                f"got algorithm={algorithm!r} on a {G.hidden} network: use backend='highs'"
             )
         patience = check_count("patience", patience, minimum=1)
-        if patience != 1 and method != "l1":
+        if patience != 1 and algorithm != "l1":
             raise ValueError(f"patience={patience}: a stopping rule of algorithm='l1' only")
         if form not in (None, "primal", "dual"):
             raise ValueError(f"form={form!r}: 'primal', 'dual' or None")
         if form == "dual" and backend != "highs":
             raise ValueError(f"form='dual' needs backend='highs', got backend={backend!r}")
-        self.eps0, self.alpha, self.max_iter = _check_schedule(eps0, alpha, max_iter)
-        self.G, self.method, self.backend = G, method, backend
+        self.eps0, self.alpha = check_positive("eps0", eps0), check_positive("alpha", alpha)
+        if not self.alpha > 1:
+            raise ValueError(
+                f"alpha={self.alpha!r}: the threshold's growth factor must be > 1 (P2: 1.2)"
+            )
+        self.max_iter = check_count("max_iter", max_iter, minimum=1)
+        self.G, self.method, self.backend = G, algorithm, backend  # the result's method names it
         self.patience = patience
         self.layers = [
             LayerLP(
                 W,
                 G.biases[i],
-                method=method,
+                method=algorithm,
                 slope=self.slope,
                 backend=backend,
                 patience=patience,
@@ -547,16 +535,15 @@ class LayerwiseLP:
         B, L1 = y.shape[0], len(self.layers)
         obs_out = _check_mask(mask, B, G.dims[-1])
         Y = _np(y)
-        out = {k: np.full((B, L1), np.nan) for k in ("eps", "objective")}
-        cnt = {k: np.zeros((B, L1), int) for k in ("steps", "solves", "iterations")}
+        per = {k: np.full((B, L1), np.nan) for k in ("eps", "objective")}  # LayerSolve's fields
+        per |= {k: np.zeros((B, L1), int) for k in ("steps", "solves", "iterations")}
         xs = [np.full((B, d), np.nan) for d in G.dims[:-1]]  # z, x_1, ..., x_L
         failure = [""] * B
         kw = dict(eps0=self.eps0, alpha=self.alpha, max_iter=self.max_iter)
 
         def record(s: int, i: int, r: LayerSolve) -> bool:
-            out["eps"][s, i], out["objective"][s, i] = r.eps, r.objective
-            cnt["steps"][s, i], cnt["solves"][s, i] = r.steps, r.solves
-            cnt["iterations"][s, i] = r.iterations
+            for k, a in per.items():
+                a[s, i] = getattr(r, k)
             if r.z is None:
                 failure[s] = f"layer {i}: {r.status}"
                 return False
@@ -564,73 +551,58 @@ class LayerwiseLP:
             return True
 
         t0 = time.perf_counter()
-        if self.backend == "ipm":  # layer by layer, every signal's LPs solved together
-            alive, cur = np.arange(B), Y
-            for i in range(L1 - 1, -1, -1):
-                if len(alive) == 0:
-                    break
-                obs = obs_out[alive] if i == L1 - 1 else None
-                hint = cnt["steps"][alive, i + 1] if i < L1 - 1 else None  # the answer above
-                rs = self.layers[i].solve_batch(cur[alive], obs=obs, hint=hint, **kw)
-                alive = np.array(
-                    [s for s, r in zip(alive, rs, strict=True) if record(s, i, r)], int
-                )
-                cur = xs[i]
-        else:  # signal by signal, each warm-starting from the previous one's basis
-            for s in range(B):
-                cur = Y[s]
-                for i in range(L1 - 1, -1, -1):
-                    obs = obs_out[s] if i == L1 - 1 else None
-                    hint = int(cnt["steps"][s, i + 1]) if i < L1 - 1 else None
-                    if not record(s, i, self.layers[i].solve(cur, obs=obs, hint=hint, **kw)):
-                        break
-                    cur = xs[i][s]
-        failed = np.array([bool(f) for f in failure])
+        # backwards, layer by layer (a layer's LPs and warm state see the signals in order)
+        alive, cur = np.arange(B), Y
+        for i in range(L1 - 1, -1, -1):
+            if len(alive) == 0:
+                break
+            lay, top = self.layers[i], i == L1 - 1
+            obs = obs_out[alive] if top else np.ones((len(alive), lay.n), bool)
+            # the answer of the layer above (-1: none; the search starts from the noise floor)
+            hint = np.full(len(alive), -1) if top else per["steps"][alive, i + 1]
+            if self.backend == "ipm":  # every signal's LPs solved together
+                rs = lay.solve_batch(cur[alive], obs=obs, hint=hint, **kw)
+            else:  # signal by signal, each warm-starting from the previous one's basis
+                rs = [
+                    lay.solve(x, obs=o, hint=h, **kw)
+                    for x, o, h in zip(cur[alive], obs, hint, strict=True)
+                ]
+            alive = np.array([s for s, r in zip(alive, rs, strict=True) if record(s, i, r)], int)
+            cur = xs[i]
+        ok = np.array([not f for f in failure])
         for a in xs:
-            a[failed] = np.nan
+            a[~ok] = np.nan
         # per layer: rank of the active rows (P2's condition) and the LP's residual
         rank = np.full((B, L1), -1)
         rank_active = np.full((B, L1), -1)
         residual = np.full((B, L1), np.nan)
-        ok = ~failed
         targets = xs[1:] + [Y]
-        for i, lay in enumerate(self.layers):
+        for i, lay in enumerate(self.layers if ok.any() else ()):  # () if every signal failed
             obs = obs_out if i == L1 - 1 else np.ones_like(targets[i], bool)
-            if ok.any():
-                tgt = targets[i][ok]
-                on = obs[ok] & (tgt > out["eps"][ok, i][:, None])
-                rank[ok, i] = _ranks(lay.W, on)
-                rank_active[ok, i] = rank[ok, i]
-                # the pinned coordinates add rows: they can raise a rank below k only
-                low = np.flatnonzero(ok)[rank[ok, i] < lay.k] if lay.nonneg else []
-                if len(low):
-                    v = xs[i][low]
-                    zero = v <= 1e-9 * (1 + np.abs(v).max(1, keepdims=True))
-                    on_low = obs[low] & (targets[i][low] > out["eps"][low, i][:, None])
-                    rank_active[low, i] = _ranks(lay.W, on_low, zero)
-                r = _act(xs[i][ok] @ lay.W.T + lay.b, self.slope) - tgt
-                residual[ok, i] = np.where(obs[ok], np.abs(r), 0.0).max(1)
+            tgt = targets[i][ok]
+            on = obs[ok] & (tgt > per["eps"][ok, i][:, None])
+            rank[ok, i] = rank_active[ok, i] = _ranks(lay.W, on)
+            # the pinned coordinates add rows: they can raise a rank below k only
+            low = np.flatnonzero(ok)[rank[ok, i] < lay.k] if lay.nonneg else []
+            if len(low):
+                v = xs[i][low]
+                zero = v <= 1e-9 * (1 + np.abs(v).max(1, keepdims=True))
+                rank_active[low, i] = _ranks(lay.W, on[rank[ok, i] < lay.k], zero)
+            r = _act(xs[i][ok] @ lay.W.T + lay.b, self.slope) - tgt
+            residual[ok, i] = np.where(obs[ok], np.abs(r), 0.0).max(1)
         fit = np.full(B, np.nan)
-        if ok.any():
-            Ws, bs = [lay.W for lay in self.layers], [lay.b for lay in self.layers]
-            fit[ok] = _fit(Ws, bs, self.slope, xs[0][ok], Y[ok], obs_out[ok])
-        tol = max(EXACT_TOL, 1e3 * torch.finfo(G.dtype).eps)
-        dims_in = np.array([lay.k for lay in self.layers])
-        status = _statuses(failure, rank_active, fit, dims_in, tol)
-        seconds = time.perf_counter() - t0
-        to = lambda a: torch.as_tensor(a).to(device=G.device, dtype=G.dtype)  # noqa: E731
-        return LPResult(
-            z=to(xs[0]),
-            layers=[to(a) for a in xs[1:]],
-            status=status,
-            iterations=torch.as_tensor(cnt["solves"].sum(1)),
-            seconds=seconds,
-            method=self.method,
-            eps=out["eps"],
-            objective=out["objective"],
-            steps=cnt["steps"],
-            solves=cnt["solves"],
-            solver_iterations=cnt["iterations"],
+        fit[ok] = _fit(G, self.slope, xs[0][ok], Y[ok], obs_out[ok])
+        return _result(
+            G,
+            self.method,
+            xs,
+            t0,
+            iterations=torch.as_tensor(per["solves"].sum(1)),
+            eps=per["eps"],
+            objective=per["objective"],
+            steps=per["steps"],
+            solves=per["solves"],
+            solver_iterations=per["iterations"],
             rank=rank,
             rank_active=rank_active,
             residual=residual,
@@ -657,7 +629,7 @@ def invert_lp(
 
     Build a :class:`LayerwiseLP` yourself to re-use the problems across calls.
     """
-    inv = LayerwiseLP(
+    return LayerwiseLP(
         as_matrices(G),
         algorithm,
         backend=backend,
@@ -665,8 +637,7 @@ def invert_lp(
         alpha=alpha,
         max_iter=max_iter,
         patience=patience,
-    )
-    return inv.invert(y, mask)
+    ).invert(y, mask)
 
 
 # ------------------------------------------------------------------------ exact (noiseless)
@@ -712,12 +683,7 @@ def _equations(G: Generator, y: torch.Tensor, mask, tol: float = 1e-9) -> LPResu
     slope = 0.0 if G.hidden == "relu" else G.slope
     method = "equations" if slope == 0 else "leaky_inverse"
     B, L1 = y.shape[0], len(G.weights)
-    n_out = G.dims[-1]
-    obs_out = (
-        torch.ones(B, n_out, dtype=torch.bool, device=G.device)
-        if mask is None
-        else mask.expand(B, n_out)
-    )
+    obs_out = torch.ones_like(y, dtype=torch.bool) if mask is None else mask.expand_as(y)
     xs: list[torch.Tensor] = [torch.empty(0)] * L1
     rank = np.zeros((B, L1), int)
     residual = np.zeros((B, L1))
@@ -738,22 +704,14 @@ def _equations(G: Generator, y: torch.Tensor, mask, tol: float = 1e-9) -> LPResu
         r = torch.where(t >= 0, t, slope * t) - cur
         residual[:, i] = torch.where(obs, r.abs(), 0.0).amax(1).cpu().numpy()
         xs[i] = cur = z
-    Ws = [_np(W) for W in G.weights]
-    bs = [_np(G.bias(i)) for i in range(L1)]
-    Y, obs_np = _np(y), obs_out.cpu().numpy()
-    fit = _fit(Ws, bs, slope, _np(xs[0]), Y, obs_np)
-    dims_in = np.array(G.dims[:-1])
-    tol_fit = max(EXACT_TOL, 1e3 * torch.finfo(G.dtype).eps)
-    status = _statuses([""] * B, rank, fit, dims_in, tol_fit)
-    seconds = time.perf_counter() - t0
+    fit = _fit(G, slope, _np(xs[0]), _np(y), obs_out.cpu().numpy())
     zero = np.zeros((B, L1), int)
-    return LPResult(
-        z=xs[0].to(G.dtype),
-        layers=[a.to(G.dtype) for a in xs[1:]],
-        status=status,
+    return _result(
+        G,
+        method,
+        xs,
+        t0,
         iterations=torch.zeros(B, dtype=torch.long),
-        seconds=seconds,
-        method=method,
         eps=np.full((B, L1), np.nan),
         objective=np.full((B, L1), np.nan),
         steps=zero,
@@ -813,18 +771,15 @@ def projected_gd(
     """
     G = require_dense(as_matrices(G), "projected_gd")
     y, mask = check_observation(G, y, mask)
-    if mask is None:
-        mask = torch.ones(G.dims[-1], dtype=torch.bool, device=y.device)
     eta = check_positive("eta", eta)
     max_iter = check_count("max_iter", max_iter, minimum=1)
     tol = check_positive("tol", tol, allow_zero=True)
     if inverter is None:  # the batched interior point inverts ReLU nets; HiGHS the others
         inverter = LayerwiseLP(G, "linf", backend="ipm" if G.hidden == "relu" else "highs")
-    inv = inverter
-    if inv.G is not G:
+    if inverter.G is not G:
         raise ValueError("inverter: a LayerwiseLP built for this G")
     B = y.shape[0]
-    m = mask.expand_as(y).to(y.dtype)
+    m = torch.ones_like(y) if mask is None else mask.expand_as(y).to(y.dtype)
     x = m * y
     z = torch.full((B, G.dims[0]), torch.nan, dtype=G.dtype, device=G.device)
     its = torch.zeros(B, dtype=torch.long)
@@ -836,9 +791,8 @@ def projected_gd(
         if len(idx) == 0:
             break
         xs = x[idx] - eta * m[idx] * (x[idx] - y[idx])
-        r = inv._invert(xs, None)
-        good = torch.isfinite(r.z).all(1)
-        zi = torch.where(good[:, None], r.z, z[idx])
+        r = inverter._invert(xs, None)
+        zi = torch.where(torch.isfinite(r.z).all(1)[:, None], r.z, z[idx])  # a failure keeps z
         x_new = torch.where(torch.isfinite(zi).all(1)[:, None], G(zi.nan_to_num()), x[idx])
         change = (x_new - x[idx]).abs().amax(1)
         z[idx], x[idx] = zi, x_new
@@ -861,7 +815,7 @@ def projected_gd(
         status=status,
         iterations=its,
         seconds=seconds,
-        method="pgd_" + inv.method,
+        method="pgd_" + inverter.method,
         x=x,
         lp_statuses=lp_status,
     )
@@ -884,12 +838,9 @@ def c_inf(W: torch.Tensor | np.ndarray) -> float:
     """
     W = _np(W)
     m, k = W.shape
-    A = np.hstack([W, -np.ones((m, 1))])
-    lp = BoundsLP(np.vstack([A, np.hstack([W, np.ones((m, 1))])]))
-    cost = np.zeros(k + 1)
-    cost[-1] = 1.0
+    lp = BoundsLP(np.vstack([np.c_[W, -np.ones(m)], np.c_[W, np.ones(m)]]))
     lp.set(
-        c=cost,
+        c=np.r_[np.zeros(k), 1.0],
         row_hi=np.r_[np.zeros(m), np.full(m, np.inf)],
         row_lo=np.r_[np.full(m, -np.inf), np.zeros(m)],
     )
